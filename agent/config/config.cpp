@@ -1,0 +1,94 @@
+#include "bbt/agent/config.hpp"
+
+#include "bbt/base/config.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace bbt::agent {
+
+result<agent_config> parse_agent_config(std::string_view text, std::string source) {
+    auto doc = config::document::parse(text, std::move(source));
+    if (!doc) return doc.error();
+
+    agent_config c;
+    auto root = doc->root();
+
+    auto agent = root.table("agent");
+    std::string state_dir;
+    agent.get("state_dir", state_dir).get("board", c.board).get_seconds("stop_timeout", c.stop_timeout, 0.5, 600);
+    if (agent.has("state_dir") && state_dir.empty()) {
+        agent.fail("state_dir", i18n::text({"must not be empty; leave the key out for the default",
+                                            "不能为空；如需默认值请删除此键"}));
+    }
+    c.state_dir = state_dir;
+    agent.finish();
+
+    auto api = root.table("api");
+    std::string socket;
+    api.get("socket", socket).get("allow_users", c.allow_users).get("allow_groups", c.allow_groups);
+    if (!socket.empty() && socket.size() >= 108) {
+        api.fail("socket", i18n::text({"is longer than a Unix socket path may be (107 bytes)",
+                                       "超过 Unix 套接字路径的最大长度（107 字节）"}));
+    }
+    c.socket = socket;
+    api.finish();
+
+    auto ledger = root.table("ledger");
+    ledger.get_seconds("heartbeat", c.heartbeat, 1, 300);
+    ledger.finish();
+
+    auto log = root.table("log");
+    log.get("level", c.log_level);
+    if (log.has("level")) {
+        if (auto r = log::validate(c.log_level); !r) {
+            log.fail("level", r.error().message());
+        }
+    }
+    log.finish();
+
+    root.finish();
+    if (auto r = doc->outcome(); !r) return r.error();
+    return c;
+}
+
+result<agent_config> load_agent_config(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        int err = errno;
+        return error(std::error_code(err, std::system_category()),
+                     i18n::format({"cannot read the configuration file: {}; give another with --config",
+                                   "无法读取配置文件：{}；可用 --config 指定其他文件"},
+                                  std::strerror(err)),
+                     path.string());
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    return parse_agent_config(text.str(), path.string());
+}
+
+void resolve_environment_defaults(agent_config& c) {
+    // systemd's StateDirectory= and RuntimeDirectory= may list several paths,
+    // separated by ':'; ours is the first.
+    auto first = [](const char* name) -> std::string {
+        const char* v = std::getenv(name);
+        if (v == nullptr || *v == '\0') return {};
+        std::string s(v);
+        return s.substr(0, s.find(':'));
+    };
+    if (c.state_dir.empty()) {
+        std::string dir = first("STATE_DIRECTORY");
+        c.state_dir = dir.empty() ? "/var/lib/bbt" : dir;
+    }
+    if (c.socket.empty()) {
+        std::string dir = first("RUNTIME_DIRECTORY");
+        c.socket = std::filesystem::path(dir.empty() ? "/run/bbt" : dir) / "agent.sock";
+    }
+}
+
+}  // namespace bbt::agent

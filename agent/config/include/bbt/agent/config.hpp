@@ -1,0 +1,45 @@
+// bbt-agent's configuration (/etc/bbt/agent.toml). Every key is documented in
+// the shipped example, systemd/agent.toml.example.
+#pragma once
+
+#include "bbt/base/error.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bbt::agent {
+
+struct agent_config {
+    // [agent]
+    std::filesystem::path state_dir;  // empty: $STATE_DIRECTORY, else /var/lib/bbt
+    std::string board = "sim";
+    std::chrono::milliseconds stop_timeout{10'000};
+
+    // [api]
+    std::filesystem::path socket;  // empty: $RUNTIME_DIRECTORY/agent.sock, else /run/bbt/agent.sock
+    std::vector<std::string> allow_users;
+    std::vector<std::string> allow_groups{"bbt"};
+
+    // [ledger]
+    std::chrono::milliseconds heartbeat{5'000};
+
+    // [log]
+    std::string log_level = "info";  // BBT_LOG overrides it
+};
+
+inline constexpr const char* default_config_path = "/etc/bbt/agent.toml";
+
+// Parses a configuration text; `source` names it in errors. Pure: no I/O.
+// Every problem is reported at once, each naming the file, line and key.
+[[nodiscard]] result<agent_config> parse_agent_config(std::string_view text, std::string source);
+
+// Reads and parses a configuration file.
+[[nodiscard]] result<agent_config> load_agent_config(const std::filesystem::path& path);
+
+// Fills the defaults that depend on the environment (state and runtime directories).
+void resolve_environment_defaults(agent_config& config);
+
+}  // namespace bbt::agent

@@ -1,0 +1,271 @@
+#include "bbt/agent/daemon.hpp"
+
+#include "bbt/agent/ledger.hpp"
+#include "bbt/agent/local_api_server.hpp"
+#include "bbt/agent/notify.hpp"
+#include "bbt/agent/service.hpp"
+#include "bbt/base/clock.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+#include "bbt/base/versions.hpp"
+#include "bbt/board/profile.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
+
+namespace bbt::agent {
+namespace {
+
+const log::category lg{"agent"};
+namespace json = boost::json;
+
+// Owns the ledger and keeps the heartbeat of its open intervals.
+class ledger_service final : public service {
+public:
+    ledger_service(asio::any_io_executor ex, std::filesystem::path path, std::chrono::milliseconds heartbeat)
+        : timer_(ex), path_(std::move(path)), heartbeat_(heartbeat) {}
+
+    std::string_view name() const override { return "ledger"; }
+
+    asio::awaitable<result<void>> start() override {
+        auto now = clock::now();
+        if (!now) co_return now.error();
+        auto l = ledger::open(path_, *now);
+        if (!l) co_return l.error();
+        ledger_.emplace(std::move(*l));
+        asio::co_spawn(timer_.get_executor(), beat(), asio::detached);
+        co_return result<void>{};
+    }
+
+    asio::awaitable<void> stop() override {
+        stopping_ = true;
+        timer_.cancel();
+        if (ledger_) {
+            if (auto now = clock::now(); now) {
+                if (auto r = ledger_->end_all(*now, "stop"); !r) {
+                    log::error(lg, "closing the ledger's open intervals: {}", r.error().what());
+                }
+            }
+        }
+        co_return;
+    }
+
+    ledger* get() { return ledger_ ? &*ledger_ : nullptr; }
+
+    // Records a state, logging rather than failing: a full disk must not stop
+    // a lesson. The heartbeat retries the write path every period.
+    void record(std::string_view device, std::string_view state) {
+        auto now = clock::now();
+        if (!now || !ledger_) return;
+        if (auto r = ledger_->set_state(device, state, *now); !r) {
+            log::error(lg, "recording {} as {}: {}", device, state, r.error().what());
+        }
+    }
+
+private:
+    asio::awaitable<void> beat() {
+        while (!stopping_) {
+            timer_.expires_after(heartbeat_);
+            co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+            if (stopping_) co_return;
+            auto now = clock::now();
+            if (!now) continue;
+            if (auto r = ledger_->heartbeat(*now); !r) {
+                log::error(lg, "ledger heartbeat: {}", r.error().what());
+            }
+        }
+    }
+
+    asio::steady_timer timer_;
+    std::filesystem::path path_;
+    std::chrono::milliseconds heartbeat_;
+    std::optional<ledger> ledger_;
+    bool stopping_ = false;
+};
+
+// The board: its profile, and the set's own state in the ledger.
+class board_service final : public service {
+public:
+    board_service(board::profile p, ledger_service& l) : profile_(std::move(p)), ledger_(l) {}
+    std::string_view name() const override { return "board"; }
+    asio::awaitable<result<void>> start() override {
+        // The set is on for as long as its agent runs.
+        ledger_.record("set", "on");
+        co_return result<void>{};
+    }
+    asio::awaitable<void> stop() override { co_return; }
+    const board::profile& profile() const { return profile_; }
+
+private:
+    board::profile profile_;
+    ledger_service& ledger_;
+};
+
+result<void> ensure_state_dir(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) {
+        return errno_error(
+            ec.value(),
+            i18n::text({"creating the state directory (agent.state_dir)", "创建状态目录（agent.state_dir）"}),
+            dir.string());
+    }
+    if (::access(dir.c_str(), W_OK) != 0) {
+        return errno_error(
+            errno, i18n::text({"writing to the state directory (agent.state_dir)", "写入状态目录（agent.state_dir）"}),
+            dir.string());
+    }
+    return {};
+}
+
+json::value status_json(const agent_config& cfg, const board::profile& profile, const service_registry& registry,
+                        ledger_service& ledger_svc, clock::microseconds started_mono,
+                        clock::microseconds started_wall) {
+    json::object o;
+    o["version"] = bbt_version();
+    o["pid"] = static_cast<int64_t>(::getpid());
+    o["uptime_s"] = static_cast<double>((clock::monotonic_now() - started_mono).count()) / 1e6;
+    o["started_at"] = clock::format_local(started_wall);
+    o["state_dir"] = cfg.state_dir.string();
+    o["board"] = json::object{{"name", profile.name},
+                              {"description", profile.description},
+                              {"description_zh", profile.description_zh},
+                              {"simulated", profile.simulated}};
+    json::array services;
+    for (const auto& s : registry.status()) {
+        json::object so{{"name", s.name}, {"state", to_string(s.state)}};
+        if (!s.error.empty()) so["error"] = s.error;
+        services.push_back(std::move(so));
+    }
+    o["services"] = std::move(services);
+    o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()},
+                              {"jumps", ledger_svc.get() ? ledger_svc.get()->clock_jumps() : 0}};
+    json::object today;
+    auto now = clock::now();
+    if (now && ledger_svc.get()) {
+        today["day"] = clock::local_day(now->wall);
+        auto rows = ledger_svc.get()->usage_by_day(clock::local_day_start(now->wall), now->wall, *now);
+        json::array usage;
+        if (rows) {
+            for (const auto& r : *rows) {
+                usage.push_back(json::object{
+                    {"device", r.device}, {"state", r.state}, {"seconds", static_cast<double>(r.microseconds) / 1e6}});
+            }
+        } else {
+            today["error"] = rows.error().what();
+        }
+        today["usage"] = std::move(usage);
+    }
+    o["today"] = std::move(today);
+    return o;
+}
+
+asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval) {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (;;) {
+        notify::watchdog();
+        t.expires_after(interval / 2);
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+    }
+}
+
+}  // namespace
+
+int run_daemon(const agent_config& cfg) {
+    auto started_mono = clock::monotonic_now();
+    auto started_wall = clock::wall_now();
+
+    auto profile = board::find_profile(cfg.board);
+    if (!profile) {
+        log::error(lg, "agent.board: {}", profile.error().what());
+        return exit_config;
+    }
+    if (auto r = ensure_state_dir(cfg.state_dir); !r) {
+        log::error(lg, "{}", r.error().what());
+        return exit_failure;
+    }
+
+    auto ioc = std::make_unique<asio::io_context>(1);
+    auto ex = ioc->get_executor();
+    service_registry registry(ex);
+
+    auto& ledger_svc = registry.add(std::make_unique<ledger_service>(ex, cfg.state_dir / "ledger.db", cfg.heartbeat));
+    auto& board_svc = registry.add(std::make_unique<board_service>(*profile, ledger_svc));
+
+    std::vector<std::string> unknown;
+    auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);
+    for (const auto& name : unknown) {
+        log::warning(lg, "api.allow_users/allow_groups: no user or group is named \"{}\"; it is ignored", name);
+    }
+    auto& api = registry.add(std::make_unique<local_api_server>(ex, cfg.socket, std::move(policy)));
+    api.handle("status", [&](const json::object&) -> result<json::value> {
+        return status_json(cfg, board_svc.profile(), registry, ledger_svc, started_mono, started_wall);
+    });
+
+    int code = exit_ok;
+    asio::signal_set signals(ex, SIGTERM, SIGINT);
+    asio::co_spawn(
+        ex,
+        [&]() -> asio::awaitable<void> {
+            if (auto r = co_await registry.start_all(cfg.stop_timeout); !r) {
+                log::error(lg, "{}", r.error().what());
+                code = exit_failure;
+                ioc->stop();
+                co_return;
+            }
+            notify::ready(fmt::format("running on board profile {}", profile->name));
+            log::notice(lg, "bbt-agent {} ready (board {}, state in {}, API on {})", bbt_version(), profile->name,
+                        cfg.state_dir.string(), cfg.socket.string());
+            if (auto interval = notify::watchdog_interval()) {
+                asio::co_spawn(ex, watchdog_loop(*interval), asio::detached);
+            }
+            auto [ec, signo] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
+            log::notice(lg, "{} received; stopping (deadline {} ms)", signo == SIGINT ? "SIGINT" : "SIGTERM",
+                        cfg.stop_timeout.count());
+            notify::stopping();
+            // A second signal while stopping ends the wait at once.
+            signals.async_wait([&](boost::system::error_code e, int) {
+                if (!e) {
+                    log::warning(lg, "second signal: stopping now");
+                    code = exit_stop_timeout;
+                    ioc->stop();
+                }
+            });
+            if (auto r = co_await registry.stop_all(cfg.stop_timeout); !r) {
+                log::error(lg, "{}", r.error().what());
+                code = exit_stop_timeout;
+            }
+            log::notice(lg, "stopped");
+            ioc->stop();
+        },
+        [&](std::exception_ptr e) {
+            if (e) {
+                try {
+                    std::rethrow_exception(e);
+                } catch (const std::exception& x) {
+                    log::error(lg, "control loop failed: {}", x.what());
+                }
+                code = exit_failure;
+                ioc->stop();
+            }
+        });
+    ioc->run();
+    // Coroutines abandoned by a timed-out stop are destroyed here, while the
+    // services they refer to still exist.
+    ioc.reset();
+    return code;
+}
+
+}  // namespace bbt::agent

@@ -1,0 +1,235 @@
+#include "bbt/agent/ledger.hpp"
+
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <tuple>
+
+namespace bbt::agent {
+namespace {
+
+const log::category lg{"ledger"};
+
+// A wall clock that moved this far against the boot-time clock has jumped.
+constexpr int64_t jump_threshold_us = 2'000'000;
+
+constexpr sqlite::migration migrations[] = {
+    {1, R"sql(
+        CREATE TABLE boots (
+            boot_id         TEXT PRIMARY KEY,
+            wall_offset_us  INTEGER NOT NULL,   -- wall time minus boot time
+            clock_synced    INTEGER NOT NULL,   -- the kernel said NTP-synchronised
+            clock_jumps     INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE intervals (
+            id                INTEGER PRIMARY KEY,
+            device            TEXT NOT NULL,
+            state             TEXT NOT NULL,
+            boot_id           TEXT NOT NULL REFERENCES boots(boot_id),
+            start_boot_us     INTEGER NOT NULL,
+            end_boot_us       INTEGER,          -- NULL while open
+            heartbeat_boot_us INTEGER NOT NULL,
+            start_wall_us     INTEGER NOT NULL,
+            end_wall_us       INTEGER,
+            close_reason      TEXT,
+            CHECK (end_boot_us IS NULL OR end_boot_us >= start_boot_us),
+            CHECK (heartbeat_boot_us >= start_boot_us)
+        );
+        CREATE UNIQUE INDEX intervals_one_open ON intervals(device) WHERE end_boot_us IS NULL;
+        CREATE INDEX intervals_by_wall ON intervals(start_wall_us);
+    )sql"},
+};
+
+}  // namespace
+
+std::span<const sqlite::migration> ledger_migrations() { return migrations; }
+
+result<ledger> ledger::open(const std::filesystem::path& path, const clock::stamp& now) {
+    auto db = sqlite::database::open(path, {.sync = sqlite::synchronous::full});
+    if (!db) return db.error();
+    if (auto r = db->migrate(migrations); !r) return r.error();
+    ledger l(std::move(*db));
+    if (auto r = l.recover(); !r) return r.error();
+    if (auto r = l.observe_clock(now); !r) return r.error();
+    return l;
+}
+
+result<void> ledger::recover() {
+    auto tx = sqlite::transaction::begin(db_);
+    if (!tx) return tx.error();
+    auto count = db_.prepare("SELECT count(*) FROM intervals WHERE end_boot_us IS NULL");
+    if (!count) return count.error();
+    if (auto r = count->step(); !r) return r.error();
+    recovered_ = static_cast<int>(count->column_int64(0));
+    if (auto r = db_.exec("UPDATE intervals SET end_boot_us = heartbeat_boot_us,"
+                          " end_wall_us = start_wall_us + (heartbeat_boot_us - start_boot_us),"
+                          " close_reason = 'recovered' WHERE end_boot_us IS NULL");
+        !r) {
+        return r.error();
+    }
+    if (auto r = tx->commit(); !r) return r.error();
+    if (recovered_ > 0) {
+        log::notice(lg, "closed {} interval(s) left open by an earlier run at their last heartbeat", recovered_);
+    }
+    return {};
+}
+
+// Registers the boot on first sight, and detects a wall clock that jumped
+// against the boot-time clock; the boot's intervals then move with it.
+result<void> ledger::observe_clock(const clock::stamp& now) {
+    int64_t offset = now.wall.count() - now.boottime.count();
+    if (now.boot == boot_id_ && std::llabs(offset - wall_offset_us_) < jump_threshold_us) {
+        return {};
+    }
+    auto tx = sqlite::transaction::begin(db_);
+    if (!tx) return tx.error();
+    auto find = db_.prepare("SELECT wall_offset_us FROM boots WHERE boot_id = ?");
+    if (!find) return find.error();
+    find->bind_all(now.boot);
+    auto row = find->step();
+    if (!row) return row.error();
+    bool synced = clock::wall_clock_synchronized();
+    if (!*row) {
+        auto ins = db_.prepare("INSERT INTO boots(boot_id, wall_offset_us, clock_synced) VALUES (?, ?, ?)");
+        if (!ins) return ins.error();
+        if (auto r = ins->bind_all(now.boot, offset, synced ? 1 : 0).run(); !r) return r.error();
+    } else if (int64_t stored = find->column_int64(0); std::llabs(offset - stored) >= jump_threshold_us) {
+        log::warning(lg,
+                     "the wall clock jumped by {:.1f} s against the boot-time clock; moving this boot's "
+                     "intervals with it",
+                     static_cast<double>(offset - stored) / 1e6);
+        ++clock_jumps_;
+        auto upd = db_.prepare(
+            "UPDATE boots SET wall_offset_us = ?, clock_synced = ?,"
+            " clock_jumps = clock_jumps + 1 WHERE boot_id = ?");
+        if (!upd) return upd.error();
+        if (auto r = upd->bind_all(offset, synced ? 1 : 0, now.boot).run(); !r) return r.error();
+        auto move = db_.prepare(
+            "UPDATE intervals SET start_wall_us = start_boot_us + ?1,"
+            " end_wall_us = CASE WHEN end_boot_us IS NULL THEN NULL ELSE end_boot_us + ?1 END"
+            " WHERE boot_id = ?2");
+        if (!move) return move.error();
+        if (auto r = move->bind_all(offset, now.boot).run(); !r) return r.error();
+    } else {
+        offset = stored;
+    }
+    find->reset();
+    if (auto r = tx->commit(); !r) return r.error();
+    boot_id_ = now.boot;
+    wall_offset_us_ = offset;
+    return {};
+}
+
+result<void> ledger::set_state(std::string_view device, std::string_view state, const clock::stamp& now) {
+    if (auto r = observe_clock(now); !r) return r.error();
+    auto tx = sqlite::transaction::begin(db_);
+    if (!tx) return tx.error();
+    auto cur = db_.prepare("SELECT state FROM intervals WHERE device = ? AND end_boot_us IS NULL");
+    if (!cur) return cur.error();
+    cur->bind_all(device);
+    auto row = cur->step();
+    if (!row) return row.error();
+    if (*row && cur->column_text(0) == state) {
+        return {};  // unchanged; the transaction rolls back having written nothing
+    }
+    cur->reset();
+    int64_t boot = now.boottime.count();
+    int64_t wall = boot + wall_offset_us_;
+    auto close = db_.prepare(
+        "UPDATE intervals SET end_boot_us = ?1, heartbeat_boot_us = ?1, end_wall_us = ?2,"
+        " close_reason = 'change' WHERE device = ?3 AND end_boot_us IS NULL");
+    if (!close) return close.error();
+    if (auto r = close->bind_all(boot, wall, device).run(); !r) return r.error();
+    auto open = db_.prepare(
+        "INSERT INTO intervals(device, state, boot_id, start_boot_us, heartbeat_boot_us,"
+        " start_wall_us) VALUES (?, ?, ?, ?, ?, ?)");
+    if (!open) return open.error();
+    if (auto r = open->bind_all(device, state, now.boot, boot, boot, wall).run(); !r) return r.error();
+    return tx->commit();
+}
+
+result<void> ledger::end(std::string_view device, const clock::stamp& now, std::string_view reason) {
+    if (auto r = observe_clock(now); !r) return r.error();
+    int64_t boot = now.boottime.count();
+    auto close = db_.prepare(
+        "UPDATE intervals SET end_boot_us = ?1, heartbeat_boot_us = ?1, end_wall_us = ?2,"
+        " close_reason = ?3 WHERE device = ?4 AND end_boot_us IS NULL");
+    if (!close) return close.error();
+    return close->bind_all(boot, boot + wall_offset_us_, reason, device).run();
+}
+
+result<void> ledger::end_all(const clock::stamp& now, std::string_view reason) {
+    if (auto r = observe_clock(now); !r) return r.error();
+    int64_t boot = now.boottime.count();
+    auto close = db_.prepare(
+        "UPDATE intervals SET end_boot_us = ?1, heartbeat_boot_us = ?1, end_wall_us = ?2,"
+        " close_reason = ?3 WHERE end_boot_us IS NULL");
+    if (!close) return close.error();
+    return close->bind_all(boot, boot + wall_offset_us_, reason).run();
+}
+
+result<void> ledger::heartbeat(const clock::stamp& now) {
+    if (auto r = observe_clock(now); !r) return r.error();
+    auto beat = db_.prepare("UPDATE intervals SET heartbeat_boot_us = ? WHERE end_boot_us IS NULL");
+    if (!beat) return beat.error();
+    return beat->bind_all(now.boottime.count()).run();
+}
+
+result<std::vector<ledger_interval>> ledger::intervals() {
+    auto st = db_.prepare(
+        "SELECT id, device, state, boot_id, start_boot_us, end_boot_us, heartbeat_boot_us,"
+        " start_wall_us, end_wall_us, coalesce(close_reason, '') FROM intervals ORDER BY id");
+    if (!st) return st.error();
+    std::vector<ledger_interval> out;
+    for (;;) {
+        auto row = st->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.push_back({st->column_int64(0), st->column_text(1), st->column_text(2), st->column_text(3),
+                       st->column_int64(4), st->column_opt_int64(5), st->column_int64(6), st->column_int64(7),
+                       st->column_opt_int64(8), st->column_text(9)});
+    }
+    return out;
+}
+
+result<std::vector<usage_row>> ledger::usage_by_day(clock::microseconds from_wall, clock::microseconds to_wall,
+                                                    const clock::stamp& now) {
+    if (auto r = observe_clock(now); !r) return r.error();
+    // Open intervals end now: on this boot's clock if they belong to it.
+    auto st = db_.prepare(
+        "SELECT device, state, start_wall_us,"
+        " coalesce(end_wall_us, start_wall_us + max(0, CASE WHEN boot_id = ?1 THEN ?2 ELSE heartbeat_boot_us END"
+        "   - start_boot_us))"
+        " FROM intervals WHERE start_wall_us < ?4 AND coalesce(end_wall_us, ?3) > ?5");
+    if (!st) return st.error();
+    st->bind_all(boot_id_, now.boottime.count(), now.boottime.count() + wall_offset_us_, to_wall.count(),
+                 from_wall.count());
+    std::map<std::tuple<std::string, std::string, std::string>, int64_t> sums;
+    for (;;) {
+        auto row = st->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        std::string device = st->column_text(0);
+        std::string state = st->column_text(1);
+        int64_t begin = std::max(st->column_int64(2), from_wall.count());
+        int64_t end = std::min(st->column_int64(3), to_wall.count());
+        // Split at local midnights, so each day gets exactly its share.
+        while (begin < end) {
+            int64_t day_end = clock::next_local_day_start(clock::microseconds(begin)).count();
+            int64_t piece_end = std::min(end, day_end);
+            sums[{clock::local_day(clock::microseconds(begin)), device, state}] += piece_end - begin;
+            begin = piece_end;
+        }
+    }
+    std::vector<usage_row> out;
+    out.reserve(sums.size());
+    for (const auto& [key, us] : sums) {
+        out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), us});
+    }
+    return out;
+}
+
+}  // namespace bbt::agent

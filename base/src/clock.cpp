@@ -1,0 +1,91 @@
+#include "bbt/base/clock.hpp"
+
+#include "bbt/base/i18n.hpp"
+
+#include <sys/timex.h>
+#include <time.h>
+
+#include <cerrno>
+#include <fstream>
+
+namespace bbt::clock {
+namespace {
+
+microseconds read(clockid_t id) noexcept {
+    timespec ts{};
+    ::clock_gettime(id, &ts);
+    return microseconds(static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000);
+}
+
+std::tm local_tm(microseconds wall) {
+    time_t t = static_cast<time_t>(std::chrono::floor<std::chrono::seconds>(wall).count());
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    return tm;
+}
+
+microseconds from_local_tm(std::tm tm) {
+    tm.tm_isdst = -1;
+    return std::chrono::seconds(::mktime(&tm));
+}
+
+}  // namespace
+
+microseconds monotonic_now() noexcept { return read(CLOCK_MONOTONIC); }
+microseconds boottime_now() noexcept { return read(CLOCK_BOOTTIME); }
+microseconds wall_now() noexcept { return read(CLOCK_REALTIME); }
+
+result<std::string> boot_id() {
+    static const char* path = "/proc/sys/kernel/random/boot_id";
+    std::ifstream in(path);
+    std::string id;
+    if (!(in >> id) || id.size() != 36) {
+        return error(
+            base_errc::not_found,
+            i18n::format({"cannot read the boot id; is /proc mounted?", "无法读取开机标识；/proc 是否已挂载？"}), path);
+    }
+    return id;
+}
+
+bool wall_clock_synchronized() noexcept {
+    timex tx{};
+    int state = ::adjtimex(&tx);
+    return state != -1 && state != TIME_ERROR && (tx.status & STA_UNSYNC) == 0;
+}
+
+result<stamp> now() {
+    auto id = boot_id();
+    if (!id) {
+        return id.error();
+    }
+    return stamp{wall_now(), boottime_now(), std::move(*id)};
+}
+
+std::string format_local(microseconds wall) {
+    std::tm tm = local_tm(wall);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::string local_day(microseconds wall) {
+    std::tm tm = local_tm(wall);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    return buf;
+}
+
+microseconds local_day_start(microseconds wall) {
+    std::tm tm = local_tm(wall);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    return from_local_tm(tm);
+}
+
+microseconds next_local_day_start(microseconds wall) {
+    std::tm tm = local_tm(wall);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_mday += 1;
+    return from_local_tm(tm);
+}
+
+}  // namespace bbt::clock

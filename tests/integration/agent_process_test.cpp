@@ -1,0 +1,292 @@
+// The real bbt-agent and bbtctl binaries, as systemd and people run them.
+#include "bbt/agent/ledger.hpp"
+#include "bbt/base/sqlite.hpp"
+
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+#include "doctest_bbt.hpp"
+
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <cstring>
+#include <fmt/format.h>
+
+using namespace bbt;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A NOTIFY_SOCKET listener, as systemd has: a Unix datagram socket.
+class notify_listener {
+public:
+    explicit notify_listener(std::filesystem::path path) : path_(std::move(path)) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        REQUIRE(fd_ >= 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path_.c_str(), sizeof addr.sun_path - 1);
+        REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    }
+    ~notify_listener() { ::close(fd_); }
+
+    // Waits for a datagram containing `needle` (capped, so a silent agent fails).
+    bool wait_for(std::string_view needle, std::chrono::milliseconds cap = 20s) {
+        auto until = std::chrono::steady_clock::now() + cap;
+        for (;;) {
+            for (const auto& m : received_) {
+                if (m.find(needle) != std::string::npos) return true;
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) > 0) {
+                char buf[4096];
+                ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+                if (n > 0) received_.emplace_back(buf, static_cast<size_t>(n));
+            }
+        }
+    }
+    int count(std::string_view needle) const {
+        return static_cast<int>(std::count_if(received_.begin(), received_.end(), [&](const std::string& m) {
+            return m.find(needle) != std::string::npos;
+        }));
+    }
+    [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+private:
+    std::filesystem::path path_;
+    int fd_ = -1;
+    std::vector<std::string> received_;
+};
+
+struct agent_fixture {
+    test::temp_dir dir;
+    std::filesystem::path config = dir / "agent.toml";
+    std::filesystem::path socket = dir / "run" / "agent.sock";
+    std::filesystem::path state = dir / "state";
+
+    explicit agent_fixture(std::string_view extra_api = "", std::string_view stop_timeout = "3") {
+        // Other users must reach the socket's directory for the peer tests.
+        ::chmod(dir.path().c_str(), 0755);
+        test::write_file(config, fmt::format("[agent]\nstate_dir = \"{}\"\nboard = \"sim\"\nstop_timeout = {}\n"
+                                             "[api]\nsocket = \"{}\"\n{}\n[ledger]\nheartbeat = 1\n",
+                                             state.string(), stop_timeout, socket.string(), extra_api));
+    }
+
+    test::child start(notify_listener& n, std::map<std::string, std::string> env = {}) {
+        env["NOTIFY_SOCKET"] = n.path().string();
+        test::spawn_options o;
+        o.env = std::move(env);
+        o.unset_env = {"BBT_LOG", "WATCHDOG_PID"};
+        o.stderr_path = dir / "agent.log";
+        return test::spawn({BBT_AGENT_BINARY, "--config", config.string()}, o);
+    }
+
+    int ctl(const std::vector<std::string>& args, std::optional<uid_t> uid = {}, std::optional<gid_t> gid = {}) {
+        std::vector<std::string> argv{BBT_CTL_BINARY, "--socket", socket.string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        test::spawn_options o;
+        o.stdout_path = dir / "ctl.out";
+        o.stderr_path = dir / "ctl.err";
+        o.env = {{"LANG", "C.UTF-8"}};
+        o.unset_env = {"LC_ALL", "LC_MESSAGES", "LANGUAGE"};
+        o.uid = uid;
+        o.gid = gid;
+        return test::run(argv, o);
+    }
+    std::string ctl_out() const { return test::read_file(dir / "ctl.out"); }
+    std::string ctl_err() const { return test::read_file(dir / "ctl.err"); }
+    std::string log() const { return test::read_file(dir / "agent.log"); }
+};
+
+} // namespace
+
+TEST_CASE("READY=1 and WATCHDOG=1 reach the service manager's NOTIFY_SOCKET") {
+    agent_fixture f;
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n, {{"WATCHDOG_USEC", "200000"}});
+    INFO(f.log());
+    REQUIRE(n.wait_for("READY=1"));
+    // At WATCHDOG_USEC=200 ms the loop pings every 100 ms: wait for several.
+    REQUIRE(n.wait_for("WATCHDOG=1"));
+    for (int i = 0; i < 3; ++i) {
+        int seen = n.count("WATCHDOG=1");
+        auto until = std::chrono::steady_clock::now() + 20s;
+        while (n.count("WATCHDOG=1") == seen && std::chrono::steady_clock::now() < until) n.wait_for("\x01", 50ms);
+        CHECK(n.count("WATCHDOG=1") > seen);
+    }
+    agent.signal(SIGTERM);
+    auto st = agent.wait(20s);
+    REQUIRE(st);
+    CHECK(WIFEXITED(*st));
+}
+
+TEST_CASE("SIGTERM stops the agent within its deadline, closing the ledger") {
+    agent_fixture f("", "2");
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    REQUIRE(f.ctl({"status"}) == 0);
+    agent.signal(SIGTERM);
+    // The cap is the configured deadline plus the per-service grace and
+    // process start-up: well before it, or the agent failed its contract.
+    auto st = agent.wait(2s + 3s);
+    INFO(f.log());
+    REQUIRE_MESSAGE(st, "bbt-agent did not exit within its stop deadline");
+    REQUIRE(WIFEXITED(*st));
+    CHECK(WEXITSTATUS(*st) == 0);
+    CHECK(n.wait_for("STOPPING=1", 1s));
+    CHECK_FALSE(std::filesystem::exists(f.socket));
+
+    // Every interval is closed, by the stop rather than by recovery.
+    auto db = sqlite::database::open(f.state / "ledger.db");
+    REQUIRE(db);
+    auto st2 = db->prepare("SELECT count(*), sum(end_boot_us IS NULL), sum(close_reason = 'stop') FROM intervals");
+    REQUIRE(st2);
+    REQUIRE(st2->step().value());
+    CHECK(st2->column_int64(0) >= 1);
+    CHECK(st2->column_int64(1) == 0);
+    CHECK(st2->column_int64(2) == st2->column_int64(0));
+}
+
+TEST_CASE("SIGINT (Ctrl-C) stops the agent cleanly too") {
+    agent_fixture f;
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    agent.signal(SIGINT);
+    auto st = agent.wait(20s);
+    REQUIRE(st);
+    CHECK(WIFEXITED(*st));
+    CHECK(WEXITSTATUS(*st) == 0);
+    CHECK(f.log().find("SIGINT received") != std::string::npos);
+}
+
+TEST_CASE("bbtctl status shows the running agent, in text and in JSON") {
+    agent_fixture f;
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    REQUIRE(f.ctl({"status"}) == 0);
+    std::string out = f.ctl_out();
+    INFO(out);
+    CHECK(out.find("bbt-agent 0.") != std::string::npos);
+    CHECK(out.find("ledger") != std::string::npos);
+    CHECK(out.find("local-api") != std::string::npos);
+    CHECK(out.find("set") != std::string::npos);
+
+    REQUIRE(f.ctl({"--json", "status"}) == 0);
+    auto j = boost::json::parse(f.ctl_out());
+    CHECK(j.at("pid").as_int64() == agent.pid());
+    CHECK(j.at("services").as_array().size() == 3);
+    CHECK(j.at("today").at("usage").as_array().at(0).at("device").as_string() == "set");
+}
+
+TEST_CASE("bbtctl says plainly that the agent is not running") {
+    agent_fixture f;
+    CHECK(f.ctl({"status"}) == 3);
+    CHECK(f.ctl_err().find("not running") != std::string::npos);
+    CHECK(f.ctl({"--json", "status"}) == 3);
+    CHECK(f.ctl_out().find("\"error\"") != std::string::npos);
+    CHECK(f.ctl({"frobnicate"}) == 2);
+}
+
+TEST_CASE("the local API refuses a peer that is not allowed, and serves one that is") {
+    if (!test::running_as_root()) {
+        MESSAGE("skipped: switching to another user needs root");
+        return;
+    }
+    const passwd* nobody = ::getpwnam("nobody");
+    const group* nogroup = ::getgrnam("nogroup");
+    if (nobody == nullptr || nogroup == nullptr) {
+        MESSAGE("skipped: no user 'nobody' or group 'nogroup' on this machine");
+        return;
+    }
+    SUBCASE("a user in neither list is refused") {
+        agent_fixture f("allow_users = []\nallow_groups = []");
+        notify_listener n(f.dir / "notify.sock");
+        auto agent = f.start(n);
+        REQUIRE(n.wait_for("READY=1"));
+        CHECK(f.ctl({"status"}, nobody->pw_uid, nobody->pw_gid) == 4);
+        CHECK(f.ctl_err().find("does not allow your user") != std::string::npos);
+        CHECK(f.ctl_out().empty());
+        CHECK(f.ctl({"status"}) == 0);  // root, the agent's own user, still is
+        agent.signal(SIGTERM);
+        REQUIRE(agent.wait(20s));
+        CHECK(f.log().find(fmt::format("uid {}", nobody->pw_uid)) != std::string::npos);
+    }
+    SUBCASE("a member of an allowed group is served") {
+        agent_fixture f("allow_users = []\nallow_groups = [\"nogroup\"]");
+        notify_listener n(f.dir / "notify.sock");
+        auto agent = f.start(n);
+        REQUIRE(n.wait_for("READY=1"));
+        CHECK(f.ctl({"status"}, nobody->pw_uid, nogroup->gr_gid) == 0);
+    }
+    SUBCASE("an allowed user is served") {
+        agent_fixture f("allow_users = [\"nobody\"]\nallow_groups = []");
+        notify_listener n(f.dir / "notify.sock");
+        auto agent = f.start(n);
+        REQUIRE(n.wait_for("READY=1"));
+        CHECK(f.ctl({"status"}, nobody->pw_uid, nobody->pw_gid) == 0);
+    }
+}
+
+TEST_CASE("--check-config lists every problem with file, line and key, and exits 3") {
+    test::temp_dir dir;
+    auto bad = dir / "agent.toml";
+    test::write_file(bad, "[agent]\nbord = \"sim\"\n[ledger]\nheartbeat = \"often\"\n");
+    test::spawn_options o;
+    o.stderr_path = dir / "err";
+    o.env = {{"LANG", "C.UTF-8"}};
+    CHECK(test::run({BBT_AGENT_BINARY, "--check-config", "--config", bad.string()}, o) == 3);
+    std::string err = test::read_file(dir / "err");
+    CHECK(err.find(bad.string() + ":2: key 'agent.bord'") != std::string::npos);
+    CHECK(err.find(bad.string() + ":4: key 'ledger.heartbeat'") != std::string::npos);
+
+    auto good = dir / "good.toml";
+    test::write_file(good, "[agent]\nboard = \"sim\"\n");
+    o.stdout_path = dir / "out";
+    CHECK(test::run({BBT_AGENT_BINARY, "--check-config", "--config", good.string()}, o) == 0);
+    CHECK(test::read_file(dir / "out").find("valid") != std::string::npos);
+
+    auto unknown_board = dir / "board.toml";
+    test::write_file(unknown_board, "[agent]\nboard = \"nope\"\n");
+    CHECK(test::run({BBT_AGENT_BINARY, "--check-config", "--config", unknown_board.string()}, o) == 3);
+    CHECK(test::read_file(dir / "err").find("generic-pc") != std::string::npos);
+}
+
+TEST_CASE("a second agent on the same socket refuses to start instead of stealing it") {
+    agent_fixture f;
+    notify_listener n(f.dir / "notify.sock");
+    auto first = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    test::spawn_options o;
+    o.stderr_path = f.dir / "second.log";
+    test::temp_dir other_state;
+    int rc = test::run({BBT_AGENT_BINARY, "--config", f.config.string(), "--state-dir", other_state.path().string()}, o);
+    CHECK(rc == 1);
+    CHECK(test::read_file(f.dir / "second.log").find("already") != std::string::npos);
+    CHECK(f.ctl({"status"}) == 0);
+}
+
+TEST_CASE("--version names the libraries, as built and as loaded") {
+    test::temp_dir dir;
+    test::spawn_options o;
+    o.stdout_path = dir / "out";
+    REQUIRE(test::run({BBT_AGENT_BINARY, "--version"}, o) == 0);
+    std::string out = test::read_file(dir / "out");
+    for (const char* lib : {"Boost", "libavcodec", "libavformat", "libusb", "SQLite", "OpenSSL"}) {
+        CHECK_MESSAGE(out.find(lib) != std::string::npos, lib);
+    }
+}

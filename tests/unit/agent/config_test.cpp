@@ -1,0 +1,138 @@
+#include "bbt/agent/config.hpp"
+#include "bbt/base/i18n.hpp"
+
+#include "temp_dir.hpp"
+
+#include "doctest_bbt.hpp"
+
+#include <regex>
+
+using namespace bbt;
+using agent::parse_agent_config;
+
+namespace {
+
+// Every problem line must carry the file, the line number and the key.
+void check_names(const std::string& message, const std::string& file, int line, const std::string& key) {
+    INFO(message);
+    std::string expected = file + ":" + std::to_string(line) + ": key '" + key + "'";
+    CHECK(message.find(expected) != std::string::npos);
+}
+
+} // namespace
+
+TEST_CASE("the shipped example documents every key with its default, and parses") {
+    auto text = test::read_file(std::string(BBT_SOURCE_DIR) + "/systemd/agent.toml.example");
+    REQUIRE_FALSE(text.empty());
+    auto c = parse_agent_config(text, "agent.toml.example");
+    REQUIRE_MESSAGE(c, (c ? "" : c.error().what()));
+    agent::agent_config defaults;
+    CHECK(c->state_dir == "/var/lib/bbt");
+    CHECK(c->socket == "/run/bbt/agent.sock");
+    CHECK(c->board == defaults.board);
+    CHECK(c->stop_timeout == defaults.stop_timeout);
+    CHECK(c->allow_users == defaults.allow_users);
+    CHECK(c->allow_groups == defaults.allow_groups);
+    CHECK(c->heartbeat == defaults.heartbeat);
+    CHECK(c->log_level == defaults.log_level);
+    // Each key that the parser knows appears, uncommented, in the example.
+    for (const char* key : {"state_dir", "board", "stop_timeout", "socket", "allow_users", "allow_groups",
+                            "heartbeat", "level"}) {
+        CHECK_MESSAGE(std::regex_search(text, std::regex(std::string("\n") + key + " = ")), key);
+    }
+}
+
+TEST_CASE("an unknown key is an error naming file, line and key, with the known keys") {
+    auto c = parse_agent_config("[agent]\nboard = \"sim\"\nbord = \"x\"\n", "/etc/bbt/agent.toml");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code() == base_errc::config_key);
+    check_names(c.error().message(), "/etc/bbt/agent.toml", 3, "agent.bord");
+    CHECK(c.error().message().find("board") != std::string::npos);
+}
+
+TEST_CASE("an unknown table is an error too") {
+    auto c = parse_agent_config("[agent]\n\n[projecter]\nhost = \"x\"\n", "a.toml");
+    REQUIRE_FALSE(c);
+    check_names(c.error().message(), "a.toml", 3, "projecter");
+}
+
+TEST_CASE("a key of the wrong type names file, line, key and both types") {
+    auto c = parse_agent_config("[ledger]\nheartbeat = \"5s\"\n", "a.toml");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code() == base_errc::config_type);
+    check_names(c.error().message(), "a.toml", 2, "ledger.heartbeat");
+    CHECK(c.error().message().find("number") != std::string::npos);
+    CHECK(c.error().message().find("string") != std::string::npos);
+
+    auto d = parse_agent_config("[api]\nallow_groups = [\"bbt\", 7]\n", "a.toml");
+    REQUIRE_FALSE(d);
+    check_names(d.error().message(), "a.toml", 2, "api.allow_groups");
+
+    auto e = parse_agent_config("agent = 3\n", "a.toml");
+    REQUIRE_FALSE(e);
+    check_names(e.error().message(), "a.toml", 1, "agent");
+}
+
+TEST_CASE("values out of range or malformed are errors") {
+    auto c = parse_agent_config("[ledger]\nheartbeat = 0\n", "a.toml");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code() == base_errc::config_value);
+    check_names(c.error().message(), "a.toml", 2, "ledger.heartbeat");
+
+    auto d = parse_agent_config("[log]\n\nlevel = \"chatty\"\n", "a.toml");
+    REQUIRE_FALSE(d);
+    check_names(d.error().message(), "a.toml", 3, "log.level");
+
+    auto e = parse_agent_config("[agent]\nstate_dir = \"\"\n", "a.toml");
+    REQUIRE_FALSE(e);
+    check_names(e.error().message(), "a.toml", 2, "agent.state_dir");
+}
+
+TEST_CASE("every problem of a file is reported at once") {
+    auto c = parse_agent_config("[agent]\nbord = 1\nstop_timeout = \"x\"\n[ledger]\nheartbeat = 1000\n", "a.toml");
+    REQUIRE_FALSE(c);
+    std::string m = c.error().message();
+    check_names(m, "a.toml", 2, "agent.bord");
+    check_names(m, "a.toml", 3, "agent.stop_timeout");
+    check_names(m, "a.toml", 5, "ledger.heartbeat");
+    CHECK(std::count(m.begin(), m.end(), '\n') == 2);
+}
+
+TEST_CASE("a TOML syntax error names file, line and column") {
+    auto c = parse_agent_config("[agent]\nboard = \"sim\"\nstop_timeout = = 3\n", "/etc/bbt/agent.toml");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().code() == base_errc::config_syntax);
+    CHECK(c.error().message().find("/etc/bbt/agent.toml:3:") != std::string::npos);
+}
+
+TEST_CASE("configuration errors are available in Chinese") {
+    i18n::set(i18n::language::zh);
+    auto c = parse_agent_config("[agent]\nbord = 1\n", "a.toml");
+    i18n::set(i18n::language::en);
+    REQUIRE_FALSE(c);
+    CHECK(c.error().message().find("未知的键") != std::string::npos);
+    CHECK(c.error().message().find("a.toml:2") != std::string::npos);
+}
+
+TEST_CASE("a missing file says which and what to do") {
+    auto c = agent::load_agent_config("/nonexistent/agent.toml");
+    REQUIRE_FALSE(c);
+    CHECK(c.error().context() == "/nonexistent/agent.toml");
+    CHECK(c.error().message().find("--config") != std::string::npos);
+}
+
+TEST_CASE("environment defaults fill state directory and socket") {
+    agent::agent_config c;
+    ::setenv("STATE_DIRECTORY", "/var/lib/bbt-x:/var/lib/other", 1);
+    ::setenv("RUNTIME_DIRECTORY", "/run/bbt-x", 1);
+    agent::resolve_environment_defaults(c);
+    ::unsetenv("STATE_DIRECTORY");
+    ::unsetenv("RUNTIME_DIRECTORY");
+    CHECK(c.state_dir == "/var/lib/bbt-x");
+    CHECK(c.socket == "/run/bbt-x/agent.sock");
+    agent::agent_config d;
+    d.state_dir = "/srv/bbt";
+    agent::resolve_environment_defaults(d);
+    CHECK(d.state_dir == "/srv/bbt");
+    CHECK(d.socket == "/run/bbt/agent.sock");
+}

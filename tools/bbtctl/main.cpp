@@ -1,0 +1,224 @@
+// bbtctl: the command line for people at the classroom set.
+#include "client.hpp"
+
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/versions.hpp"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+namespace i18n = bbt::i18n;
+namespace json = boost::json;
+
+// Exit codes, documented in docs/man/bbtctl.md.
+enum exit_code : int {
+    exit_ok = 0,
+    exit_failed = 1,       // the agent answered with an error
+    exit_usage = 2,        // bad command line
+    exit_not_running = 3,  // no agent on the socket
+    exit_forbidden = 4,    // the agent (or the socket's permissions) refused this user
+    exit_no_answer = 5,    // timeout or an invalid answer
+};
+
+struct options {
+    std::filesystem::path socket = bbtctl::default_socket();
+    bool json = false;
+    std::chrono::milliseconds timeout{5000};
+    std::vector<std::string_view> args;
+};
+
+void usage(std::FILE* out) {
+    fmt::print(
+        out, "{}",
+        i18n::text(
+            {"Usage: bbtctl [--json] [--socket PATH] [--timeout SECONDS] COMMAND\n"
+             "\n"
+             "Commands:\n"
+             "  status     the agent's version, uptime, services and today's usage\n"
+             "\n"
+             "Options:\n"
+             "  --json             print the answer as JSON, for scripts\n"
+             "  --socket PATH      the agent's socket (default $BBT_SOCKET, else /run/bbt/agent.sock)\n"
+             "  --timeout SECONDS  how long to wait for the agent (default 5)\n"
+             "  --version, --help\n"
+             "\n"
+             "Exit codes: 0 ok, 1 the agent reported an error, 2 bad usage, 3 the agent is not running,\n"
+             "4 not allowed, 5 no valid answer in time.\n",
+             "用法：bbtctl [--json] [--socket 路径] [--timeout 秒] 命令\n"
+             "\n"
+             "命令：\n"
+             "  status     代理程序的版本、运行时长、各服务状态及今日使用情况\n"
+             "\n"
+             "选项：\n"
+             "  --json             以 JSON 输出结果，便于脚本处理\n"
+             "  --socket 路径      代理程序的套接字（默认取 $BBT_SOCKET，否则 /run/bbt/agent.sock）\n"
+             "  --timeout 秒       等待代理程序的时长（默认 5 秒）\n"
+             "  --version, --help\n"
+             "\n"
+             "退出码：0 成功，1 代理程序报告错误，2 用法错误，3 代理程序未运行，4 无权限，5 未及时收到有效应答。\n"}));
+}
+
+std::string duration_text(double seconds) {
+    auto s = static_cast<int64_t>(seconds);
+    int64_t h = s / 3600, m = s / 60 % 60;
+    if (h > 0) return i18n::format({"{} h {:02} min", "{} 小时 {:02} 分"}, h, m);
+    if (m > 0) return i18n::format({"{} min {:02} s", "{} 分 {:02} 秒"}, m, s % 60);
+    return i18n::format({"{} s", "{} 秒"}, s);
+}
+
+std::string_view service_state_text(std::string_view s) {
+    if (s == "running") return i18n::text({"running", "运行中"});
+    if (s == "failed") return i18n::text({"failed", "失败"});
+    if (s == "starting") return i18n::text({"starting", "启动中"});
+    if (s == "stopping") return i18n::text({"stopping", "停止中"});
+    if (s == "stopped") return i18n::text({"stopped", "已停止"});
+    return s;
+}
+
+std::string str(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+double num(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr) return 0;
+    if (v->is_double()) return v->as_double();
+    if (v->is_int64()) return static_cast<double>(v->as_int64());
+    return 0;
+}
+
+void print_status(const json::object& s) {
+    bool zh = i18n::current() == i18n::language::zh;
+    fmt::print("{}\n", i18n::format({"bbt-agent {}: running for {} (since {}), pid {}",
+                                     "bbt-agent {}：已运行 {}（自 {} 起），进程号 {}"},
+                                    str(s, "version"), duration_text(num(s, "uptime_s")), str(s, "started_at"),
+                                    static_cast<int64_t>(num(s, "pid"))));
+    if (const auto* b = s.if_contains("board"); b && b->is_object()) {
+        const auto& bo = b->as_object();
+        fmt::print("{}\n", i18n::format({"board:  {} ({})", "板卡：  {}（{}）"}, str(bo, "name"),
+                                        str(bo, zh ? "description_zh" : "description")));
+    }
+    fmt::print("{}\n", i18n::format({"state:  {}", "状态目录：{}"}, str(s, "state_dir")));
+    fmt::print("{}\n", i18n::text({"services:", "服务："}));
+    if (const auto* sv = s.if_contains("services"); sv && sv->is_array()) {
+        for (const auto& item : sv->as_array()) {
+            if (!item.is_object()) continue;
+            const auto& so = item.as_object();
+            fmt::print("  {:<12} {}", str(so, "name"), service_state_text(str(so, "state")));
+            if (auto e = str(so, "error"); !e.empty()) fmt::print("  ({})", e);
+            fmt::print("\n");
+        }
+    }
+    if (const auto* t = s.if_contains("today"); t && t->is_object()) {
+        const auto& to = t->as_object();
+        fmt::print("{}\n", i18n::format({"today ({}):", "今日（{}）："}, str(to, "day")));
+        const auto* usage = to.if_contains("usage");
+        if (!usage || !usage->is_array() || usage->as_array().empty()) {
+            fmt::print("  {}\n", i18n::text({"no usage recorded yet", "尚无使用记录"}));
+        } else {
+            for (const auto& item : usage->as_array()) {
+                if (!item.is_object()) continue;
+                const auto& u = item.as_object();
+                fmt::print("  {:<12} {:<10} {}\n", str(u, "device"), str(u, "state"), duration_text(num(u, "seconds")));
+            }
+        }
+        if (auto e = str(to, "error"); !e.empty()) fmt::print("  {}\n", e);
+    }
+    if (const auto* c = s.if_contains("clock"); c && c->is_object()) {
+        const auto& co = c->as_object();
+        bool synced =
+            co.if_contains("synchronized") && co.at("synchronized").is_bool() && co.at("synchronized").as_bool();
+        fmt::print("{}\n", synced ? i18n::text({"clock:  synchronised", "时钟：  已同步"})
+                                  : i18n::text({"clock:  NOT synchronised (usage times may be corrected later)",
+                                                "时钟：  未同步（使用时间可能稍后校正）"}));
+    }
+}
+
+int report(const bbt::error& e, const options& opt) {
+    if (opt.json) {
+        fmt::print("{}\n", json::serialize(json::object{
+                               {"error", json::object{{"code", e.code().message()}, {"message", e.what()}}}}));
+    } else {
+        fmt::print(stderr, "bbtctl: {}\n", e.what());
+    }
+    if (e.code() == bbtctl::client_errc::not_running) return exit_not_running;
+    if (e.code() == bbtctl::client_errc::forbidden || e.code() == bbtctl::client_errc::no_access) return exit_forbidden;
+    if (e.code() == bbtctl::client_errc::timeout || e.code() == bbtctl::client_errc::protocol) return exit_no_answer;
+    return exit_failed;
+}
+
+int run_status(const options& opt) {
+    bbt::protocol::request req{1, "status", {}};
+    auto resp = bbtctl::call(opt.socket, req, opt.timeout);
+    if (!resp) return report(resp.error(), opt);
+    if (resp->error_code) {
+        return report(bbt::error(bbtctl::client_errc::failed, resp->error_message, opt.socket.string()), opt);
+    }
+    if (!resp->result || !resp->result->is_object()) {
+        return report(bbt::error(bbtctl::client_errc::protocol,
+                                 i18n::text({"the status answer is not an object", "状态应答不是对象"})),
+                      opt);
+    }
+    if (opt.json) {
+        fmt::print("{}\n", json::serialize(*resp->result));
+    } else {
+        print_status(resp->result->as_object());
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    i18n::set(i18n::from_environment());
+    options opt;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        if (a == "--json") {
+            opt.json = true;
+        } else if (a == "--socket" && i + 1 < argc) {
+            opt.socket = argv[++i];
+        } else if (a == "--timeout" && i + 1 < argc) {
+            char* end = nullptr;
+            double s = std::strtod(argv[++i], &end);
+            if (end == argv[i] || *end != '\0' || !(s > 0 && s <= 3600)) {
+                fmt::print(stderr, "{}",
+                           i18n::format({"bbtctl: --timeout needs seconds between 0 and 3600, not \"{}\"\n",
+                                         "bbtctl：--timeout 需要 0 到 3600 之间的秒数，而不是“{}”\n"},
+                                        argv[i]));
+                return exit_usage;
+            }
+            opt.timeout = std::chrono::milliseconds(static_cast<int64_t>(s * 1000));
+        } else if (a == "--help" || a == "-h") {
+            usage(stdout);
+            return exit_ok;
+        } else if (a == "--version") {
+            fmt::print("bbtctl {}\n", bbt::bbt_version());
+            return exit_ok;
+        } else if (a.starts_with("--")) {
+            fmt::print(stderr, "{}",
+                       i18n::format({"bbtctl: unknown option \"{}\"\n\n", "bbtctl：未知选项“{}”\n\n"}, a));
+            usage(stderr);
+            return exit_usage;
+        } else {
+            opt.args.push_back(a);
+        }
+    }
+    if (opt.args.empty()) {
+        usage(stderr);
+        return exit_usage;
+    }
+    if (opt.args[0] == "status" && opt.args.size() == 1) return run_status(opt);
+    fmt::print(
+        stderr, "{}",
+        i18n::format({"bbtctl: unknown command \"{}\"\n\n", "bbtctl：未知命令“{}”\n\n"}, fmt::join(opt.args, " ")));
+    usage(stderr);
+    return exit_usage;
+}
