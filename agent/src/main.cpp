@@ -59,7 +59,7 @@ void print_versions() {
     fmt::print("{:<12} {:<16} {}\n", i18n::text({"library", "库"}), i18n::text({"built with", "编译时"}),
                i18n::text({"loaded", "运行时"}));
     for (const auto& v : all) {
-        fmt::print("{:<12} {:<16} {}\n", v.name, v.built, v.loaded.empty() ? "(header-only)" : v.loaded);
+        fmt::print("{:<12} {:<16} {}\n", v.name, v.built, v.loaded.empty() ? "-" : v.loaded);
     }
 }
 

@@ -1,4 +1,5 @@
-// FFmpeg's headers are included only under media/platform/ffmpeg.
+// FFmpeg's headers are included only under media/platform/ffmpeg, which
+// builds the module bbt_media_ffmpeg.so.
 #include "bbt/media/versions.hpp"
 
 extern "C" {
@@ -9,14 +10,12 @@ extern "C" {
 
 #include <fmt/format.h>
 
-namespace bbt::media {
+namespace bbt::media::ffmpeg {
 namespace {
 
 std::string dotted(unsigned v) { return fmt::format("{}.{}.{}", v >> 16, (v >> 8) & 0xff, v & 0xff); }
 
-}  // namespace
-
-std::vector<library_version> library_versions() {
+std::vector<library_version> versions() {
     return {
         {"libavformat", dotted(LIBAVFORMAT_VERSION_INT), dotted(::avformat_version())},
         {"libavcodec", dotted(LIBAVCODEC_VERSION_INT), dotted(::avcodec_version())},
@@ -24,4 +23,11 @@ std::vector<library_version> library_versions() {
     };
 }
 
-}  // namespace bbt::media
+const backend the_backend{&versions};
+
+} // namespace
+} // namespace bbt::media::ffmpeg
+
+extern "C" __attribute__((visibility("default"))) const bbt::media::backend* bbt_media_backend_v1() {
+    return &bbt::media::ffmpeg::the_backend;
+}

@@ -10,7 +10,7 @@ namespace bbt {
 struct library_version {
     std::string name;
     std::string built;   // from the headers at build time
-    std::string loaded;  // from the library at run time; empty for header-only
+    std::string loaded;  // from the library at run time; empty when it cannot be asked
 };
 
 // Boost, fmt, toml++ and SQLite.

@@ -1,12 +1,27 @@
+// FFmpeg's libraries are loaded only when media work starts: they pull in
+// some 140 shared libraries (codecs, TLS, SVG ...) whose relocations alone
+// would double the idle agent's memory. They live in a module of ours,
+// bbt_media_ffmpeg.so, that the agent opens on first use.
 #pragma once
 
+#include "bbt/base/error.hpp"
 #include "bbt/base/versions.hpp"
 
 #include <vector>
 
 namespace bbt::media {
 
-// FFmpeg's libavformat, libavcodec and libavutil, as built against and loaded.
+// The interface the FFmpeg module exports; grows with the recorder and player.
+struct backend {
+    std::vector<library_version> (*library_versions)();
+};
+
+// Opens the module once (later calls return the same backend). Looks in
+// $BBT_MEDIA_MODULE, then the installed path, then the build tree.
+[[nodiscard]] result<const backend*> load_backend();
+
+// libavformat, libavcodec and libavutil, as built against and loaded; an
+// entry says why when the module cannot be loaded.
 [[nodiscard]] std::vector<library_version> library_versions();
 
-}  // namespace bbt::media
+} // namespace bbt::media

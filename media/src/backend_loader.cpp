@@ -1,0 +1,66 @@
+#include "bbt/base/i18n.hpp"
+#include "bbt/media/versions.hpp"
+
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+namespace bbt::media {
+namespace {
+
+using entry_point = const backend* (*)();
+
+struct loaded {
+    const backend* b = nullptr;
+    std::string failure;
+};
+
+loaded load_once() {
+    std::vector<std::string> candidates;
+    if (const char* env = std::getenv("BBT_MEDIA_MODULE"); env && *env) candidates.emplace_back(env);
+    candidates.emplace_back(BBT_MEDIA_MODULE_INSTALLED);
+    candidates.emplace_back(BBT_MEDIA_MODULE_BUILD);
+    std::string tried;
+    for (const auto& path : candidates) {
+        void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (handle == nullptr) {
+            tried += "\n  " + std::string(::dlerror());
+            continue;
+        }
+        auto entry = reinterpret_cast<entry_point>(::dlsym(handle, "bbt_media_backend_v1"));
+        if (entry == nullptr) {
+            tried += "\n  " + path + ": not a bbt media module";
+            ::dlclose(handle);
+            continue;
+        }
+        return {entry(), {}};  // kept open for the life of the process
+    }
+    return {nullptr, tried};
+}
+
+} // namespace
+
+result<const backend*> load_backend() {
+    static std::once_flag once;
+    static loaded state;
+    std::call_once(once, [] { state = load_once(); });
+    if (state.b == nullptr) {
+        return error(base_errc::not_found,
+                     i18n::format({"cannot load the FFmpeg media module bbt_media_ffmpeg.so; reinstall bbt, or set "
+                                   "BBT_MEDIA_MODULE to its path. Tried:{}",
+                                   "无法加载 FFmpeg 媒体模块 bbt_media_ffmpeg.so；请重新安装 bbt，或将 "
+                                   "BBT_MEDIA_MODULE 设为其路径。已尝试：{}"},
+                                  state.failure));
+    }
+    return state.b;
+}
+
+std::vector<library_version> library_versions() {
+    auto b = load_backend();
+    if (!b) return {{"FFmpeg", "-", b.error().message()}};
+    return (*b)->library_versions();
+}
+
+} // namespace bbt::media
