@@ -197,8 +197,10 @@ int run_daemon(const agent_config& cfg) {
         return exit_failure;
     }
 
-    auto ioc = std::make_unique<asio::io_context>(1);
-    auto ex = ioc->get_executor();
+    // Declared first, destroyed last: every I/O object below must die before
+    // the context whose services it uses.
+    asio::io_context ioc(1);
+    auto ex = ioc.get_executor();
     service_registry registry(ex);
 
     auto& ledger_svc = registry.add(std::make_unique<ledger_service>(ex, cfg.state_dir / "ledger.db", cfg.heartbeat));
@@ -222,7 +224,7 @@ int run_daemon(const agent_config& cfg) {
             if (auto r = co_await registry.start_all(cfg.stop_timeout); !r) {
                 log::error(lg, "{}", r.error().what());
                 code = exit_failure;
-                ioc->stop();
+                ioc.stop();
                 co_return;
             }
             notify::ready(fmt::format("running on board profile {}", profile->name));
@@ -240,7 +242,7 @@ int run_daemon(const agent_config& cfg) {
                 if (!e) {
                     log::warning(lg, "second signal: stopping now");
                     code = exit_stop_timeout;
-                    ioc->stop();
+                    ioc.stop();
                 }
             });
             if (auto r = co_await registry.stop_all(cfg.stop_timeout); !r) {
@@ -248,7 +250,7 @@ int run_daemon(const agent_config& cfg) {
                 code = exit_stop_timeout;
             }
             log::notice(lg, "stopped");
-            ioc->stop();
+            ioc.stop();
         },
         [&](std::exception_ptr e) {
             if (e) {
@@ -258,13 +260,16 @@ int run_daemon(const agent_config& cfg) {
                     log::error(lg, "control loop failed: {}", x.what());
                 }
                 code = exit_failure;
-                ioc->stop();
+                ioc.stop();
             }
         });
-    ioc->run();
-    // Coroutines abandoned by a timed-out stop are destroyed here, while the
-    // services they refer to still exist.
-    ioc.reset();
+    ioc.run();
+    if (code == exit_stop_timeout) {
+        // A service was abandoned mid-stop: its coroutine still refers to it,
+        // so tearing the objects down could touch freed memory. The ledger
+        // is closed by now; leave without destructors.
+        ::_exit(code);
+    }
     return code;
 }
 

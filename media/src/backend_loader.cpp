@@ -40,7 +40,7 @@ loaded load_once() {
     return {nullptr, tried};
 }
 
-} // namespace
+}  // namespace
 
 result<const backend*> load_backend() {
     static std::once_flag once;
@@ -63,4 +63,4 @@ std::vector<library_version> library_versions() {
     return (*b)->library_versions();
 }
 
-} // namespace bbt::media
+}  // namespace bbt::media

@@ -101,7 +101,8 @@ void bench_agent(const std::filesystem::path& root) {
                                  (dir / "state").string(), (dir / "agent.sock").string()));
     run_agent(dir, false);  // first run creates the ledger; later runs are ordinary restarts
     std::vector<double> starts;
-    for (int i = 0; i < 9; ++i) starts.push_back(run_agent(dir, false).start_ms);
+    for (int i = 0; i < 9; ++i)
+        starts.push_back(run_agent(dir, false).start_ms);
     std::sort(starts.begin(), starts.end());
     fmt::print("bench: agent.start_to_ready {:.1f} ms\n", starts[starts.size() / 2]);
     fmt::print("bench: agent.idle_rss {:.1f} MB\n", run_agent(dir, true).rss_mb);
@@ -140,7 +141,7 @@ void bench_ledger(const std::filesystem::path& root) {
                ledger_rate / ref_rate);
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.

@@ -18,9 +18,9 @@
 
 #include <boost/json.hpp>
 
+#include <fmt/format.h>
 #include <csignal>
 #include <cstring>
-#include <fmt/format.h>
 
 using namespace bbt;
 using namespace std::chrono_literals;
@@ -110,7 +110,7 @@ struct agent_fixture {
     std::string log() const { return test::read_file(dir / "agent.log"); }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("READY=1 and WATCHDOG=1 reach the service manager's NOTIFY_SOCKET") {
     agent_fixture f;
@@ -123,7 +123,8 @@ TEST_CASE("READY=1 and WATCHDOG=1 reach the service manager's NOTIFY_SOCKET") {
     for (int i = 0; i < 3; ++i) {
         int seen = n.count("WATCHDOG=1");
         auto until = std::chrono::steady_clock::now() + 20s;
-        while (n.count("WATCHDOG=1") == seen && std::chrono::steady_clock::now() < until) n.wait_for("\x01", 50ms);
+        while (n.count("WATCHDOG=1") == seen && std::chrono::steady_clock::now() < until)
+            n.wait_for("\x01", 50ms);
         CHECK(n.count("WATCHDOG=1") > seen);
     }
     agent.signal(SIGTERM);
@@ -274,7 +275,8 @@ TEST_CASE("a second agent on the same socket refuses to start instead of stealin
     test::spawn_options o;
     o.stderr_path = f.dir / "second.log";
     test::temp_dir other_state;
-    int rc = test::run({BBT_AGENT_BINARY, "--config", f.config.string(), "--state-dir", other_state.path().string()}, o);
+    int rc =
+        test::run({BBT_AGENT_BINARY, "--config", f.config.string(), "--state-dir", other_state.path().string()}, o);
     CHECK(rc == 1);
     CHECK(test::read_file(f.dir / "second.log").find("already") != std::string::npos);
     CHECK(f.ctl({"status"}) == 0);

@@ -16,4 +16,4 @@ struct StringMaker<boost::system::result<T, bbt::error>> {
     }
 };
 
-} // namespace doctest
+}  // namespace doctest

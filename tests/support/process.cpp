@@ -50,7 +50,8 @@ void child::signal(int signo) const {
 
 child spawn(const std::vector<std::string>& argv, const spawn_options& options) {
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork failed");
@@ -64,8 +65,10 @@ child spawn(const std::vector<std::string>& argv, const spawn_options& options) 
         };
         redirect(options.stdout_path, STDOUT_FILENO);
         redirect(options.stderr_path, STDERR_FILENO);
-        for (const auto& name : options.unset_env) ::unsetenv(name.c_str());
-        for (const auto& [k, v] : options.env) ::setenv(k.c_str(), v.c_str(), 1);
+        for (const auto& name : options.unset_env)
+            ::unsetenv(name.c_str());
+        for (const auto& [k, v] : options.env)
+            ::setenv(k.c_str(), v.c_str(), 1);
         if (options.gid) {
             ::setgroups(0, nullptr);
             if (::setgid(*options.gid) != 0) ::_exit(126);
@@ -86,4 +89,4 @@ int run(const std::vector<std::string>& argv, const spawn_options& options, std:
 
 bool running_as_root() { return ::geteuid() == 0; }
 
-} // namespace bbt::test
+}  // namespace bbt::test

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace bbt::test {
@@ -17,7 +17,7 @@ namespace bbt::test {
 struct spawn_options {
     std::map<std::string, std::string> env;  // added to (or replacing) the parent's
     std::vector<std::string> unset_env;
-    std::filesystem::path stdout_path;       // empty: /dev/null
+    std::filesystem::path stdout_path;  // empty: /dev/null
     std::filesystem::path stderr_path;
     std::optional<uid_t> uid;  // switch user (and group) in the child; needs root
     std::optional<gid_t> gid;
@@ -50,4 +50,4 @@ int run(const std::vector<std::string>& argv, const spawn_options& options = {},
 // Whether this process may switch users (tests that need it skip otherwise).
 [[nodiscard]] bool running_as_root();
 
-} // namespace bbt::test
+}  // namespace bbt::test

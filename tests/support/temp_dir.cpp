@@ -32,4 +32,4 @@ std::string read_file(const std::filesystem::path& path) {
     return s.str();
 }
 
-} // namespace bbt::test
+}  // namespace bbt::test

@@ -23,4 +23,4 @@ private:
 void write_file(const std::filesystem::path& path, std::string_view text);
 [[nodiscard]] std::string read_file(const std::filesystem::path& path);
 
-} // namespace bbt::test
+}  // namespace bbt::test

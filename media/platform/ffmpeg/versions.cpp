@@ -25,8 +25,8 @@ std::vector<library_version> versions() {
 
 const backend the_backend{&versions};
 
-} // namespace
-} // namespace bbt::media::ffmpeg
+}  // namespace
+}  // namespace bbt::media::ffmpeg
 
 extern "C" __attribute__((visibility("default"))) const bbt::media::backend* bbt_media_backend_v1() {
     return &bbt::media::ffmpeg::the_backend;

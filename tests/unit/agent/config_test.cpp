@@ -19,7 +19,7 @@ void check_names(const std::string& message, const std::string& file, int line, 
     CHECK(message.find(expected) != std::string::npos);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the shipped example documents every key with its default, and parses") {
     auto text = test::read_file(std::string(BBT_SOURCE_DIR) + "/systemd/agent.toml.example");
@@ -36,8 +36,8 @@ TEST_CASE("the shipped example documents every key with its default, and parses"
     CHECK(c->heartbeat == defaults.heartbeat);
     CHECK(c->log_level == defaults.log_level);
     // Each key that the parser knows appears, uncommented, in the example.
-    for (const char* key : {"state_dir", "board", "stop_timeout", "socket", "allow_users", "allow_groups",
-                            "heartbeat", "level"}) {
+    for (const char* key :
+         {"state_dir", "board", "stop_timeout", "socket", "allow_users", "allow_groups", "heartbeat", "level"}) {
         CHECK_MESSAGE(std::regex_search(text, std::regex(std::string("\n") + key + " = ")), key);
     }
 }

@@ -50,7 +50,7 @@ bool same(const ledger_interval& a, const ledger_interval& b) {
     }
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the ledger survives kill -9 at 100 random moments") {
     test::temp_dir dir;
@@ -91,7 +91,8 @@ TEST_CASE("the ledger survives kill -9 at 100 random moments") {
         REQUIRE(all);
 
         std::map<int64_t, const ledger_interval*> by_id;
-        for (const auto& i : *all) by_id[i.id] = &i;
+        for (const auto& i : *all)
+            by_id[i.id] = &i;
         for (const auto& [id, old] : closed_before) {
             auto it = by_id.find(id);
             REQUIRE_MESSAGE(it != by_id.end(), "closed interval " << id << " disappeared");
@@ -116,7 +117,8 @@ TEST_CASE("the ledger survives kill -9 at 100 random moments") {
                               device << ": interval " << list[k - 1]->id << " overlaps " << list[k]->id);
             }
         }
-        for (const auto& i : *all) closed_before[i.id] = i;
+        for (const auto& i : *all)
+            closed_before[i.id] = i;
     }
     // Most kills land while an interval is open; if none did, the test
     // exercised nothing.

@@ -45,7 +45,7 @@ int64_t usage_of(const std::vector<agent::usage_row>& rows, const std::string& d
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("state changes close one interval and open the next at the same instant") {
     shanghai_tz tz;
@@ -81,8 +81,8 @@ TEST_CASE("usage is split exactly at local midnight") {
     int64_t booted = day0 - 2 * h;  // 22:00 the day before
     auto l = ledger::open(dir / "l.db", at(booted, 0));
     REQUIRE(l);
-    REQUIRE(l->set_state("set", "on", at(booted, 30 * 60 * s)));   // 22:30
-    REQUIRE(l->end("set", at(booted, 5 * h)));                     // 03:00
+    REQUIRE(l->set_state("set", "on", at(booted, 30 * 60 * s)));  // 22:30
+    REQUIRE(l->end("set", at(booted, 5 * h)));                    // 03:00
     auto rows = l->usage_by_day(microseconds(day0 - 24 * h), microseconds(day0 + 24 * h), at(booted, 6 * h));
     REQUIRE(rows);
     CHECK(usage_of(*rows, "2026-11-21", "set", "on") == 90 * 60 * s);

@@ -63,7 +63,7 @@ T run(asio::io_context& ioc, asio::awaitable<T> a) {
     return std::move(*out);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("services start in order and stop in reverse") {
     asio::io_context ioc;
@@ -73,11 +73,13 @@ TEST_CASE("services start in order and stop in reverse") {
         reg.add(std::make_unique<recording_service>(n, log, ioc.get_executor()));
     }
     REQUIRE(run(ioc, reg.start_all(1s)));
-    for (const auto& s : reg.status()) CHECK(s.state == service_state::running);
+    for (const auto& s : reg.status())
+        CHECK(s.state == service_state::running);
     REQUIRE(run(ioc, reg.stop_all(1s)));
     CHECK(log == std::vector<std::string>{"start ledger", "start board", "start api", "stop api", "stop board",
                                           "stop ledger"});
-    for (const auto& s : reg.status()) CHECK(s.state == service_state::stopped);
+    for (const auto& s : reg.status())
+        CHECK(s.state == service_state::stopped);
 }
 
 TEST_CASE("a failed start stops what was started, in reverse, and names the service") {

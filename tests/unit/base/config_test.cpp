@@ -5,8 +5,8 @@
 using namespace bbt;
 
 TEST_CASE("the config reader reads typed keys and nested tables") {
-    auto doc = config::document::parse("name = \"x\"\nn = 5\nf = 1.5\nb = true\nl = [\"a\", \"b\"]\n[sub]\nk = 2\n",
-                                       "t.toml");
+    auto doc =
+        config::document::parse("name = \"x\"\nn = 5\nf = 1.5\nb = true\nl = [\"a\", \"b\"]\n[sub]\nk = 2\n", "t.toml");
     REQUIRE(doc);
     auto root = doc->root();
     std::string name;

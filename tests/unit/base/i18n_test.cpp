@@ -10,15 +10,17 @@ namespace {
 
 struct env_guard {
     env_guard() {
-        for (const char* n : {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"}) ::unsetenv(n);
+        for (const char* n : {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"})
+            ::unsetenv(n);
     }
     ~env_guard() {
-        for (const char* n : {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"}) ::unsetenv(n);
+        for (const char* n : {"LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"})
+            ::unsetenv(n);
         set(language::en);
     }
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the language follows the locale, Chinese where it is Chinese") {
     env_guard g;

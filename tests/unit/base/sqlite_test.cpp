@@ -24,7 +24,7 @@ constexpr sqlite::migration steps[] = {
     {3, "CREATE TABLE u (x INTEGER); INSERT INTO u SELECT a FROM t"},
 };
 
-} // namespace
+}  // namespace
 
 TEST_CASE("a database opens in WAL mode and statements bind and read values") {
     temp_dir dir;

@@ -45,9 +45,9 @@ TEST_CASE("responses carry a result or an error, never both") {
 }
 
 TEST_CASE("malformed requests are refused with a reason") {
-    for (const char* line : {"", "not json", "[]", "{\"method\":5}", "{\"method\":\"Status\"}",
-                             "{\"method\":\"status\",\"params\":[]}", "{\"method\":\"status\",\"id\":\"1\"}",
-                             "{\"method\":\"status\",\"extra\":1}", "{\"method\":\"\"}"}) {
+    for (const char* line :
+         {"", "not json", "[]", "{\"method\":5}", "{\"method\":\"Status\"}", "{\"method\":\"status\",\"params\":[]}",
+          "{\"method\":\"status\",\"id\":\"1\"}", "{\"method\":\"status\",\"extra\":1}", "{\"method\":\"\"}"}) {
         CAPTURE(line);
         auto r = parse_request(line);
         REQUIRE_FALSE(r);

@@ -24,4 +24,4 @@ struct backend {
 // entry says why when the module cannot be loaded.
 [[nodiscard]] std::vector<library_version> library_versions();
 
-} // namespace bbt::media
+}  // namespace bbt::media
