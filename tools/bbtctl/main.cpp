@@ -81,6 +81,18 @@ std::string_view service_state_text(std::string_view s) {
     return s;
 }
 
+// Device states as the ledger names them, for people.
+std::string_view device_state_text(std::string_view s) {
+    if (s == "on") return i18n::text({"on", "开启"});
+    if (s == "off") return i18n::text({"off", "关闭"});
+    if (s == "standby") return i18n::text({"standby", "待机"});
+    if (s == "cooling") return i18n::text({"cooling", "散热中"});
+    if (s == "in-use") return i18n::text({"in use", "使用中"});
+    if (s == "idle") return i18n::text({"idle", "空闲"});
+    if (s == "fault") return i18n::text({"fault", "故障"});
+    return s;
+}
+
 std::string str(const json::object& o, std::string_view key) {
     const auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
@@ -126,7 +138,8 @@ void print_status(const json::object& s) {
             for (const auto& item : usage->as_array()) {
                 if (!item.is_object()) continue;
                 const auto& u = item.as_object();
-                fmt::print("  {:<12} {:<10} {}\n", str(u, "device"), str(u, "state"), duration_text(num(u, "seconds")));
+                fmt::print("  {:<12} {:<10} {}\n", str(u, "device"), device_state_text(str(u, "state")),
+                           duration_text(num(u, "seconds")));
             }
         }
         if (auto e = str(to, "error"); !e.empty()) fmt::print("  {}\n", e);
