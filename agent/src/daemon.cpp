@@ -171,6 +171,35 @@ json::value status_json(const agent_config& cfg, const board::profile& profile, 
     return o;
 }
 
+// Hours in each state per device per local day, for the last `days` days
+// (today included).
+result<json::value> usage_json(const json::object& params, ledger_service& ledger_svc) {
+    int64_t days = 7;
+    if (const auto* d = params.if_contains("days")) {
+        if (!d->is_int64() || d->as_int64() < 1 || d->as_int64() > 366) {
+            return error(protocol::api_errc::malformed,
+                         i18n::text({"\"days\" must be a whole number from 1 to 366", "“days”必须是 1 到 366 的整数"}));
+        }
+        days = d->as_int64();
+    }
+    if (ledger_svc.get() == nullptr) {
+        return error(protocol::api_errc::unavailable, i18n::text({"the usage ledger is not open", "使用台账未打开"}));
+    }
+    auto now = clock::now();
+    if (!now) return now.error();
+    auto from = clock::local_day_start(now->wall);
+    for (int64_t i = 1; i < days; ++i)
+        from = clock::local_day_start(from - std::chrono::hours(1));
+    auto rows = ledger_svc.get()->usage_by_day(from, now->wall, *now);
+    if (!rows) return rows.error();
+    json::array out;
+    for (const auto& r : *rows) {
+        out.push_back(json::object{{"day", r.day}, {"device", r.device}, {"state", r.state}, {"hours", r.hours()}});
+    }
+    return json::object{
+        {"from", clock::local_day(from)}, {"to", clock::local_day(now->wall)}, {"usage", std::move(out)}};
+}
+
 asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval) {
     asio::steady_timer t(co_await asio::this_coro::executor);
     for (;;) {
@@ -215,6 +244,7 @@ int run_daemon(const agent_config& cfg) {
     api.handle("status", [&](const json::object&) -> result<json::value> {
         return status_json(cfg, board_svc.profile(), registry, ledger_svc, started_mono, started_wall);
     });
+    api.handle("usage", [&](const json::object& params) { return usage_json(params, ledger_svc); });
 
     int code = exit_ok;
     asio::signal_set signals(ex, SIGTERM, SIGINT);

@@ -94,7 +94,16 @@ struct agent_fixture {
     }
 
     int ctl(const std::vector<std::string>& args, std::optional<uid_t> uid = {}, std::optional<gid_t> gid = {}) {
-        std::vector<std::string> argv{BBT_CTL_BINARY, "--socket", socket.string()};
+        std::string binary = BBT_CTL_BINARY;
+        if (uid) {
+            // Another user may not reach the build tree (a checkout under
+            // /root, say): run a copy from the test's own directory.
+            auto copy = dir / "bbtctl";
+            std::filesystem::copy_file(binary, copy, std::filesystem::copy_options::overwrite_existing);
+            std::filesystem::permissions(copy, std::filesystem::perms(0755));
+            binary = copy.string();
+        }
+        std::vector<std::string> argv{binary, "--socket", socket.string()};
         argv.insert(argv.end(), args.begin(), args.end());
         test::spawn_options o;
         o.stdout_path = dir / "ctl.out";
@@ -192,6 +201,25 @@ TEST_CASE("bbtctl status shows the running agent, in text and in JSON") {
     CHECK(j.at("pid").as_int64() == agent.pid());
     CHECK(j.at("services").as_array().size() == 3);
     CHECK(j.at("today").at("usage").as_array().at(0).at("device").as_string() == "set");
+}
+
+TEST_CASE("bbtctl usage reports hours per device, state and day") {
+    agent_fixture f;
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    REQUIRE(f.ctl({"--json", "usage", "3"}) == 0);
+    auto j = boost::json::parse(f.ctl_out());
+    const auto& rows = j.at("usage").as_array();
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].at("device").as_string() == "set");
+    CHECK(rows[0].at("state").as_string() == "on");
+    CHECK(rows[0].at("hours").as_double() >= 0.0);
+    CHECK(rows[0].at("hours").as_double() < 1.0);
+    REQUIRE(f.ctl({"usage"}) == 0);
+    CHECK(f.ctl_out().find("set") != std::string::npos);
+    CHECK(f.ctl({"usage", "0"}) == 2);
+    CHECK(f.ctl({"usage", "many"}) == 2);
 }
 
 TEST_CASE("bbtctl says plainly that the agent is not running") {

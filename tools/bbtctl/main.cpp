@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <string_view>
 #include <vector>
 
@@ -40,7 +41,8 @@ void usage(std::FILE* out) {
             {"Usage: bbtctl [--json] [--socket PATH] [--timeout SECONDS] COMMAND\n"
              "\n"
              "Commands:\n"
-             "  status     the agent's version, uptime, services and today's usage\n"
+             "  status          the agent's version, uptime, services and today's usage\n"
+             "  usage [DAYS]    hours in each state per device per day, for the last DAYS days (default 7)\n"
              "\n"
              "Options:\n"
              "  --json             print the answer as JSON, for scripts\n"
@@ -53,7 +55,8 @@ void usage(std::FILE* out) {
              "用法：bbtctl [--json] [--socket 路径] [--timeout 秒] 命令\n"
              "\n"
              "命令：\n"
-             "  status     代理程序的版本、运行时长、各服务状态及今日使用情况\n"
+             "  status          代理程序的版本、运行时长、各服务状态及今日使用情况\n"
+             "  usage [天数]    最近若干天（默认 7 天）每台设备每天在各状态下的小时数\n"
              "\n"
              "选项：\n"
              "  --json             以 JSON 输出结果，便于脚本处理\n"
@@ -167,8 +170,25 @@ int report(const bbt::error& e, const options& opt) {
     return exit_failed;
 }
 
-int run_status(const options& opt) {
-    bbt::protocol::request req{1, "status", {}};
+void print_usage_table(const json::object& u) {
+    fmt::print("{}\n", i18n::format({"usage from {} to {}:", "使用情况（{} 至 {}）："}, str(u, "from"), str(u, "to")));
+    const auto* rows = u.if_contains("usage");
+    if (!rows || !rows->is_array() || rows->as_array().empty()) {
+        fmt::print("  {}\n", i18n::text({"no usage recorded", "无使用记录"}));
+        return;
+    }
+    fmt::print("  {:<12} {:<12} {:<10} {:>8}\n", i18n::text({"day", "日期"}), i18n::text({"device", "设备"}),
+               i18n::text({"state", "状态"}), i18n::text({"hours", "小时"}));
+    for (const auto& item : rows->as_array()) {
+        if (!item.is_object()) continue;
+        const auto& r = item.as_object();
+        fmt::print("  {:<12} {:<12} {:<10} {:>8.2f}\n", str(r, "day"), str(r, "device"),
+                   device_state_text(str(r, "state")), num(r, "hours"));
+    }
+}
+
+// Sends one request; prints the answer as JSON or through `print`.
+int run_request(const options& opt, bbt::protocol::request req, void (*print)(const json::object&)) {
     auto resp = bbtctl::call(opt.socket, req, opt.timeout);
     if (!resp) return report(resp.error(), opt);
     if (resp->error_code) {
@@ -176,13 +196,13 @@ int run_status(const options& opt) {
     }
     if (!resp->result || !resp->result->is_object()) {
         return report(bbt::error(bbtctl::client_errc::protocol,
-                                 i18n::text({"the status answer is not an object", "状态应答不是对象"})),
+                                 i18n::text({"the agent's answer is not an object", "代理程序的应答不是对象"})),
                       opt);
     }
     if (opt.json) {
         fmt::print("{}\n", json::serialize(*resp->result));
     } else {
-        print_status(resp->result->as_object());
+        print(resp->result->as_object());
     }
     return exit_ok;
 }
@@ -228,7 +248,23 @@ int main(int argc, char** argv) {
         usage(stderr);
         return exit_usage;
     }
-    if (opt.args[0] == "status" && opt.args.size() == 1) return run_status(opt);
+    if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, {1, "status", {}}, print_status);
+    if (opt.args[0] == "usage" && opt.args.size() <= 2) {
+        int64_t days = 7;
+        if (opt.args.size() == 2) {
+            std::string text(opt.args[1]);
+            char* end = nullptr;
+            days = std::strtoll(text.c_str(), &end, 10);
+            if (end == text.c_str() || *end != '\0' || days < 1 || days > 366) {
+                fmt::print(stderr, "{}",
+                           i18n::format({"bbtctl: DAYS must be a whole number from 1 to 366, not \"{}\"\n",
+                                         "bbtctl：天数必须是 1 到 366 的整数，而不是“{}”\n"},
+                                        text));
+                return exit_usage;
+            }
+        }
+        return run_request(opt, {1, "usage", {{"days", days}}}, print_usage_table);
+    }
     fmt::print(
         stderr, "{}",
         i18n::format({"bbtctl: unknown command \"{}\"\n\n", "bbtctl：未知命令“{}”\n\n"}, fmt::join(opt.args, " ")));
