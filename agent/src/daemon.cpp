@@ -1,6 +1,6 @@
 #include "bbt/agent/daemon.hpp"
 
-#include "bbt/agent/ledger.hpp"
+#include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/local_api_server.hpp"
 #include "bbt/agent/notify.hpp"
 #include "bbt/agent/service.hpp"
@@ -29,70 +29,6 @@ namespace {
 
 const log::category lg{"agent"};
 namespace json = boost::json;
-
-// Owns the ledger and keeps the heartbeat of its open intervals.
-class ledger_service final : public service {
-public:
-    ledger_service(asio::any_io_executor ex, std::filesystem::path path, std::chrono::milliseconds heartbeat)
-        : timer_(ex), path_(std::move(path)), heartbeat_(heartbeat) {}
-
-    std::string_view name() const override { return "ledger"; }
-
-    asio::awaitable<result<void>> start() override {
-        auto now = clock::now();
-        if (!now) co_return now.error();
-        auto l = ledger::open(path_, *now);
-        if (!l) co_return l.error();
-        ledger_.emplace(std::move(*l));
-        asio::co_spawn(timer_.get_executor(), beat(), asio::detached);
-        co_return result<void>{};
-    }
-
-    asio::awaitable<void> stop() override {
-        stopping_ = true;
-        timer_.cancel();
-        if (ledger_) {
-            if (auto now = clock::now(); now) {
-                if (auto r = ledger_->end_all(*now, "stop"); !r) {
-                    log::error(lg, "closing the ledger's open intervals: {}", r.error().what());
-                }
-            }
-        }
-        co_return;
-    }
-
-    ledger* get() { return ledger_ ? &*ledger_ : nullptr; }
-
-    // Records a state, logging rather than failing: a full disk must not stop
-    // a lesson. The heartbeat retries the write path every period.
-    void record(std::string_view device, std::string_view state) {
-        auto now = clock::now();
-        if (!now || !ledger_) return;
-        if (auto r = ledger_->set_state(device, state, *now); !r) {
-            log::error(lg, "recording {} as {}: {}", device, state, r.error().what());
-        }
-    }
-
-private:
-    asio::awaitable<void> beat() {
-        while (!stopping_) {
-            timer_.expires_after(heartbeat_);
-            co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-            if (stopping_) co_return;
-            auto now = clock::now();
-            if (!now) continue;
-            if (auto r = ledger_->heartbeat(*now); !r) {
-                log::error(lg, "ledger heartbeat: {}", r.error().what());
-            }
-        }
-    }
-
-    asio::steady_timer timer_;
-    std::filesystem::path path_;
-    std::chrono::milliseconds heartbeat_;
-    std::optional<ledger> ledger_;
-    bool stopping_ = false;
-};
 
 // The board: its profile, and the set's own state in the ledger.
 class board_service final : public service {
@@ -129,9 +65,9 @@ result<void> ensure_state_dir(const std::filesystem::path& dir) {
     return {};
 }
 
-json::value status_json(const agent_config& cfg, const board::profile& profile, const service_registry& registry,
-                        ledger_service& ledger_svc, clock::microseconds started_mono,
-                        clock::microseconds started_wall) {
+asio::awaitable<result<json::value>> status_json(const agent_config& cfg, const board::profile& profile,
+                                                 const service_registry& registry, ledger_service& ledger_svc,
+                                                 clock::microseconds started_mono, clock::microseconds started_wall) {
     json::object o;
     o["version"] = bbt_version();
     o["pid"] = static_cast<int64_t>(::getpid());
@@ -149,14 +85,13 @@ json::value status_json(const agent_config& cfg, const board::profile& profile, 
         services.push_back(std::move(so));
     }
     o["services"] = std::move(services);
-    o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()},
-                              {"jumps", ledger_svc.get() ? ledger_svc.get()->clock_jumps() : 0}};
+    o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()}, {"jumps", ledger_svc.clock_jumps()}};
     json::object today;
-    auto now = clock::now();
-    if (now && ledger_svc.get()) {
-        today["day"] = clock::local_day(now->wall);
-        auto rows = ledger_svc.get()->usage_by_day(clock::local_day_start(now->wall), now->wall, *now);
-        json::array usage;
+    auto wall = clock::wall_now();
+    today["day"] = clock::local_day(wall);
+    json::array usage;
+    if (ledger_svc.open()) {
+        auto rows = co_await ledger_svc.usage(clock::local_day_start(wall), wall);
         if (rows) {
             for (const auto& r : *rows) {
                 usage.push_back(json::object{
@@ -165,39 +100,41 @@ json::value status_json(const agent_config& cfg, const board::profile& profile, 
         } else {
             today["error"] = rows.error().what();
         }
-        today["usage"] = std::move(usage);
+    } else {
+        today["error"] = i18n::text({"the usage ledger is not open", "使用台账未打开"});
     }
+    today["usage"] = std::move(usage);
     o["today"] = std::move(today);
-    return o;
+    co_return json::value(std::move(o));
 }
 
 // Hours in each state per device per local day, for the last `days` days
 // (today included).
-result<json::value> usage_json(const json::object& params, ledger_service& ledger_svc) {
+asio::awaitable<result<json::value>> usage_json(json::object params, ledger_service& ledger_svc) {
     int64_t days = 7;
     if (const auto* d = params.if_contains("days")) {
         if (!d->is_int64() || d->as_int64() < 1 || d->as_int64() > 366) {
-            return error(protocol::api_errc::malformed,
-                         i18n::text({"\"days\" must be a whole number from 1 to 366", "“days”必须是 1 到 366 的整数"}));
+            co_return error(protocol::api_errc::malformed, i18n::text({"\"days\" must be a whole number from 1 to 366",
+                                                                       "“days”必须是 1 到 366 的整数"}));
         }
         days = d->as_int64();
     }
-    if (ledger_svc.get() == nullptr) {
-        return error(protocol::api_errc::unavailable, i18n::text({"the usage ledger is not open", "使用台账未打开"}));
+    if (!ledger_svc.open()) {
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the usage ledger is not open", "使用台账未打开"}));
     }
-    auto now = clock::now();
-    if (!now) return now.error();
-    auto from = clock::local_day_start(now->wall);
+    auto wall = clock::wall_now();
+    auto from = clock::local_day_start(wall);
     for (int64_t i = 1; i < days; ++i)
         from = clock::local_day_start(from - std::chrono::hours(1));
-    auto rows = ledger_svc.get()->usage_by_day(from, now->wall, *now);
-    if (!rows) return rows.error();
+    auto rows = co_await ledger_svc.usage(from, wall);
+    if (!rows) co_return rows.error();
     json::array out;
     for (const auto& r : *rows) {
         out.push_back(json::object{{"day", r.day}, {"device", r.device}, {"state", r.state}, {"hours", r.hours()}});
     }
-    return json::object{
-        {"from", clock::local_day(from)}, {"to", clock::local_day(now->wall)}, {"usage", std::move(out)}};
+    co_return json::value(
+        json::object{{"from", clock::local_day(from)}, {"to", clock::local_day(wall)}, {"usage", std::move(out)}});
 }
 
 asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval) {
@@ -241,7 +178,7 @@ int run_daemon(const agent_config& cfg) {
         log::warning(lg, "api.allow_users/allow_groups: no user or group is named \"{}\"; it is ignored", name);
     }
     auto& api = registry.add(std::make_unique<local_api_server>(ex, cfg.socket, std::move(policy)));
-    api.handle("status", [&](const json::object&) -> result<json::value> {
+    api.handle("status", [&](const json::object&) {
         return status_json(cfg, board_svc.profile(), registry, ledger_svc, started_mono, started_wall);
     });
     api.handle("usage", [&](const json::object& params) { return usage_json(params, ledger_svc); });

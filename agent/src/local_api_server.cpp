@@ -168,7 +168,8 @@ asio::awaitable<void> local_api_server::session(std::shared_ptr<stream::socket> 
         refusal.error_message = peer ? fmt::format("uid {} is not allowed", peer->uid) : "peer unknown";
         log::notice(lg, "refused a local API peer (pid {}, uid {}, gid {}): not in api.allow_users or api.allow_groups",
                     peer ? peer->pid : 0, peer ? peer->uid : 0, peer ? peer->gid : 0);
-        co_await asio::async_write(*sock, asio::buffer(response_line(refusal)), asio::as_tuple(asio::use_awaitable));
+        std::string line = response_line(refusal);  // a named local: see ledger_service.cpp on GCC 12
+        co_await asio::async_write(*sock, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
         boost::system::error_code ec;
         sock->close(ec);
         co_return;
@@ -189,14 +190,14 @@ asio::awaitable<void> local_api_server::session(std::shared_ptr<stream::socket> 
             protocol::response too_large;
             too_large.error_code = protocol::api_errc::too_large;
             too_large.error_message = fmt::format("a line may hold at most {} bytes", protocol::max_line_bytes);
-            co_await asio::async_write(*sock, asio::buffer(response_line(too_large)),
-                                       asio::as_tuple(asio::use_awaitable));
+            std::string line = response_line(too_large);
+            co_await asio::async_write(*sock, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
             break;
         }
         if (ec) break;  // EOF or closed by stop()
-        std::string_view line(buffer.data(), n - 1);
-        reply = serve(line);
+        std::string line = buffer.substr(0, n - 1);
         buffer.erase(0, n);
+        reply = co_await serve(std::move(line));
         auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
         if (wec) break;
     }
@@ -205,22 +206,22 @@ asio::awaitable<void> local_api_server::session(std::shared_ptr<stream::socket> 
     sock->close(ec);
 }
 
-std::string local_api_server::serve(std::string_view line) {
+asio::awaitable<std::string> local_api_server::serve(std::string line) {
     protocol::response resp;
     auto req = protocol::parse_request(line);
     if (!req) {
         resp.error_code = protocol::api_errc::malformed;
         resp.error_message = req.error().message();
-        return response_line(resp);
+        co_return response_line(resp);
     }
     resp.id = req->id;
     auto it = handlers_.find(req->method);
     if (it == handlers_.end()) {
         resp.error_code = protocol::api_errc::unknown_method;
         resp.error_message = fmt::format("no method \"{}\"", req->method);
-        return response_line(resp);
+        co_return response_line(resp);
     }
-    auto r = it->second(req->params);
+    auto r = co_await it->second(req->params);
     if (!r) {
         auto code = r.error().code().category() == protocol::api_category()
                         ? static_cast<protocol::api_errc>(r.error().code().value())
@@ -231,7 +232,7 @@ std::string local_api_server::serve(std::string_view line) {
     } else {
         resp.result = std::move(*r);
     }
-    return response_line(resp);
+    co_return response_line(resp);
 }
 
 }  // namespace bbt::agent

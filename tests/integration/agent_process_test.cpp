@@ -222,6 +222,51 @@ TEST_CASE("bbtctl usage reports hours per device, state and day") {
     CHECK(f.ctl({"usage", "many"}) == 2);
 }
 
+// Sends raw bytes to the agent's socket and returns the first line it answers.
+std::string raw_exchange(const std::filesystem::path& socket, const std::string& bytes) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+        ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n <= 0) break;  // the agent may hang up once it has answered
+        sent += static_cast<size_t>(n);
+    }
+    std::string in;
+    char buf[4096];
+    while (in.find('\n') == std::string::npos) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 20000) <= 0) break;
+        ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        in.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return in.substr(0, in.find('\n'));
+}
+
+TEST_CASE("the local API answers malformed and oversized lines with an error, and keeps serving") {
+    agent_fixture f;
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    auto bad = boost::json::parse(raw_exchange(f.socket, "{\"method\": 42}\n"));
+    CHECK(bad.at("error").at("code").as_string() == "malformed");
+    auto unknown = boost::json::parse(raw_exchange(f.socket, "{\"id\": 9, \"method\": \"reboot\"}\n"));
+    CHECK(unknown.at("id").as_int64() == 9);
+    CHECK(unknown.at("error").at("code").as_string() == "unknown_method");
+    auto big = boost::json::parse(raw_exchange(f.socket, std::string(200 * 1024, 'x')));
+    CHECK(big.at("error").at("code").as_string() == "too_large");
+    auto bad_days = boost::json::parse(raw_exchange(f.socket, R"({"method":"usage","params":{"days":"all"}})"
+                                                              "\n"));
+    CHECK(bad_days.at("error").at("code").as_string() == "malformed");
+    CHECK(f.ctl({"status"}) == 0);
+}
+
 TEST_CASE("bbtctl says plainly that the agent is not running") {
     agent_fixture f;
     CHECK(f.ctl({"status"}) == 3);

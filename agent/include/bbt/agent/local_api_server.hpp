@@ -2,7 +2,8 @@
 // bbt/protocol/local_api.hpp. Every peer is identified with SO_PEERCRED and
 // checked against the allowed users and groups before anything is read.
 //
-// Runs on the control thread; handlers must return within a millisecond or so.
+// Runs on the control thread. Handlers are coroutines on that thread: what
+// takes longer than a millisecond (a database query) they await elsewhere.
 #pragma once
 
 #include "bbt/agent/service.hpp"
@@ -47,7 +48,7 @@ private:
 
 class local_api_server final : public service {
 public:
-    using handler = std::function<result<boost::json::value>(const boost::json::object& params)>;
+    using handler = std::function<asio::awaitable<result<boost::json::value>>(const boost::json::object& params)>;
 
     local_api_server(asio::any_io_executor executor, std::filesystem::path socket_path, peer_policy policy);
     ~local_api_server() override;
@@ -62,7 +63,7 @@ public:
 private:
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(std::shared_ptr<asio::local::stream_protocol::socket> sock);
-    std::string serve(std::string_view line);
+    asio::awaitable<std::string> serve(std::string line);
 
     asio::any_io_executor executor_;
     std::filesystem::path path_;

@@ -1,0 +1,126 @@
+#include "bbt/agent/ledger_service.hpp"
+
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace bbt::agent {
+namespace {
+
+const log::category lg{"ledger"};
+
+}  // namespace
+
+ledger_service::ledger_service(asio::any_io_executor control, std::filesystem::path path,
+                               std::chrono::milliseconds heartbeat)
+    : timer_(std::move(control)), path_(std::move(path)), heartbeat_(heartbeat) {}
+
+ledger_service::~ledger_service() { thread_.join(); }
+
+// GCC 12 destroys a closure twice when it is created as a temporary inside a
+// co_await expression (its captures are freed twice): every closure passed
+// here is first made a named local of the calling coroutine.
+template <class R, class F>
+asio::awaitable<R> ledger_service::on_ledger_thread(F f) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+        [this](auto handler, F fn) {
+            auto back = asio::get_associated_executor(handler);
+            asio::post(thread_, [fn = std::move(fn), handler = std::move(handler), back]() mutable {
+                R r = fn();
+                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
+                    std::move(handler)(std::move(r));
+                });
+            });
+        },
+        asio::use_awaitable, std::move(f));
+}
+
+asio::awaitable<result<void>> ledger_service::start() {
+    auto open_ledger = [this]() -> result<void> {
+        auto now = clock::now();
+        if (!now) return now.error();
+        auto l = ledger::open(path_, *now);
+        if (!l) return l.error();
+        ledger_.emplace(std::move(*l));
+        return {};
+    };
+    auto r = co_await on_ledger_thread<result<void>>(std::move(open_ledger));
+    if (!r) co_return r.error();
+    open_ = true;
+    asio::co_spawn(timer_.get_executor(), beat(), asio::detached);
+    co_return result<void>{};
+}
+
+asio::awaitable<void> ledger_service::stop() {
+    stopping_ = true;
+    timer_.cancel();
+    auto now = clock::now();
+    auto close_ledger = [this, now]() {
+        if (ledger_ && now) {
+            if (auto r = ledger_->end_all(*now, "stop"); !r) {
+                log::error(lg, "closing the open intervals: {}", r.error().what());
+            }
+        }
+        ledger_.reset();
+        return 0;
+    };
+    co_await on_ledger_thread<int>(std::move(close_ledger));
+    open_ = false;
+}
+
+void ledger_service::record(std::string device, std::string state) {
+    // The moment is taken here, on the control thread, when it happened.
+    auto now = clock::now();
+    if (!now) {
+        log::error(lg, "recording {} as {}: {}", device, state, now.error().what());
+        return;
+    }
+    asio::post(thread_, [this, device = std::move(device), state = std::move(state), t = std::move(*now)] {
+        if (!ledger_) return;
+        if (auto r = ledger_->set_state(device, state, t); !r) {
+            log::error(lg, "recording {} as {}: {}", device, state, r.error().what());
+        }
+        clock_jumps_ = ledger_->clock_jumps();
+    });
+}
+
+asio::awaitable<result<std::vector<usage_row>>> ledger_service::usage(clock::microseconds from,
+                                                                      clock::microseconds to) {
+    auto now = clock::now();
+    if (!now) co_return now.error();
+    auto query = [this, from, to, t = std::move(*now)]() -> result<std::vector<usage_row>> {
+        if (!ledger_) {
+            return error(base_errc::not_found, i18n::text({"the usage ledger is not open", "使用台账未打开"}));
+        }
+        return ledger_->usage_by_day(from, to, t);
+    };
+    co_return co_await on_ledger_thread<result<std::vector<usage_row>>>(std::move(query));
+}
+
+asio::awaitable<void> ledger_service::beat() {
+    while (!stopping_) {
+        timer_.expires_after(heartbeat_);
+        co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (stopping_) co_return;
+        auto now = clock::now();
+        if (!now) continue;
+        asio::post(thread_, [this, t = std::move(*now)] {
+            if (!ledger_) return;
+            if (auto r = ledger_->heartbeat(t); !r) {
+                // Logged every period while it lasts (a full disk, say), so
+                // the journal shows when it began and when it ended.
+                log::error(lg, "heartbeat: {}", r.error().what());
+            }
+            clock_jumps_ = ledger_->clock_jumps();
+        });
+    }
+}
+
+}  // namespace bbt::agent
