@@ -16,6 +16,24 @@ namespace {
 
 const log::category lg{"ledger"};
 
+// Renames a damaged database, with its WAL and shared-memory files, to
+// "<name>.corrupt-<time>"; returns the new name.
+result<std::filesystem::path> quarantine(const std::filesystem::path& db, clock::microseconds wall) {
+    auto stamp = std::chrono::duration_cast<std::chrono::seconds>(wall).count();
+    std::filesystem::path aside = db;
+    aside += ".corrupt-" + std::to_string(stamp);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::filesystem::path from = db, to = aside;
+        from += suffix;
+        to += suffix;
+        std::error_code ec;
+        if (!std::filesystem::exists(from, ec)) continue;
+        std::filesystem::rename(from, to, ec);
+        if (ec) return errno_error(ec.value(), "rename", from.string());
+    }
+    return aside;
+}
+
 }  // namespace
 
 ledger_service::ledger_service(asio::any_io_executor control, std::filesystem::path path,
@@ -47,6 +65,14 @@ asio::awaitable<result<void>> ledger_service::start() {
         auto now = clock::now();
         if (!now) return now.error();
         auto l = ledger::open(path_, *now);
+        if (!l && l.error().code() == base_errc::corrupt) {
+            // A damaged ledger must not keep the whiteboard from starting:
+            // keep it aside for recovery and begin a new one.
+            auto aside = quarantine(path_, now->wall);
+            if (!aside) return aside.error();
+            log::error(lg, "{}; moved it to {} and started a new ledger", l.error().what(), aside->string());
+            l = ledger::open(path_, *now);
+        }
         if (!l) return l.error();
         ledger_.emplace(std::move(*l));
         return {};

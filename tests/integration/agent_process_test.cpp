@@ -267,6 +267,28 @@ TEST_CASE("the local API answers malformed and oversized lines with an error, an
     CHECK(f.ctl({"status"}) == 0);
 }
 
+TEST_CASE("a damaged ledger is kept aside and a new one started; the agent still runs") {
+    agent_fixture f;
+    std::filesystem::create_directories(f.state);
+    std::string junk(16384, '\x5a');
+    test::write_file(f.state / "ledger.db", junk);
+    notify_listener n(f.dir / "notify.sock");
+    auto agent = f.start(n);
+    INFO(f.log());
+    REQUIRE(n.wait_for("READY=1"));
+    REQUIRE(f.ctl({"status"}) == 0);
+    CHECK(f.ctl_out().find("set") != std::string::npos);
+    int kept = 0;
+    for (const auto& e : std::filesystem::directory_iterator(f.state)) {
+        if (e.path().filename().string().starts_with("ledger.db.corrupt-")) {
+            ++kept;
+            CHECK(test::read_file(e.path()) == junk);  // kept byte for byte
+        }
+    }
+    CHECK(kept == 1);
+    CHECK(f.log().find("damaged") != std::string::npos);
+}
+
 TEST_CASE("bbtctl says plainly that the agent is not running") {
     agent_fixture f;
     CHECK(f.ctl({"status"}) == 3);
