@@ -377,6 +377,59 @@ TEST_CASE("a second agent on the same socket refuses to start instead of stealin
     CHECK(f.ctl({"status"}) == 0);
 }
 
+TEST_CASE("bbtctl hid decode prints every real descriptor's touch layout as JSON") {
+    auto dir = std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid";
+    if (!std::filesystem::exists(dir / "devices.json")) {
+        MESSAGE("skipped: no real HID data at " << dir.string());
+        return;
+    }
+    test::temp_dir tmp;
+    test::spawn_options o;
+    o.stdout_path = tmp / "out";
+    o.stderr_path = tmp / "err";
+    auto index = boost::json::parse(test::read_file(dir / "devices.json")).as_array();
+    for (const auto& item : index) {
+        const auto& dev = item.as_object();
+        CAPTURE(dev.at("name").as_string());
+        auto file = dir / "descriptors" / std::string(dev.at("file").as_string());
+        REQUIRE(test::run({BBT_CTL_BINARY, "--json", "hid", "decode", "--descriptor", file.string()}, o) == 0);
+        auto out = boost::json::parse(test::read_file(tmp / "out")).as_object();
+        const auto& facts = dev.at("derived_by_hid_tools").as_object();
+        const auto* want = facts.if_contains("touch_report_id");
+        if (want == nullptr || want->is_null()) {
+            CHECK(out.at("touch").is_null());
+            continue;
+        }
+        const auto& touch = out.at("touch").as_object();
+        CHECK(touch.at("report_id").as_int64() == std::max<int64_t>(0, want->as_int64()));
+        CHECK(touch.at("x").at("logical_max").as_int64() == facts.at("x_field").at("logical_max").as_int64());
+        CHECK(touch.at("y").at("logical_max").as_int64() == facts.at("y_field").at("logical_max").as_int64());
+        int64_t input_bytes = 0;
+        for (const auto& r : out.at("reports").as_array()) {
+            if (r.at("type").as_string() == "input" && r.at("id").as_int64() == touch.at("report_id").as_int64()) {
+                input_bytes = r.at("size_bytes").as_int64();
+            }
+        }
+        std::string key = std::to_string(want->as_int64());
+        CHECK(input_bytes == facts.at("input_report_sizes_bytes").at(key).as_int64());
+    }
+}
+
+TEST_CASE("bbtctl hid decode refuses a bad descriptor with a clear message and exit code 2") {
+    test::temp_dir tmp;
+    test::write_file(tmp / "bad.hex", "05 0d 09 04 a1 01 zz");
+    test::write_file(tmp / "open.hex", "05 0d 09 04 a1 01 75 08 95 01 81 02");
+    test::spawn_options o;
+    o.stderr_path = tmp / "err";
+    o.env = {{"LANG", "C.UTF-8"}};
+    CHECK(test::run({BBT_CTL_BINARY, "hid", "decode", "--descriptor", (tmp / "bad.hex").string()}, o) == 2);
+    CHECK(test::read_file(tmp / "err").find("not hex bytes at character 19") != std::string::npos);
+    CHECK(test::run({BBT_CTL_BINARY, "hid", "decode", "--descriptor", (tmp / "open.hex").string()}, o) == 2);
+    CHECK(test::read_file(tmp / "err").find("never closed") != std::string::npos);
+    CHECK(test::run({BBT_CTL_BINARY, "hid", "decode", "--descriptor", (tmp / "none").string()}, o) == 2);
+    CHECK(test::run({BBT_CTL_BINARY, "hid", "decode"}, o) == 2);
+}
+
 TEST_CASE("--version names the libraries, as built and as loaded") {
     test::temp_dir dir;
     test::spawn_options o;

@@ -1,5 +1,6 @@
 // bbtctl: the command line for people at the classroom set.
 #include "client.hpp"
+#include "hid.hpp"
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/versions.hpp"
@@ -43,6 +44,8 @@ void usage(std::FILE* out) {
              "Commands:\n"
              "  status          the agent's version, uptime, services and today's usage\n"
              "  usage [DAYS]    hours in each state per device per day, for the last DAYS days (default 7)\n"
+             "  hid decode --descriptor FILE\n"
+             "                  the layout of a HID report descriptor (raw bytes or hex text), offline\n"
              "\n"
              "Options:\n"
              "  --json             print the answer as JSON, for scripts\n"
@@ -57,6 +60,8 @@ void usage(std::FILE* out) {
              "命令：\n"
              "  status          代理程序的版本、运行时长、各服务状态及今日使用情况\n"
              "  usage [天数]    最近若干天（默认 7 天）每台设备每天在各状态下的小时数\n"
+             "  hid decode --descriptor 文件\n"
+             "                  离线解析 HID 报告描述符（原始字节或十六进制文本）的布局\n"
              "\n"
              "选项：\n"
              "  --json             以 JSON 输出结果，便于脚本处理\n"
@@ -235,6 +240,8 @@ int main(int argc, char** argv) {
         } else if (a == "--version") {
             fmt::print("bbtctl {}\n", bbt::bbt_version());
             return exit_ok;
+        } else if (a.starts_with("--") && !opt.args.empty()) {
+            opt.args.push_back(a);  // an option of the command (e.g. hid decode --descriptor)
         } else if (a.starts_with("--")) {
             fmt::print(stderr, "{}",
                        i18n::format({"bbtctl: unknown option \"{}\"\n\n", "bbtctl：未知选项“{}”\n\n"}, a));
@@ -248,6 +255,7 @@ int main(int argc, char** argv) {
         usage(stderr);
         return exit_usage;
     }
+    if (opt.args[0] == "hid") return bbtctl::run_hid(opt.args, opt.json);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, {1, "status", {}}, print_status);
     if (opt.args[0] == "usage" && opt.args.size() <= 2) {
         int64_t days = 7;
