@@ -1,0 +1,117 @@
+// Multitouch reports to frames, as the kernel's hid-multitouch does it: the
+// touch report's fields grouped into contacts, Contact Count and hybrid
+// frames spread over several reports, contact validity and slot assignment
+// by the device's quirks, tracking ids, and BTN_TOUCH.
+//
+// Pure and single-threaded: reports in, frames out; no I/O, no clock (the
+// caller supplies timestamps and the release of stuck contacts).
+#pragma once
+
+#include "bbt/drivers/whiteboard/hid_descriptor.hpp"
+#include "bbt/drivers/whiteboard/touch_layout.hpp"
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace bbt::drivers::hid {
+
+// hid-multitouch's quirk bits (MT_QUIRK_*), the ones this decoder follows.
+namespace quirk {
+inline constexpr uint32_t not_seen_means_up = 1u << 0;
+inline constexpr uint32_t slot_is_contactid = 1u << 1;
+inline constexpr uint32_t always_valid = 1u << 4;
+inline constexpr uint32_t valid_is_inrange = 1u << 5;
+inline constexpr uint32_t valid_is_confidence = 1u << 6;
+inline constexpr uint32_t confidence = 1u << 7;
+inline constexpr uint32_t slot_is_contactid_minus_one = 1u << 8;
+inline constexpr uint32_t no_area = 1u << 9;
+inline constexpr uint32_t ignore_duplicates = 1u << 10;
+inline constexpr uint32_t hovering = 1u << 11;
+inline constexpr uint32_t contact_cnt_accurate = 1u << 12;
+inline constexpr uint32_t touch_size_scaling = 1u << 16;
+inline constexpr uint32_t sticky_fingers = 1u << 17;
+inline constexpr uint32_t win8_ptp_buttons = 1u << 19;
+}  // namespace quirk
+
+// Quirks from their kernel names ("NOT_SEEN_MEANS_UP" ...), for the override
+// table and the configuration; an unknown name is an error naming it.
+[[nodiscard]] result<uint32_t> quirks_from_names(const std::vector<std::string>& names);
+
+// The class the kernel binds a device to from its descriptor alone:
+// MT_CLS_WIN_8 when it carries the Windows 8 certification feature, else
+// MT_CLS_DEFAULT.
+[[nodiscard]] uint32_t default_quirks(const descriptor& d);
+
+// Where one contact's values sit in the touch report.
+struct value_location {
+    uint32_t bit_offset = 0;
+    uint32_t bit_size = 0;
+    bool is_signed = false;
+    bool present = false;
+};
+
+struct contact_location {
+    value_location contact_id, tip, in_range, confidence, x, y, width, height, pressure;
+    // An X (or Y) repeated right after X in one field: the tool's position
+    // (ABS_MT_TOOL_X/Y in the kernel), not the next contact's.
+    value_location tool_x, tool_y;
+};
+
+struct mt_layout {
+    uint8_t report_id = 0;
+    uint32_t report_bytes = 0;
+    std::vector<contact_location> contacts;
+    value_location contact_count, scan_time;
+};
+
+// Groups the touch report's fields into contacts as hid-multitouch's
+// mt_store_field does: a usage seen again starts the next contact.
+[[nodiscard]] mt_layout make_mt_layout(const descriptor& d, const touch_layout& t);
+
+// A field's value from a report, sign-extended when its range is signed.
+[[nodiscard]] int64_t extract(std::span<const uint8_t> report, const value_location& at) noexcept;
+
+struct slot_state {
+    int tracking_id = -1;  // -1: no contact in this slot
+    int32_t x = 0;
+    int32_t y = 0;
+    int32_t key = 0;  // the contact id that owns the slot
+};
+
+// The multitouch state after a frame.
+struct mt_frame {
+    bool touch = false;  // BTN_TOUCH
+    std::vector<slot_state> slots;
+};
+
+class mt_decoder {
+public:
+    mt_decoder(mt_layout layout, uint32_t quirks, uint32_t max_contacts);
+
+    // Feeds one input report (starting with its report id byte when the
+    // device uses ids). Returns the frame when this report completed one;
+    // reports of other ids are ignored. A report of the wrong size is an error.
+    [[nodiscard]] result<std::optional<mt_frame>> feed(std::span<const uint8_t> report);
+
+    // Lifts every contact (no report for too long: the kernel's 100 ms).
+    [[nodiscard]] mt_frame release_all();
+
+    [[nodiscard]] const mt_layout& layout() const noexcept { return layout_; }
+
+private:
+    int slot_for(int32_t contact_id);
+    void report_slot(int slot, bool active, int32_t x, int32_t y);
+    mt_frame sync();
+
+    mt_layout layout_;
+    uint32_t quirks_;
+    std::vector<slot_state> slots_;
+    std::vector<bool> used_;  // slots reported in the frame being assembled
+    int next_tracking_id_ = 0;
+    uint32_t expected_ = 0;
+    uint32_t received_ = 0;
+};
+
+}  // namespace bbt::drivers::hid

@@ -1,0 +1,244 @@
+#include "bbt/drivers/whiteboard/mt_decoder.hpp"
+
+#include "bbt/base/i18n.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <utility>
+
+namespace bbt::drivers::hid {
+namespace {
+
+constexpr usage_code win8_blob = make_usage(0xff00, 0xc5);
+
+value_location locate(const field& f, uint32_t element) {
+    return {f.bit_offset + element * f.bit_size, f.bit_size, f.logical_min < 0, true};
+}
+
+}  // namespace
+
+result<uint32_t> quirks_from_names(const std::vector<std::string>& names) {
+    static constexpr std::array<std::pair<const char*, uint32_t>, 14> table{{
+        {"NOT_SEEN_MEANS_UP", quirk::not_seen_means_up},
+        {"SLOT_IS_CONTACTID", quirk::slot_is_contactid},
+        {"ALWAYS_VALID", quirk::always_valid},
+        {"VALID_IS_INRANGE", quirk::valid_is_inrange},
+        {"VALID_IS_CONFIDENCE", quirk::valid_is_confidence},
+        {"CONFIDENCE", quirk::confidence},
+        {"SLOT_IS_CONTACTID_MINUS_ONE", quirk::slot_is_contactid_minus_one},
+        {"NO_AREA", quirk::no_area},
+        {"IGNORE_DUPLICATES", quirk::ignore_duplicates},
+        {"HOVERING", quirk::hovering},
+        {"CONTACT_CNT_ACCURATE", quirk::contact_cnt_accurate},
+        {"TOUCH_SIZE_SCALING", quirk::touch_size_scaling},
+        {"STICKY_FINGERS", quirk::sticky_fingers},
+        {"WIN8_PTP_BUTTONS", quirk::win8_ptp_buttons},
+    }};
+    uint32_t out = 0;
+    for (const auto& n : names) {
+        bool found = false;
+        for (const auto& [name, bit] : table) {
+            if (n == name) {
+                out |= bit;
+                found = true;
+            }
+        }
+        if (!found) {
+            std::string known;
+            for (const auto& [name, bit] : table)
+                known += (known.empty() ? "" : ", ") + std::string(name);
+            return error(hid_errc::bad_value, i18n::format({"unknown multitouch quirk \"{}\"; known quirks: {}",
+                                                            "未知的多点触控特性“{}”；可用：{}"},
+                                                           n, known));
+        }
+    }
+    return out;
+}
+
+uint32_t default_quirks(const descriptor& d) {
+    for (const auto& r : d.reports) {
+        if (r.type != report_type::feature) continue;
+        for (const auto& f : r.fields) {
+            if (f.usage_of(0) == win8_blob) {
+                return quirk::always_valid | quirk::ignore_duplicates | quirk::hovering | quirk::contact_cnt_accurate |
+                       quirk::sticky_fingers | quirk::win8_ptp_buttons;
+            }
+        }
+    }
+    return quirk::always_valid | quirk::contact_cnt_accurate;
+}
+
+mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
+    mt_layout out;
+    out.report_id = t.report_id;
+    const report* r = d.find(report_type::input, t.report_id);
+    if (r == nullptr) return out;
+    out.report_bytes = r->size_bytes();
+    contact_location current;
+    bool started = false;
+    auto store = [&](value_location contact_location::*member, const value_location& v) {
+        if ((current.*member).present) {
+            // The usage repeats: the next contact begins, if this one is whole.
+            if (!current.contact_id.present && !current.x.present && !current.y.present) return;
+            out.contacts.push_back(current);
+            current = contact_location{};
+        }
+        current.*member = v;
+        started = true;
+    };
+    for (const auto& f : r->fields) {
+        if (f.is_constant() || !f.is_variable()) continue;
+        for (uint32_t i = 0; i < f.count; ++i) {
+            usage_code u = f.usage_of(i);
+            auto v = locate(f, i);
+            bool repeated = i > 0 && f.usage_of(i - 1) == u;
+            if (repeated && u == usages::generic_desktop_x)
+                store(&contact_location::tool_x, v);
+            else if (repeated && u == usages::generic_desktop_y)
+                store(&contact_location::tool_y, v);
+            else if (u == usages::contact_id)
+                store(&contact_location::contact_id, v);
+            else if (u == usages::tip_switch)
+                store(&contact_location::tip, v);
+            else if (u == usages::in_range)
+                store(&contact_location::in_range, v);
+            else if (u == usages::confidence)
+                store(&contact_location::confidence, v);
+            else if (u == usages::generic_desktop_x)
+                store(&contact_location::x, v);
+            else if (u == usages::generic_desktop_y)
+                store(&contact_location::y, v);
+            else if (u == usages::width)
+                store(&contact_location::width, v);
+            else if (u == usages::height)
+                store(&contact_location::height, v);
+            else if (u == usages::tip_pressure)
+                store(&contact_location::pressure, v);
+            else if (u == usages::contact_count)
+                out.contact_count = v;
+            else if (u == usages::scan_time)
+                out.scan_time = v;
+        }
+    }
+    if (started) out.contacts.push_back(current);
+    return out;
+}
+
+int64_t extract(std::span<const uint8_t> report, const value_location& at) noexcept {
+    if (!at.present || at.bit_size == 0) return 0;
+    uint64_t v = 0;
+    uint32_t size = std::min<uint32_t>(at.bit_size, 32);
+    for (uint32_t i = 0; i < size; ++i) {
+        uint32_t bit = at.bit_offset + i;
+        if (bit / 8 >= report.size()) break;
+        if (report[bit / 8] & (1u << (bit % 8))) v |= uint64_t{1} << i;
+    }
+    if (at.is_signed && size < 64 && (v & (uint64_t{1} << (size - 1)))) {
+        return static_cast<int64_t>(v) - (int64_t{1} << size);
+    }
+    return static_cast<int64_t>(v);
+}
+
+mt_decoder::mt_decoder(mt_layout layout, uint32_t quirks, uint32_t max_contacts)
+    : layout_(std::move(layout)), quirks_(quirks), slots_(max_contacts), used_(max_contacts, false) {}
+
+// input_mt_get_slot_by_key: the slot this contact already has, else the
+// first slot neither active nor used in this frame.
+int mt_decoder::slot_for(int32_t contact_id) {
+    if (quirks_ & quirk::slot_is_contactid) return contact_id;
+    if (quirks_ & quirk::slot_is_contactid_minus_one) return contact_id - 1;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+        if (slots_[s].tracking_id >= 0 && slots_[s].key == contact_id) return static_cast<int>(s);
+    }
+    for (size_t s = 0; s < slots_.size(); ++s) {
+        if (slots_[s].tracking_id < 0 && !used_[s]) {
+            slots_[s].key = contact_id;
+            return static_cast<int>(s);
+        }
+    }
+    return -1;
+}
+
+void mt_decoder::report_slot(int slot, bool active, int32_t x, int32_t y) {
+    auto& s = slots_[static_cast<size_t>(slot)];
+    used_[static_cast<size_t>(slot)] = true;
+    if (!active) {
+        s.tracking_id = -1;
+        return;
+    }
+    if (s.tracking_id < 0) s.tracking_id = next_tracking_id_++;
+    s.x = x;
+    s.y = y;
+}
+
+mt_frame mt_decoder::sync() {
+    if (quirks_ & quirk::not_seen_means_up) {
+        for (size_t s = 0; s < slots_.size(); ++s) {
+            if (!used_[s]) slots_[s].tracking_id = -1;
+        }
+    }
+    mt_frame f;
+    f.slots = slots_;
+    for (const auto& s : slots_)
+        f.touch = f.touch || s.tracking_id >= 0;
+    std::fill(used_.begin(), used_.end(), false);
+    received_ = 0;
+    return f;
+}
+
+result<std::optional<mt_frame>> mt_decoder::feed(std::span<const uint8_t> report) {
+    if (layout_.report_id != 0 && (report.empty() || report[0] != layout_.report_id)) {
+        return std::optional<mt_frame>{};
+    }
+    if (report.size() < layout_.report_bytes) {
+        return error(hid_errc::truncated,
+                     i18n::format({"touch report {} has {} bytes, the descriptor says {}; the report is dropped",
+                                   "触摸报告 {} 长 {} 字节，描述符规定为 {}；该报告已丢弃"},
+                                  layout_.report_id, report.size(), layout_.report_bytes));
+    }
+    // A non-zero Contact Count starts a frame; hybrid devices send 0 in the
+    // reports that follow.
+    if (layout_.contact_count.present) {
+        auto count = extract(report, layout_.contact_count);
+        if (count > 0) expected_ = static_cast<uint32_t>(count);
+    } else {
+        expected_ = static_cast<uint32_t>(layout_.contacts.size());
+    }
+    for (const auto& c : layout_.contacts) {
+        if ((quirks_ & quirk::contact_cnt_accurate) && received_ >= expected_) break;
+        bool tip = c.tip.present ? extract(report, c.tip) != 0 : true;
+        bool in_range = c.in_range.present ? extract(report, c.in_range) != 0 : false;
+        bool confident = c.confidence.present ? extract(report, c.confidence) != 0 : true;
+        ++received_;
+        if (!(quirks_ & quirk::always_valid)) {
+            bool valid = true;
+            if (quirks_ & quirk::valid_is_inrange) valid = in_range;
+            if (quirks_ & quirk::not_seen_means_up) valid = tip;
+            if (quirks_ & quirk::valid_is_confidence) valid = confident;
+            if (!valid) continue;
+        }
+        auto id = static_cast<int32_t>(extract(report, c.contact_id));
+        int slot = slot_for(id);
+        if (slot < 0 || slot >= static_cast<int>(slots_.size())) continue;
+        if ((quirks_ & quirk::ignore_duplicates) && used_[static_cast<size_t>(slot)] &&
+            slots_[static_cast<size_t>(slot)].tracking_id >= 0) {
+            continue;
+        }
+        bool active = tip || ((quirks_ & quirk::hovering) && in_range);
+        report_slot(slot, active, static_cast<int32_t>(extract(report, c.x)),
+                    static_cast<int32_t>(extract(report, c.y)));
+    }
+    if (received_ >= expected_) return std::optional<mt_frame>(sync());
+    return std::optional<mt_frame>{};
+}
+
+mt_frame mt_decoder::release_all() {
+    for (size_t s = 0; s < slots_.size(); ++s) {
+        if (slots_[s].tracking_id >= 0) report_slot(static_cast<int>(s), false, 0, 0);
+    }
+    expected_ = 0;
+    return sync();
+}
+
+}  // namespace bbt::drivers::hid
