@@ -69,6 +69,36 @@ uint32_t default_quirks(const descriptor& d) {
     return quirk::always_valid | quirk::contact_cnt_accurate;
 }
 
+device_class class_for(uint16_t vendor, uint16_t product, const descriptor& d) {
+    // Boards whose frames need a class other than the default, as the
+    // kernel's hid-multitouch binds them.
+    struct entry {
+        uint16_t vendor, product;
+        device_class cls;
+    };
+    static constexpr uint32_t cls_3m =
+        quirk::valid_is_confidence | quirk::slot_is_contactid | quirk::touch_size_scaling;
+    static constexpr uint32_t cls_egalax_serial = quirk::slot_is_contactid | quirk::always_valid;
+    static constexpr uint32_t cls_smart = quirk::always_valid | quirk::ignore_duplicates | quirk::contact_cnt_accurate;
+    static constexpr entry table[] = {
+        {0x0596, 0x0500, {"3M", cls_3m, 60}},
+        {0x0596, 0x0506, {"3M", cls_3m, 60}},
+        {0x0eef, 0x7224, {"eGalax serial", cls_egalax_serial, 0}},
+        {0x0eef, 0x7349, {"eGalax serial", cls_egalax_serial, 0}},
+        {0x0b8c, 0x0092, {"SMART", cls_smart, 0}},
+        {0x1ff7, 0x0013, {"not seen means up (CVTouch)", quirk::not_seen_means_up, 0}},
+        {0x202e,
+         0x0006,
+         {"confidence, id minus one (Lumio)", quirk::valid_is_confidence | quirk::slot_is_contactid_minus_one, 0}},
+        {0x25b5, 0x0002, {"FlatFrog", quirk::not_seen_means_up | quirk::no_area, 40}},
+    };
+    for (const auto& e : table) {
+        if (e.vendor == vendor && e.product == product) return e.cls;
+    }
+    uint32_t q = default_quirks(d);
+    return {q & quirk::win8_ptp_buttons ? "Windows 8" : "default", q, 0};
+}
+
 mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
     mt_layout out;
     out.report_id = t.report_id;

@@ -430,6 +430,46 @@ TEST_CASE("bbtctl hid decode refuses a bad descriptor with a clear message and e
     CHECK(test::run({BBT_CTL_BINARY, "hid", "decode"}, o) == 2);
 }
 
+TEST_CASE("bbtctl hid decode --recording replays every real recording into frames") {
+    auto dir = std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid" / "recordings";
+    if (!std::filesystem::exists(dir)) {
+        MESSAGE("skipped: no real HID data at " << dir.string());
+        return;
+    }
+    test::temp_dir tmp;
+    test::spawn_options o;
+    o.stdout_path = tmp / "out";
+    o.stderr_path = tmp / "err";
+    for (const auto& e : std::filesystem::directory_iterator(dir)) {
+        CAPTURE(e.path().string());
+        REQUIRE(test::run({BBT_CTL_BINARY, "--json", "hid", "decode", "--recording", e.path().string()}, o) == 0);
+        std::string out = test::read_file(tmp / "out");
+        size_t frames = 0, touching = 0;
+        double last_t = -1;
+        for (size_t p = 0; p < out.size();) {
+            size_t nl = out.find('\n', p);
+            auto frame = boost::json::parse(std::string_view(out).substr(p, nl - p)).as_object();
+            double t = frame.at("t").to_number<double>();
+            CHECK(t >= last_t);
+            last_t = t;
+            bool touch = frame.at("touch").as_bool();
+            CHECK(touch == !frame.at("contacts").as_array().empty());
+            touching += touch;
+            ++frames;
+            p = nl + 1;
+        }
+        CHECK(frames > 10);
+        CHECK(touching > 0);
+    }
+    // The first frame of the IRTOUCH frame is where the kernel put the finger.
+    REQUIRE(
+        test::run({BBT_CTL_BINARY, "--json", "hid", "decode", "--recording", (dir / "irtouch_6615_0081.hid").string()},
+                  o) == 0);
+    auto first = boost::json::parse(test::read_file(tmp / "out").substr(0, test::read_file(tmp / "out").find('\n')));
+    CHECK(first.at("contacts").at(0).at("x").as_int64() == 698);
+    CHECK(first.at("contacts").at(0).at("y").as_int64() == 191);
+}
+
 TEST_CASE("--version names the libraries, as built and as loaded") {
     test::temp_dir dir;
     test::spawn_options o;

@@ -44,6 +44,18 @@ inline constexpr uint32_t win8_ptp_buttons = 1u << 19;
 // MT_CLS_DEFAULT.
 [[nodiscard]] uint32_t default_quirks(const descriptor& d);
 
+// How the kernel treats one device: its quirks, and a fixed slot count
+// where the class has one (0: from the descriptor).
+struct device_class {
+    const char* name;
+    uint32_t quirks;
+    uint32_t max_contacts;
+};
+
+// The class of a device: the override table by vendor and product for the
+// boards that break hid-multitouch's defaults, else default_quirks().
+[[nodiscard]] device_class class_for(uint16_t vendor, uint16_t product, const descriptor& d);
+
 // Where one contact's values sit in the touch report.
 struct value_location {
     uint32_t bit_offset = 0;
