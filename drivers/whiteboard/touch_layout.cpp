@@ -74,6 +74,13 @@ std::optional<touch_layout> find_touch(const descriptor& d) {
             }
         }
         if (t.max_contacts == 0) t.max_contacts = default_maxcontact;
+        // The kernel reads Contact Max from the device (GET_FEATURE). Offline,
+        // a declared maximum below what one report carries is not believed
+        // (CVTouch declares 2, sends 6 per report and reports 7 fingers; the
+        // device itself answers 10): the kernel's default then applies.
+        if (t.max_contacts < t.contacts_per_report) {
+            t.max_contacts = std::max(default_maxcontact, t.contacts_per_report);
+        }
         bool spread = contact_count_max > 0 && static_cast<uint32_t>(contact_count_max) > t.contacts_per_report;
         t.mode = spread || t.max_contacts > t.contacts_per_report ? touch_mode::hybrid : touch_mode::parallel;
         return t;
