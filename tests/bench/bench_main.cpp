@@ -7,6 +7,7 @@
 //   ledger.writes_per_s    state changes written to the ledger per second, each a
 //                          durable transaction; vs sqlite_full_commit, a bare
 //                          one-row INSERT per transaction with the same durability
+//   whiteboard.*           see whiteboard_bench.cpp
 #include "bbt/agent/ledger.hpp"
 #include "bbt/base/sqlite.hpp"
 
@@ -143,6 +144,8 @@ void bench_ledger(const std::filesystem::path& root) {
 
 }  // namespace
 
+void bench_whiteboard();  // whiteboard_bench.cpp
+
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.
     std::filesystem::path root = argc > 1 ? argv[1] : std::filesystem::current_path() / "bench-tmp";
@@ -151,6 +154,7 @@ int main(int argc, char** argv) {
     try {
         bench_agent(root);
         bench_ledger(root);
+        bench_whiteboard();
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench failed: {}\n", e.what());
         return 1;
