@@ -210,6 +210,7 @@ mt_frame mt_decoder::sync() {
     }
     mt_frame f;
     f.slots = slots_;
+    f.reported = used_;
     for (const auto& s : slots_)
         f.touch = f.touch || s.tracking_id >= 0;
     std::fill(used_.begin(), used_.end(), false);

@@ -1,6 +1,7 @@
 // Replays the real recordings through the decoder and compares the touch
 // state after every frame with what a real Linux kernel emitted for the same
 // trace (evemu files): the same contacts, positions and lifetimes.
+#include "bbt/drivers/whiteboard/evdev_frame.hpp"
 #include "bbt/drivers/whiteboard/hid_recording.hpp"
 #include "bbt/drivers/whiteboard/mt_decoder.hpp"
 
@@ -65,41 +66,32 @@ evemu read_evemu(const std::string& text) {
     return out;
 }
 
-// The input core's filter for axes with fuzz (input_defuzz_abs_event).
-int defuzz(int value, int old, int fuzz) {
-    if (fuzz) {
-        if (value > old - fuzz / 2 && value < old + fuzz / 2) return old;
-        if (value > old - fuzz && value < old + fuzz) return (old * 3 + value) / 4;
-        if (value > old - fuzz * 2 && value < old + fuzz * 2) return (old + value) / 2;
-    }
-    return value;
-}
-
-// Our frames, as the kernel would pass them on from a uinput device with the
-// same fuzz: defuzzed per slot, and frames that change nothing dropped.
+// Our frames as user space would see them from a uinput device with the
+// kernel's fuzz: hid-multitouch's events (evdev_writer), then the input
+// core's filtering (input_core).
 std::vector<state> replay(const recording& rec, const evemu& ev) {
     auto d = parse_descriptor(rec.descriptor).value();
     auto t = find_touch(d).value();
     auto cls = class_for(rec.vendor, rec.product, d);
-    mt_decoder dec(make_mt_layout(d, t), cls.quirks, cls.max_contacts ? cls.max_contacts : t.max_contacts);
+    uint32_t slots = cls.max_contacts ? cls.max_contacts : t.max_contacts;
+    mt_decoder dec(make_mt_layout(d, t), cls.quirks, slots);
+    evdev_writer writer(slots);
+    input_core core(slots, ev.fuzz_x, ev.fuzz_y);
     std::vector<state> out;
-    std::map<int, contact> last;  // per slot, what was last emitted (kept after release, as in the kernel)
-    state previous;
     for (const auto& r : rec.reports) {
         auto f = dec.feed(r.data);
         REQUIRE(f);
         if (!*f) continue;
-        state s;
-        for (size_t k = 0; k < (*f)->slots.size(); ++k) {
-            const auto& sl = (*f)->slots[k];
-            if (sl.tracking_id < 0) continue;
-            auto& l = last[static_cast<int>(k)];
-            l.x = defuzz(sl.x, l.x, ev.fuzz_x);
-            l.y = defuzz(sl.y, l.y, ev.fuzz_y);
-            s[static_cast<int>(k)] = {sl.tracking_id, l.x, l.y};
+        for (const auto& e : writer.frame(**f)) {
+            auto seen = core.feed(e);
+            if (!seen) continue;
+            state s;
+            for (size_t k = 0; k < seen->slots.size(); ++k) {
+                const auto& sl = seen->slots[k];
+                if (sl.tracking_id >= 0) s[static_cast<int>(k)] = {sl.tracking_id, sl.x, sl.y};
+            }
+            if (out.empty() || s != out.back()) out.push_back(s);
         }
-        if (s != previous) out.push_back(s);
-        previous = s;
     }
     return out;
 }

@@ -96,6 +96,7 @@ struct slot_state {
 struct mt_frame {
     bool touch = false;  // BTN_TOUCH
     std::vector<slot_state> slots;
+    std::vector<bool> reported;  // slots the device reported in this frame (active or lifting)
 };
 
 class mt_decoder {
