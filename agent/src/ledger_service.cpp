@@ -2,6 +2,7 @@
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/protocol/local_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -86,6 +87,7 @@ asio::awaitable<result<void>> ledger_service::start() {
 
 asio::awaitable<void> ledger_service::stop() {
     stopping_ = true;
+    open_ = false;  // before the close is queued: later queries are refused, earlier ones run first
     timer_.cancel();
     auto now = clock::now();
     auto close_ledger = [this, now]() {
@@ -98,7 +100,6 @@ asio::awaitable<void> ledger_service::stop() {
         return 0;
     };
     co_await on_ledger_thread<int>(std::move(close_ledger));
-    open_ = false;
 }
 
 void ledger_service::record(std::string device, std::string state) {
@@ -119,14 +120,15 @@ void ledger_service::record(std::string device, std::string state) {
 
 asio::awaitable<result<std::vector<usage_row>>> ledger_service::usage(clock::microseconds from,
                                                                       clock::microseconds to) {
+    if (!open_) {
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the usage ledger is not open", "使用台账未打开"}));
+    }
     auto now = clock::now();
     if (!now) co_return now.error();
-    auto query = [this, from, to, t = std::move(*now)]() -> result<std::vector<usage_row>> {
-        if (!ledger_) {
-            return error(base_errc::not_found, i18n::text({"the usage ledger is not open", "使用台账未打开"}));
-        }
-        return ledger_->usage_by_day(from, to, t);
-    };
+    // open_ is checked and the query queued in one step of this thread, and
+    // stop() clears it before queueing the close: the ledger is there.
+    auto query = [this, from, to, t = std::move(*now)]() { return ledger_->usage_by_day(from, to, t); };
     co_return co_await on_ledger_thread<result<std::vector<usage_row>>>(std::move(query));
 }
 

@@ -35,15 +35,21 @@ microseconds monotonic_now() noexcept { return read(CLOCK_MONOTONIC); }
 microseconds boottime_now() noexcept { return read(CLOCK_BOOTTIME); }
 microseconds wall_now() noexcept { return read(CLOCK_REALTIME); }
 
+// Read once: it cannot change while the process lives, and every ledger
+// write needs it.
 result<std::string> boot_id() {
-    static const char* path = "/proc/sys/kernel/random/boot_id";
-    std::ifstream in(path);
-    std::string id;
-    if (!(in >> id) || id.size() != 36) {
-        return error(
-            base_errc::not_found,
-            i18n::format({"cannot read the boot id; is /proc mounted?", "无法读取开机标识；/proc 是否已挂载？"}), path);
-    }
+    static const result<std::string> id = []() -> result<std::string> {
+        static const char* path = "/proc/sys/kernel/random/boot_id";
+        std::ifstream in(path);
+        std::string text;
+        if (!(in >> text) || text.size() != 36) {
+            return error(
+                base_errc::not_found,
+                i18n::format({"cannot read the boot id; is /proc mounted?", "无法读取开机标识；/proc 是否已挂载？"}),
+                path);
+        }
+        return text;
+    }();
     return id;
 }
 

@@ -99,6 +99,15 @@ device_class class_for(uint16_t vendor, uint16_t product, const descriptor& d) {
     return {q & quirk::win8_ptp_buttons ? "Windows 8" : "default", q, 0};
 }
 
+// The per-contact usages and where each is kept.
+constexpr std::pair<usage_code, value_location contact_location::*> contact_usages[] = {
+    {usages::contact_id, &contact_location::contact_id}, {usages::tip_switch, &contact_location::tip},
+    {usages::in_range, &contact_location::in_range},     {usages::confidence, &contact_location::confidence},
+    {usages::generic_desktop_x, &contact_location::x},   {usages::generic_desktop_y, &contact_location::y},
+    {usages::width, &contact_location::width},           {usages::height, &contact_location::height},
+    {usages::tip_pressure, &contact_location::pressure},
+};
+
 mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
     mt_layout out;
     out.report_id = t.report_id;
@@ -122,33 +131,20 @@ mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
         for (uint32_t i = 0; i < f.count; ++i) {
             usage_code u = f.usage_of(i);
             auto v = locate(f, i);
-            bool repeated = i > 0 && f.usage_of(i - 1) == u;
-            if (repeated && u == usages::generic_desktop_x)
+            // An X or Y repeated right after itself in one field is the tool's position.
+            if (i > 0 && f.usage_of(i - 1) == u && u == usages::generic_desktop_x) {
                 store(&contact_location::tool_x, v);
-            else if (repeated && u == usages::generic_desktop_y)
+            } else if (i > 0 && f.usage_of(i - 1) == u && u == usages::generic_desktop_y) {
                 store(&contact_location::tool_y, v);
-            else if (u == usages::contact_id)
-                store(&contact_location::contact_id, v);
-            else if (u == usages::tip_switch)
-                store(&contact_location::tip, v);
-            else if (u == usages::in_range)
-                store(&contact_location::in_range, v);
-            else if (u == usages::confidence)
-                store(&contact_location::confidence, v);
-            else if (u == usages::generic_desktop_x)
-                store(&contact_location::x, v);
-            else if (u == usages::generic_desktop_y)
-                store(&contact_location::y, v);
-            else if (u == usages::width)
-                store(&contact_location::width, v);
-            else if (u == usages::height)
-                store(&contact_location::height, v);
-            else if (u == usages::tip_pressure)
-                store(&contact_location::pressure, v);
-            else if (u == usages::contact_count)
+            } else if (u == usages::contact_count) {
                 out.contact_count = v;
-            else if (u == usages::scan_time)
+            } else if (u == usages::scan_time) {
                 out.scan_time = v;
+            } else {
+                for (const auto& [usage, member] : contact_usages) {
+                    if (u == usage) store(member, v);
+                }
+            }
         }
     }
     if (started) out.contacts.push_back(current);
@@ -270,6 +266,17 @@ mt_frame mt_decoder::release_all() {
     }
     expected_ = 0;
     return sync();
+}
+
+result<touch_device> touch_device_for(const descriptor& d, uint16_t vendor, uint16_t product) {
+    auto t = find_touch(d);
+    if (!t) {
+        return error(hid_errc::empty, i18n::text({"the device has no touch report (no Contact ID in any input report)",
+                                                  "该设备没有触摸报告（所有输入报告均无 Contact ID）"}));
+    }
+    auto cls = class_for(vendor, product, d);
+    uint32_t slots = cls.max_contacts ? cls.max_contacts : t->max_contacts;
+    return touch_device{*t, cls, mt_decoder(make_mt_layout(d, *t), cls.quirks, slots)};
 }
 
 }  // namespace bbt::drivers::hid

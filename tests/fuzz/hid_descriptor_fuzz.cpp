@@ -30,8 +30,8 @@ void check(std::span<const uint8_t> bytes) {
         }
     }
     if (auto t = find_touch(*d)) {
-        if (t->contacts_per_report == 0 || t->max_contacts == 0) std::abort();
-        (void)resolution_per_mm(field{});
+        if (t->contacts_per_report == 0 || t->max_contacts < t->contacts_per_report) std::abort();
+        if (t->x.resolution < 0 || t->y.resolution < 0) std::abort();
     }
 }
 

@@ -40,13 +40,11 @@ public:
     }
     ~notify_listener() { ::close(fd_); }
 
-    // Waits for a datagram containing `needle` (capped, so a silent agent fails).
-    bool wait_for(std::string_view needle, std::chrono::milliseconds cap = 20s) {
+    // Waits until `times` datagrams contain `needle`; the cap only keeps a
+    // silent agent from hanging the test.
+    bool wait_for(std::string_view needle, int times = 1, std::chrono::milliseconds cap = 20s) {
         auto until = std::chrono::steady_clock::now() + cap;
-        for (;;) {
-            for (const auto& m : received_) {
-                if (m.find(needle) != std::string::npos) return true;
-            }
+        while (count(needle) < times) {
             auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
             if (left.count() <= 0) return false;
             pollfd p{fd_, POLLIN, 0};
@@ -56,6 +54,7 @@ public:
                 if (n > 0) received_.emplace_back(buf, static_cast<size_t>(n));
             }
         }
+        return true;
     }
     int count(std::string_view needle) const {
         return static_cast<int>(std::count_if(received_.begin(), received_.end(), [&](const std::string& m) {
@@ -127,36 +126,32 @@ TEST_CASE("READY=1 and WATCHDOG=1 reach the service manager's NOTIFY_SOCKET") {
     auto agent = f.start(n, {{"WATCHDOG_USEC", "200000"}});
     INFO(f.log());
     REQUIRE(n.wait_for("READY=1"));
-    // At WATCHDOG_USEC=200 ms the loop pings every 100 ms: wait for several.
-    REQUIRE(n.wait_for("WATCHDOG=1"));
-    for (int i = 0; i < 3; ++i) {
-        int seen = n.count("WATCHDOG=1");
-        auto until = std::chrono::steady_clock::now() + 20s;
-        while (n.count("WATCHDOG=1") == seen && std::chrono::steady_clock::now() < until)
-            n.wait_for("\x01", 50ms);
-        CHECK(n.count("WATCHDOG=1") > seen);
-    }
+    // At WATCHDOG_USEC=200 ms the loop pings every 100 ms: several arrive.
+    CHECK(n.wait_for("WATCHDOG=1", 4));
     agent.signal(SIGTERM);
     auto st = agent.wait(20s);
     REQUIRE(st);
     CHECK(WIFEXITED(*st));
 }
 
-TEST_CASE("SIGTERM stops the agent within its deadline, closing the ledger") {
+TEST_CASE("SIGTERM stops every service within its deadline, closing the ledger") {
     agent_fixture f("", "2");
     notify_listener n(f.dir / "notify.sock");
     auto agent = f.start(n);
     REQUIRE(n.wait_for("READY=1"));
     REQUIRE(f.ctl({"status"}) == 0);
     agent.signal(SIGTERM);
-    // The cap is the configured deadline plus the per-service grace and
-    // process start-up: well before it, or the agent failed its contract.
-    auto st = agent.wait(2s + 3s);
+    // The agent keeps its own deadline (agent.stop_timeout): exit code 0 says
+    // every service stopped within it, 4 that one was abandoned (the
+    // deadline mechanism itself is tested in service_test). The cap here only
+    // keeps a hung agent from hanging the test.
+    auto st = agent.wait(60s);
     INFO(f.log());
-    REQUIRE_MESSAGE(st, "bbt-agent did not exit within its stop deadline");
+    REQUIRE_MESSAGE(st, "bbt-agent did not exit at all");
     REQUIRE(WIFEXITED(*st));
     CHECK(WEXITSTATUS(*st) == 0);
-    CHECK(n.wait_for("STOPPING=1", 1s));
+    CHECK(f.log().find("did not stop within the deadline") == std::string::npos);
+    CHECK(n.wait_for("STOPPING=1"));
     CHECK_FALSE(std::filesystem::exists(f.socket));
 
     // Every interval is closed, by the stop rather than by recovery.
@@ -378,7 +373,7 @@ TEST_CASE("a second agent on the same socket refuses to start instead of stealin
 }
 
 TEST_CASE("bbtctl hid decode prints every real descriptor's touch layout as JSON") {
-    auto dir = std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid";
+    auto dir = test::hid_data_dir();
     if (!std::filesystem::exists(dir / "devices.json")) {
         MESSAGE("skipped: no real HID data at " << dir.string());
         return;
@@ -431,7 +426,7 @@ TEST_CASE("bbtctl hid decode refuses a bad descriptor with a clear message and e
 }
 
 TEST_CASE("bbtctl hid decode --recording replays every real recording into frames") {
-    auto dir = std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid" / "recordings";
+    auto dir = test::hid_data_dir() / "recordings";
     if (!std::filesystem::exists(dir)) {
         MESSAGE("skipped: no real HID data at " << dir.string());
         return;

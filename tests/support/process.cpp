@@ -14,18 +14,21 @@ namespace bbt::test {
 
 child& child::operator=(child&& o) noexcept {
     if (this != &o) {
-        this->~child();
+        reap();
         pid_ = std::exchange(o.pid_, -1);
         status_ = o.status_;
     }
     return *this;
 }
 
-child::~child() {
+child::~child() { reap(); }
+
+void child::reap() noexcept {
     if (pid_ > 0 && !status_) {
         ::kill(pid_, SIGKILL);
         int st = 0;
         ::waitpid(pid_, &st, 0);
+        status_ = st;
     }
 }
 

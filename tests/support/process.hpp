@@ -37,6 +37,7 @@ public:
     void signal(int signo) const;
 
 private:
+    void reap() noexcept;  // kills and waits for a child still running
     pid_t pid_ = -1;
     std::optional<int> status_;
 };

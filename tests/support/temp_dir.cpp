@@ -32,4 +32,8 @@ std::string read_file(const std::filesystem::path& path) {
     return s.str();
 }
 
+std::filesystem::path hid_data_dir() {
+    return std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid";
+}
+
 }  // namespace bbt::test

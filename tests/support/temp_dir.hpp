@@ -23,4 +23,8 @@ private:
 void write_file(const std::filesystem::path& path, std::string_view text);
 [[nodiscard]] std::string read_file(const std::filesystem::path& path);
 
+// Real HID data from real devices, beside the repository (../shared/data/hid);
+// tests that need it skip with a message where it is absent.
+[[nodiscard]] std::filesystem::path hid_data_dir();
+
 }  // namespace bbt::test

@@ -190,19 +190,14 @@ int decode_recording(const std::string& path, bool as_json) {
     if (!rec) return bad_input(rec.error().with_context(path).what());
     auto d = hid::parse_descriptor(rec->descriptor);
     if (!d) return bad_input(d.error().with_context(path).what());
-    auto t = hid::find_touch(*d);
-    if (!t) {
-        return bad_input(fmt::format("{}: {}", path,
-                                     i18n::text({"the device has no touch report (no Contact ID); nothing to replay",
-                                                 "该设备没有触摸报告（无 Contact ID），无可回放内容"})));
-    }
-    auto cls = hid::class_for(rec->vendor, rec->product, *d);
-    hid::mt_decoder dec(hid::make_mt_layout(*d, *t), cls.quirks, cls.max_contacts ? cls.max_contacts : t->max_contacts);
+    auto dev = hid::touch_device_for(*d, rec->vendor, rec->product);
+    if (!dev) return bad_input(dev.error().with_context(path).what());
+    auto& dec = dev->decoder;
     if (!as_json) {
-        fmt::print("{}\n",
-                   i18n::format({"{} ({:04x}:{:04x}), class {}, touch report {}, {} reports",
-                                 "{}（{:04x}:{:04x}），类别 {}，触摸报告 {}，共 {} 个报告"},
-                                rec->name, rec->vendor, rec->product, cls.name, t->report_id, rec->reports.size()));
+        fmt::print("{}\n", i18n::format({"{} ({:04x}:{:04x}), class {}, touch report {}, {} reports",
+                                         "{}（{:04x}:{:04x}），类别 {}，触摸报告 {}，共 {} 个报告"},
+                                        rec->name, rec->vendor, rec->product, dev->cls.name, dev->touch.report_id,
+                                        rec->reports.size()));
     }
     int problems = 0;
     auto print_frame = [&](double time, const hid::mt_frame& f) {

@@ -18,8 +18,9 @@ TEST_CASE("the peer policy serves listed users and members of listed groups only
     CHECK_FALSE(none.allows(peer_credentials{1, 4242, 2000}));
 }
 
-TEST_CASE("supplementary groups of the peer's user count") {
-    // root is a member of group root (0) in every user database.
+TEST_CASE("the groups of the peer's user, from the user database, count too") {
+    // The peer's gid (12345) is not listed, but its user (root) belongs to
+    // group 0 in every user database: getgrouplist() finds it.
     const passwd* root = ::getpwuid(0);
     if (root == nullptr) {
         MESSAGE("skipped: no user database entry for uid 0");

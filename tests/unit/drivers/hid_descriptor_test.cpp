@@ -15,8 +15,6 @@ namespace {
 
 std::vector<uint8_t> hex(std::string_view s) { return parse_hex(s).value(); }
 
-std::filesystem::path hid_data() { return std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid"; }
-
 }  // namespace
 
 TEST_CASE("a minimal touch screen descriptor gives its reports, fields and application") {
@@ -161,7 +159,7 @@ TEST_CASE("the kernel's resolution: inches and centimetres, exponents, overflow"
 }
 
 TEST_CASE("every descriptor of the real-device data parses to the layout an independent parser found") {
-    auto dir = hid_data();
+    auto dir = bbt::test::hid_data_dir();
     if (!std::filesystem::exists(dir / "devices.json")) {
         MESSAGE("skipped: no real HID data at " << dir.string());
         return;

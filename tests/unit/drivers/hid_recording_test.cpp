@@ -59,7 +59,7 @@ TEST_CASE("malformed recordings are refused with the line and the reason") {
 }
 
 TEST_CASE("every real recording reads completely") {
-    auto dir = std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid" / "recordings";
+    auto dir = bbt::test::hid_data_dir() / "recordings";
     if (!std::filesystem::exists(dir)) {
         MESSAGE("skipped: no real HID data at " << dir.string());
         return;

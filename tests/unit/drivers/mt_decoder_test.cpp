@@ -10,11 +10,7 @@
 
 using namespace bbt::drivers::hid;
 
-namespace {
-
-std::filesystem::path hid_data() { return std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid"; }
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("values are extracted bit-exact, and signed ranges sign-extend") {
     std::vector<uint8_t> r{0x30, 0xb5, 0x04, 0xff, 0x0f};
@@ -61,7 +57,7 @@ TEST_CASE("a short touch report is refused, not read past its end") {
 }
 
 TEST_CASE("every frame of the kernel's tests gives the slots, tracking ids, positions and BTN_TOUCH it expects") {
-    auto dir = hid_data();
+    auto dir = bbt::test::hid_data_dir();
     if (!std::filesystem::exists(dir / "samples" / "test_generated_reports.json")) {
         MESSAGE("skipped: no real HID data at " << dir.string());
         return;

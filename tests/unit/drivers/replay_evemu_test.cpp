@@ -70,11 +70,9 @@ evemu read_evemu(const std::string& text) {
 // kernel's fuzz: hid-multitouch's events (evdev_writer), then the input
 // core's filtering (input_core).
 std::vector<state> replay(const recording& rec, const evemu& ev) {
-    auto d = parse_descriptor(rec.descriptor).value();
-    auto t = find_touch(d).value();
-    auto cls = class_for(rec.vendor, rec.product, d);
-    uint32_t slots = cls.max_contacts ? cls.max_contacts : t.max_contacts;
-    mt_decoder dec(make_mt_layout(d, t), cls.quirks, slots);
+    auto dev = touch_device_for(parse_descriptor(rec.descriptor).value(), rec.vendor, rec.product).value();
+    size_t slots = dev.decoder.slot_count();
+    auto& dec = dev.decoder;
     evdev_writer writer(slots);
     input_core core(slots, ev.fuzz_x, ev.fuzz_y);
     std::vector<state> out;
@@ -159,7 +157,7 @@ std::string compare(const std::vector<state>& ours, const std::vector<state>& ke
 }  // namespace
 
 TEST_CASE("every real recording replays to the contacts, positions and lifetimes the kernel emitted") {
-    auto dir = std::filesystem::path(BBT_SOURCE_DIR) / ".." / "shared" / "data" / "hid";
+    auto dir = bbt::test::hid_data_dir();
     if (!std::filesystem::exists(dir / "expected_evemu")) {
         MESSAGE("skipped: no real HID data at " << dir.string());
         return;

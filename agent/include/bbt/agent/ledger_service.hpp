@@ -36,11 +36,11 @@ public:
     // logged, never thrown at the caller: a lesson must not stop for them.
     void record(std::string device, std::string state);
 
-    // Time per device, state and local day in [from, to), open intervals up to now.
+    // Time per device, state and local day in [from, to), open intervals up to
+    // now; `unavailable` while the ledger is not open.
     asio::awaitable<result<std::vector<usage_row>>> usage(clock::microseconds from, clock::microseconds to);
 
     [[nodiscard]] int clock_jumps() const noexcept { return clock_jumps_.load(std::memory_order_relaxed); }
-    [[nodiscard]] bool open() const noexcept { return open_.load(std::memory_order_relaxed); }
 
 private:
     asio::awaitable<void> beat();
@@ -54,7 +54,7 @@ private:
     std::chrono::milliseconds heartbeat_;
     std::optional<ledger> ledger_;  // touched on the ledger thread only
     std::atomic<int> clock_jumps_{0};
-    std::atomic<bool> open_{false};
+    bool open_ = false;  // control thread only
     bool stopping_ = false;
 };
 

@@ -20,7 +20,8 @@ using std::chrono::microseconds;
 // CLOCK_REALTIME, since the Unix epoch. May be wrong and may jump.
 [[nodiscard]] microseconds wall_now() noexcept;
 
-// The kernel's random id of this boot (/proc/sys/kernel/random/boot_id).
+// The kernel's random id of this boot (/proc/sys/kernel/random/boot_id),
+// read on the first call.
 [[nodiscard]] result<std::string> boot_id();
 
 // True when the kernel reports the wall clock as synchronised (NTP/PTP).

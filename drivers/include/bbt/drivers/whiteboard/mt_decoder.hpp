@@ -112,6 +112,7 @@ public:
     [[nodiscard]] mt_frame release_all();
 
     [[nodiscard]] const mt_layout& layout() const noexcept { return layout_; }
+    [[nodiscard]] size_t slot_count() const noexcept { return slots_.size(); }
 
 private:
     int slot_for(int32_t contact_id);
@@ -126,5 +127,17 @@ private:
     uint32_t expected_ = 0;
     uint32_t received_ = 0;
 };
+
+// Everything needed to decode one device's touch: its touch report, its
+// class (override table or descriptor), and a decoder with the slot count
+// the class or the descriptor gives.
+struct touch_device {
+    touch_layout touch;
+    device_class cls;
+    mt_decoder decoder;
+};
+
+// Fails for a device without a touch report (no Contact ID).
+[[nodiscard]] result<touch_device> touch_device_for(const descriptor& d, uint16_t vendor, uint16_t product);
 
 }  // namespace bbt::drivers::hid
