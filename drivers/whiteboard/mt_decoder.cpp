@@ -119,7 +119,7 @@ mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
     auto store = [&](value_location contact_location::*member, const value_location& v) {
         if ((current.*member).present) {
             // The usage repeats: the next contact begins, if this one is whole.
-            if (!current.contact_id.present && !current.x.present && !current.y.present) return;
+            if (!current.contact_id.present || !current.x.present || !current.y.present) return;
             out.contacts.push_back(current);
             current = contact_location{};
         }

@@ -30,6 +30,22 @@ TEST_CASE("quirk names are the kernel's; an unknown one is refused by name") {
     CHECK(bad.error().message().find("SLOT_IS_CONTACT_ID") != std::string::npos);
 }
 
+TEST_CASE("a usage repeated before a contact is whole is ignored, as mt_store_field does") {
+    // Tip Switch, then Contact ID twice, then X and Y: one contact, with the
+    // first Contact ID; the second is a duplicate on an incomplete contact.
+    auto d = parse_descriptor(parse_hex("05 0d 09 04 a1 01 85 01 09 22 a1 02 09 42 15 00 25 01 75 01 95 01 81 02"
+                                        " 95 07 81 03 09 51 09 51 25 0a 75 08 95 02 81 02 05 01 09 30 09 31"
+                                        " 26 ff 0f 75 10 95 02 81 02 c0 c0")
+                                  .value());
+    REQUIRE(d);
+    auto t = find_touch(*d);
+    REQUIRE(t);
+    auto layout = make_mt_layout(*d, *t);
+    REQUIRE(layout.contacts.size() == 1);
+    CHECK(layout.contacts[0].contact_id.bit_offset == 16);
+    CHECK(layout.contacts[0].x.bit_offset == 32);
+}
+
 TEST_CASE("a short touch report is refused, not read past its end") {
     auto d = parse_descriptor(parse_hex("05 0d 09 04 a1 01 85 01 09 22 a1 02 09 42 15 00 25 01 75 01 95 01 81 02"
                                         " 95 07 81 03 09 51 25 0a 75 08 95 01 81 02 05 01 09 30 09 31 26 ff 0f"
