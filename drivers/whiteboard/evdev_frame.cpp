@@ -1,10 +1,10 @@
 #include "bbt/drivers/whiteboard/evdev_frame.hpp"
 
-#include <linux/input-event-codes.h>
+#include <linux/input.h>
 
 namespace bbt::drivers::hid {
 
-std::vector<evdev_event> evdev_writer::frame(const mt_frame& f) {
+std::vector<evdev_event> evdev_writer::frame(const mt_frame& f, int64_t timestamp_us) {
     std::vector<evdev_event> out;
     int oldest = -1;
     for (size_t s = 0; s < f.slots.size() && s < tracking_.size(); ++s) {
@@ -15,6 +15,9 @@ std::vector<evdev_event> evdev_writer::frame(const mt_frame& f) {
             out.push_back({EV_ABS, ABS_MT_TRACKING_ID, now.tracking_id});
             tracking_[s] = now.tracking_id;
             if (now.tracking_id >= 0 && reported) {
+                // No MT tool for an eraser: on the touch node it is a pen.
+                int32_t tool = now.tool == contact_tool::eraser ? MT_TOOL_PEN : static_cast<int32_t>(now.tool);
+                out.push_back({EV_ABS, ABS_MT_TOOL_TYPE, tool});
                 out.push_back({EV_ABS, ABS_MT_POSITION_X, now.x});
                 out.push_back({EV_ABS, ABS_MT_POSITION_Y, now.y});
             }
@@ -29,6 +32,8 @@ std::vector<evdev_event> evdev_writer::frame(const mt_frame& f) {
         out.push_back({EV_ABS, ABS_X, f.slots[static_cast<size_t>(oldest)].x});
         out.push_back({EV_ABS, ABS_Y, f.slots[static_cast<size_t>(oldest)].y});
     }
+    if (timestamp_us >= 0)
+        out.push_back({EV_MSC, MSC_TIMESTAMP, static_cast<int32_t>(static_cast<uint32_t>(timestamp_us))});
     out.push_back({EV_SYN, SYN_REPORT, 0});
     return out;
 }
@@ -53,6 +58,10 @@ std::optional<mt_frame> input_core::feed(const evdev_event& e) {
         } else if (e.code == ABS_MT_TRACKING_ID && in_range()) {
             auto& s = slots_[static_cast<size_t>(slot_)];
             if (s.tracking_id != e.value) s.tracking_id = e.value, changed_ = true;
+        } else if (e.code == ABS_MT_TOOL_TYPE && in_range()) {
+            auto& s = slots_[static_cast<size_t>(slot_)];
+            auto tool = static_cast<contact_tool>(e.value);
+            if (s.tool != tool) s.tool = tool, changed_ = true;
         } else if ((e.code == ABS_MT_POSITION_X || e.code == ABS_MT_POSITION_Y) && in_range()) {
             auto& s = slots_[static_cast<size_t>(slot_)];
             int32_t& stored = e.code == ABS_MT_POSITION_X ? s.x : s.y;

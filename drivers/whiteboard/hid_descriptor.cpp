@@ -393,6 +393,12 @@ std::vector<usage_code> descriptor::applications() const {
     return out;
 }
 
+usage_code descriptor::application_of(int collection) const noexcept {
+    if (collection < 0 || static_cast<size_t>(collection) >= collections.size()) return 0;
+    int app = collections[static_cast<size_t>(collection)].application;
+    return app < 0 ? 0 : collections[static_cast<size_t>(app)].usage;
+}
+
 const std::error_category& hid_category() noexcept {
     static const hid_category_impl c;
     return c;

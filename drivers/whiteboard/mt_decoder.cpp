@@ -12,11 +12,11 @@ namespace {
 
 constexpr usage_code win8_blob = make_usage(0xff00, 0xc5);
 
-value_location locate(const field& f, uint32_t element) {
+}  // namespace
+
+value_location location_of(const field& f, uint32_t element) noexcept {
     return {f.bit_offset + element * f.bit_size, f.bit_size, f.logical_min < 0, true};
 }
-
-}  // namespace
 
 result<uint32_t> quirks_from_names(const std::vector<std::string>& names) {
     static constexpr std::array<std::pair<const char*, uint32_t>, 14> table{{
@@ -61,8 +61,9 @@ uint32_t default_quirks(const descriptor& d) {
         if (r.type != report_type::feature) continue;
         for (const auto& f : r.fields) {
             if (f.usage_of(0) == win8_blob) {
+                // The kernel adds CONFIDENCE for Win8 touch screens and pads.
                 return quirk::always_valid | quirk::ignore_duplicates | quirk::hovering | quirk::contact_cnt_accurate |
-                       quirk::sticky_fingers | quirk::win8_ptp_buttons;
+                       quirk::sticky_fingers | quirk::win8_ptp_buttons | quirk::confidence;
             }
         }
     }
@@ -81,22 +82,22 @@ device_class class_for(uint16_t vendor, uint16_t product, const descriptor& d) {
     static constexpr uint32_t cls_egalax_serial = quirk::slot_is_contactid | quirk::always_valid;
     static constexpr uint32_t cls_smart = quirk::always_valid | quirk::ignore_duplicates | quirk::contact_cnt_accurate;
     static constexpr entry table[] = {
-        {0x0596, 0x0500, {"3M", cls_3m, 60}},
-        {0x0596, 0x0506, {"3M", cls_3m, 60}},
-        {0x0eef, 0x7224, {"eGalax serial", cls_egalax_serial, 0}},
-        {0x0eef, 0x7349, {"eGalax serial", cls_egalax_serial, 0}},
+        {0x0596, 0x0500, {"3M", cls_3m, 60, 2048}},
+        {0x0596, 0x0506, {"3M", cls_3m, 60, 2048}},
+        {0x0eef, 0x7224, {"eGalax serial", cls_egalax_serial, 0, 4096}},
+        {0x0eef, 0x7349, {"eGalax serial", cls_egalax_serial, 0, 4096}},
         {0x0b8c, 0x0092, {"SMART", cls_smart, 0}},
         {0x1ff7, 0x0013, {"not seen means up (CVTouch)", quirk::not_seen_means_up, 0}},
         {0x202e,
          0x0006,
          {"confidence, id minus one (Lumio)", quirk::valid_is_confidence | quirk::slot_is_contactid_minus_one, 0}},
-        {0x25b5, 0x0002, {"FlatFrog", quirk::not_seen_means_up | quirk::no_area, 40}},
+        {0x25b5, 0x0002, {"FlatFrog", quirk::not_seen_means_up | quirk::no_area, 40, 2048}},
     };
     for (const auto& e : table) {
         if (e.vendor == vendor && e.product == product) return e.cls;
     }
     uint32_t q = default_quirks(d);
-    return {q & quirk::win8_ptp_buttons ? "Windows 8" : "default", q, 0};
+    return {q & quirk::win8_ptp_buttons ? "Windows 8" : "default", q, 0, 0};
 }
 
 // The per-contact usages and where each is kept.
@@ -130,7 +131,7 @@ mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
         if (f.is_constant() || !f.is_variable()) continue;
         for (uint32_t i = 0; i < f.count; ++i) {
             usage_code u = f.usage_of(i);
-            auto v = locate(f, i);
+            auto v = location_of(f, i);
             // An X or Y repeated right after itself in one field is the tool's position.
             if (i > 0 && f.usage_of(i - 1) == u && u == usages::generic_desktop_x) {
                 store(&contact_location::tool_x, v);
@@ -140,6 +141,7 @@ mt_layout make_mt_layout(const descriptor& d, const touch_layout& t) {
                 out.contact_count = v;
             } else if (u == usages::scan_time) {
                 out.scan_time = v;
+                out.scan_time_max = f.logical_max;
             } else {
                 for (const auto& [usage, member] : contact_usages) {
                     if (u == usage) store(member, v);
@@ -166,8 +168,22 @@ int64_t extract(std::span<const uint8_t> report, const value_location& at) noexc
     return static_cast<int64_t>(v);
 }
 
+const char* to_string(contact_tool t) noexcept {
+    switch (t) {
+        case contact_tool::finger: return "finger";
+        case contact_tool::pen: return "pen";
+        case contact_tool::palm: return "palm";
+        case contact_tool::eraser: return "eraser";
+    }
+    return "finger";
+}
+
 mt_decoder::mt_decoder(mt_layout layout, uint32_t quirks, uint32_t max_contacts)
-    : layout_(std::move(layout)), quirks_(quirks), slots_(max_contacts), used_(max_contacts, false) {}
+    : layout_(std::move(layout)),
+      quirks_(quirks),
+      slots_(max_contacts),
+      used_(max_contacts, false),
+      pending_palm_(max_contacts, false) {}
 
 // input_mt_get_slot_by_key: the slot this contact already has, else the
 // first slot neither active nor used in this frame.
@@ -186,7 +202,7 @@ int mt_decoder::slot_for(int32_t contact_id) {
     return -1;
 }
 
-void mt_decoder::report_slot(int slot, bool active, int32_t x, int32_t y) {
+void mt_decoder::report_slot(int slot, bool active, const slot_state& values) {
     auto& s = slots_[static_cast<size_t>(slot)];
     used_[static_cast<size_t>(slot)] = true;
     if (!active) {
@@ -194,8 +210,12 @@ void mt_decoder::report_slot(int slot, bool active, int32_t x, int32_t y) {
         return;
     }
     if (s.tracking_id < 0) s.tracking_id = next_tracking_id_++;
-    s.x = x;
-    s.y = y;
+    s.x = values.x;
+    s.y = values.y;
+    s.tool = values.tool;
+    s.width = values.width;
+    s.height = values.height;
+    s.pressure = values.pressure;
 }
 
 mt_frame mt_decoder::sync() {
@@ -207,6 +227,7 @@ mt_frame mt_decoder::sync() {
     mt_frame f;
     f.slots = slots_;
     f.reported = used_;
+    f.scan_time = scan_time_;
     for (const auto& s : slots_)
         f.touch = f.touch || s.tracking_id >= 0;
     std::fill(used_.begin(), used_.end(), false);
@@ -226,6 +247,7 @@ result<std::optional<mt_frame>> mt_decoder::feed(std::span<const uint8_t> report
     }
     // A non-zero Contact Count starts a frame; hybrid devices send 0 in the
     // reports that follow.
+    if (layout_.scan_time.present) scan_time_ = extract(report, layout_.scan_time);
     if (layout_.contact_count.present) {
         auto count = extract(report, layout_.contact_count);
         if (count > 0) expected_ = static_cast<uint32_t>(count);
@@ -253,8 +275,24 @@ result<std::optional<mt_frame>> mt_decoder::feed(std::span<const uint8_t> report
             continue;
         }
         bool active = tip || ((quirks_ & quirk::hovering) && in_range);
-        report_slot(slot, active, static_cast<int32_t>(extract(report, c.x)),
-                    static_cast<int32_t>(extract(report, c.y)));
+        slot_state values;
+        values.x = static_cast<int32_t>(extract(report, c.x));
+        values.y = static_cast<int32_t>(extract(report, c.y));
+        if (!(quirks_ & quirk::no_area)) {
+            values.width = static_cast<int32_t>(extract(report, c.width));
+            values.height = static_cast<int32_t>(extract(report, c.height));
+        }
+        values.pressure = static_cast<int32_t>(extract(report, c.pressure));
+        if ((quirks_ & quirk::confidence) && !confident) {
+            values.tool = contact_tool::palm;
+            // A palm that lifts as it is recognised: a palm frame, then the lift.
+            auto& s = slots_[static_cast<size_t>(slot)];
+            if (!active && s.tracking_id >= 0) {
+                active = true;
+                pending_palm_[static_cast<size_t>(slot)] = true;
+            }
+        }
+        report_slot(slot, active, values);
     }
     if (received_ >= expected_) return std::optional<mt_frame>(sync());
     return std::optional<mt_frame>{};
@@ -262,9 +300,22 @@ result<std::optional<mt_frame>> mt_decoder::feed(std::span<const uint8_t> report
 
 mt_frame mt_decoder::release_all() {
     for (size_t s = 0; s < slots_.size(); ++s) {
-        if (slots_[s].tracking_id >= 0) report_slot(static_cast<int>(s), false, 0, 0);
+        if (slots_[s].tracking_id >= 0) report_slot(static_cast<int>(s), false, {});
     }
+    std::fill(pending_palm_.begin(), pending_palm_.end(), false);
     expected_ = 0;
+    return sync();
+}
+
+std::optional<mt_frame> mt_decoder::release_pending_palms() {
+    bool any = false;
+    for (size_t s = 0; s < slots_.size(); ++s) {
+        if (!pending_palm_[s]) continue;
+        pending_palm_[s] = false;
+        report_slot(static_cast<int>(s), false, {});
+        any = true;
+    }
+    if (!any) return std::nullopt;
     return sync();
 }
 

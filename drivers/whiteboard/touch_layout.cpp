@@ -10,20 +10,13 @@ namespace {
 constexpr int32_t max_maxcontact = 250;
 constexpr uint32_t default_maxcontact = 10;
 
-touch_axis axis_of(const field& f, uint32_t element) {
-    touch_axis a{f.logical_min, f.logical_max,   f.physical_min,       f.physical_max,
-                 f.unit,        f.unit_exponent, resolution_per_mm(f), f.bit_offset + element * f.bit_size,
-                 f.bit_size};
-    return a;
-}
-
-usage_code application_of(const descriptor& d, int collection) {
-    if (collection < 0) return 0;
-    int app = d.collections[static_cast<size_t>(collection)].application;
-    return app < 0 ? 0 : d.collections[static_cast<size_t>(app)].usage;
-}
-
 }  // namespace
+
+touch_axis axis_of(const field& f, uint32_t element) {
+    return {f.logical_min, f.logical_max,   f.physical_min,       f.physical_max,
+            f.unit,        f.unit_exponent, resolution_per_mm(f), f.bit_offset + element * f.bit_size,
+            f.bit_size};
+}
 
 const char* to_string(touch_mode m) noexcept { return m == touch_mode::hybrid ? "hybrid" : "parallel"; }
 
@@ -46,7 +39,7 @@ std::optional<touch_layout> find_touch(const descriptor& d) {
             for (uint32_t i = 0; i < f.count; ++i) {
                 usage_code u = f.usage_of(i);
                 if (u == usages::contact_id) {
-                    if (t.contacts_per_report == 0) t.application = application_of(d, f.collection);
+                    if (t.contacts_per_report == 0) t.application = d.application_of(f.collection);
                     ++t.contacts_per_report;
                 } else if (u == usages::generic_desktop_x && !found_x) {
                     t.x = axis_of(f, i);

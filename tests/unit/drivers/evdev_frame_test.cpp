@@ -2,7 +2,7 @@
 
 #include "doctest_bbt.hpp"
 
-#include <linux/input-event-codes.h>
+#include <linux/input.h>
 
 using namespace bbt::drivers::hid;
 
@@ -24,6 +24,7 @@ TEST_CASE("the writer emits what hid-multitouch emits for a frame") {
     auto ev = w.frame(frame_with({{0, 100, 200, 1}, {}}, {true, false}));
     CHECK(ev == std::vector<evdev_event>{{EV_ABS, ABS_MT_SLOT, 0},
                                          {EV_ABS, ABS_MT_TRACKING_ID, 0},
+                                         {EV_ABS, ABS_MT_TOOL_TYPE, MT_TOOL_FINGER},
                                          {EV_ABS, ABS_MT_POSITION_X, 100},
                                          {EV_ABS, ABS_MT_POSITION_Y, 200},
                                          {EV_KEY, BTN_TOUCH, 1},
@@ -36,6 +37,21 @@ TEST_CASE("the writer emits what hid-multitouch emits for a frame") {
                                            {EV_ABS, ABS_MT_TRACKING_ID, -1},
                                            {EV_KEY, BTN_TOUCH, 0},
                                            {EV_SYN, SYN_REPORT, 0}});
+    // A palm keeps its slot with the palm tool; the device's scan time is
+    // the frame's MSC_TIMESTAMP.
+    mt_frame palm = frame_with({{1, 300, 400, 2}, {}}, {true, false});
+    palm.slots[0].tool = contact_tool::palm;
+    auto p = w.frame(palm, 12300);
+    CHECK(p == std::vector<evdev_event>{{EV_ABS, ABS_MT_SLOT, 0},
+                                        {EV_ABS, ABS_MT_TRACKING_ID, 1},
+                                        {EV_ABS, ABS_MT_TOOL_TYPE, MT_TOOL_PALM},
+                                        {EV_ABS, ABS_MT_POSITION_X, 300},
+                                        {EV_ABS, ABS_MT_POSITION_Y, 400},
+                                        {EV_KEY, BTN_TOUCH, 1},
+                                        {EV_ABS, ABS_X, 300},
+                                        {EV_ABS, ABS_Y, 400},
+                                        {EV_MSC, MSC_TIMESTAMP, 12300},
+                                        {EV_SYN, SYN_REPORT, 0}});
 }
 
 TEST_CASE("the input core filters as the kernel's: fuzz bands, unchanged values and empty frames") {

@@ -4,6 +4,7 @@
 #include "bbt/drivers/whiteboard/evdev_frame.hpp"
 #include "bbt/drivers/whiteboard/hid_recording.hpp"
 #include "bbt/drivers/whiteboard/mt_decoder.hpp"
+#include "bbt/drivers/whiteboard/output.hpp"
 
 #include "doctest_bbt.hpp"
 #include "temp_dir.hpp"
@@ -67,29 +68,41 @@ evemu read_evemu(const std::string& text) {
 }
 
 // Our frames as user space would see them from a uinput device with the
-// kernel's fuzz: hid-multitouch's events (evdev_writer), then the input
-// core's filtering (input_core).
+// kernel's fuzz: the agent's whole touch path (decoder, contact tracker, the
+// output in device units) into a recording sink, then the input core's
+// filtering. Tools by size are off: the kernel has no such thing.
 std::vector<state> replay(const recording& rec, const evemu& ev) {
-    auto dev = touch_device_for(parse_descriptor(rec.descriptor).value(), rec.vendor, rec.product).value();
+    auto d = parse_descriptor(rec.descriptor).value();
+    auto dev = touch_device_for(d, rec.vendor, rec.product).value();
     size_t slots = dev.decoder.slot_count();
-    auto& dec = dev.decoder;
-    evdev_writer writer(slots);
-    input_core core(slots, ev.fuzz_x, ev.fuzz_y);
+    // The fuzz comes from the class table; the kernel's must agree.
+    auto map = screen_map::device_units(dev);
+    CHECK(map.x().fuzz == ev.fuzz_x);
+    CHECK(map.y().fuzz == ev.fuzz_y);
+    tracker_options options;
+    options.sizes.enabled = false;
+    contact_tracker tracker(dev, find_pen(d), options);
+    recording_sink sink;
+    touch_output output(slots, map, map, sink);
+    input_core core(slots, map.x().fuzz, map.y().fuzz);
     std::vector<state> out;
+    std::vector<tracked_frame> frames;
     for (const auto& r : rec.reports) {
-        auto f = dec.feed(r.data);
-        REQUIRE(f);
-        if (!*f) continue;
-        for (const auto& e : writer.frame(**f)) {
-            auto seen = core.feed(e);
-            if (!seen) continue;
-            state s;
-            for (size_t k = 0; k < seen->slots.size(); ++k) {
-                const auto& sl = seen->slots[k];
-                if (sl.tracking_id >= 0) s[static_cast<int>(k)] = {sl.tracking_id, sl.x, sl.y};
-            }
-            if (out.empty() || s != out.back()) out.push_back(s);
+        frames.clear();
+        REQUIRE(tracker.feed(r.data, static_cast<int64_t>(r.time * 1e6), frames));
+        for (const auto& f : frames)
+            REQUIRE(output.write(f));
+    }
+    for (const auto& e : sink.events()) {
+        if (e.n != node::touch) continue;
+        auto seen = core.feed(e.e);
+        if (!seen) continue;
+        state s;
+        for (size_t k = 0; k < seen->slots.size(); ++k) {
+            const auto& sl = seen->slots[k];
+            if (sl.tracking_id >= 0) s[static_cast<int>(k)] = {sl.tracking_id, sl.x, sl.y};
         }
+        if (out.empty() || s != out.back()) out.push_back(s);
     }
     return out;
 }

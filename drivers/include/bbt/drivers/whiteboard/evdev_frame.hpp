@@ -2,8 +2,9 @@
 //
 //  - evdev_writer emits what hid-multitouch emits for a frame: for every slot
 //    the device reported (or the frame dropped), ABS_MT_SLOT, the tracking id
-//    and, while active, the position; then BTN_TOUCH, the single-touch
-//    pointer emulation (ABS_X/ABS_Y of the oldest contact) and SYN_REPORT.
+//    and, while active, the tool type and position; then BTN_TOUCH, the
+//    single-touch pointer emulation (ABS_X/ABS_Y of the oldest contact),
+//    MSC_TIMESTAMP when the device has a Scan Time, and SYN_REPORT.
 //    This is what the uinput sink writes; the kernel's input core filters it.
 //  - input_core does that filtering for everything that is not a kernel
 //    (the recording sink, tests): per-slot values, the fuzz filter
@@ -31,7 +32,8 @@ struct evdev_event {
 class evdev_writer {
 public:
     explicit evdev_writer(size_t slots) : tracking_(slots, -1) {}
-    [[nodiscard]] std::vector<evdev_event> frame(const mt_frame& f);
+    // `timestamp_us`: MSC_TIMESTAMP, or -1 for none.
+    [[nodiscard]] std::vector<evdev_event> frame(const mt_frame& f, int64_t timestamp_us = -1);
 
 private:
     std::vector<int> tracking_;  // per slot, the id last emitted

@@ -68,6 +68,7 @@ inline constexpr usage_code contact_count = make_usage(0x0d, 0x54);
 inline constexpr usage_code contact_max = make_usage(0x0d, 0x55);
 inline constexpr usage_code scan_time = make_usage(0x0d, 0x56);
 inline constexpr usage_code invert = make_usage(0x0d, 0x3c);
+inline constexpr usage_code secondary_barrel_switch = make_usage(0x0d, 0x5a);
 }  // namespace usages
 
 enum class collection_type : uint8_t {
@@ -132,6 +133,8 @@ struct descriptor {
     [[nodiscard]] const report* find(report_type type, uint8_t id) const noexcept;
     // The top-level application collections, in order (e.g. Touch Screen, Pen).
     [[nodiscard]] std::vector<usage_code> applications() const;
+    // The usage of the application collection around `collection`; 0 outside any.
+    [[nodiscard]] usage_code application_of(int collection) const noexcept;
 };
 
 // Errors of the HID code, each documented where it is raised.

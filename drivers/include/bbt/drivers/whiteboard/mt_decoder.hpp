@@ -50,6 +50,13 @@ struct device_class {
     const char* name;
     uint32_t quirks;
     uint32_t max_contacts;
+    // The class's signal-to-noise ratio of movement: the position axes get a
+    // fuzz of their range / sn_move (0: none), so the input core drops jitter.
+    uint32_t sn_move = 0;
+
+    [[nodiscard]] int32_t fuzz(int32_t min, int32_t max) const noexcept {
+        return sn_move ? (max - min) / static_cast<int32_t>(sn_move) : 0;
+    }
 };
 
 // The class of a device: the override table by vendor and product for the
@@ -64,6 +71,9 @@ struct value_location {
     bool present = false;
 };
 
+// Where element `element` of field `f` sits.
+[[nodiscard]] value_location location_of(const field& f, uint32_t element) noexcept;
+
 struct contact_location {
     value_location contact_id, tip, in_range, confidence, x, y, width, height, pressure;
     // An X (or Y) repeated right after X in one field: the tool's position
@@ -76,6 +86,7 @@ struct mt_layout {
     uint32_t report_bytes = 0;
     std::vector<contact_location> contacts;
     value_location contact_count, scan_time;
+    int64_t scan_time_max = 0;  // its logical maximum, where it wraps
 };
 
 // Groups the touch report's fields into contacts as hid-multitouch's
@@ -85,11 +96,20 @@ struct mt_layout {
 // A field's value from a report, sign-extended when its range is signed.
 [[nodiscard]] int64_t extract(std::span<const uint8_t> report, const value_location& at) noexcept;
 
+// What touches the board. The values are the kernel's MT_TOOL_* where one
+// exists; an eraser is not an MT tool and goes to the pen node.
+enum class contact_tool : uint8_t { finger = 0, pen = 1, palm = 2, eraser = 3 };
+[[nodiscard]] const char* to_string(contact_tool t) noexcept;
+
 struct slot_state {
     int tracking_id = -1;  // -1: no contact in this slot
     int32_t x = 0;
     int32_t y = 0;
     int32_t key = 0;  // the contact id that owns the slot
+    contact_tool tool = contact_tool::finger;
+    int32_t width = 0;  // contact size in device units; 0 when the device does not say
+    int32_t height = 0;
+    int32_t pressure = 0;
 };
 
 // The multitouch state after a frame.
@@ -97,6 +117,7 @@ struct mt_frame {
     bool touch = false;  // BTN_TOUCH
     std::vector<slot_state> slots;
     std::vector<bool> reported;  // slots the device reported in this frame (active or lifting)
+    int64_t scan_time = -1;      // the device's Scan Time (units of 100 us), -1 when it has none
 };
 
 class mt_decoder {
@@ -111,21 +132,28 @@ public:
     // Lifts every contact (no report for too long: the kernel's 100 ms).
     [[nodiscard]] mt_frame release_all();
 
+    // The frame that lifts palms which were lifting when the device marked
+    // them (CONFIDENCE quirk: the kernel reports such a contact as a palm in
+    // its frame and lifts it in the next); nothing when there are none.
+    [[nodiscard]] std::optional<mt_frame> release_pending_palms();
+
     [[nodiscard]] const mt_layout& layout() const noexcept { return layout_; }
     [[nodiscard]] size_t slot_count() const noexcept { return slots_.size(); }
 
 private:
     int slot_for(int32_t contact_id);
-    void report_slot(int slot, bool active, int32_t x, int32_t y);
+    void report_slot(int slot, bool active, const slot_state& values);
     mt_frame sync();
 
     mt_layout layout_;
     uint32_t quirks_;
     std::vector<slot_state> slots_;
     std::vector<bool> used_;  // slots reported in the frame being assembled
+    std::vector<bool> pending_palm_;
     int next_tracking_id_ = 0;
     uint32_t expected_ = 0;
     uint32_t received_ = 0;
+    int64_t scan_time_ = -1;
 };
 
 // Everything needed to decode one device's touch: its touch report, its

@@ -20,6 +20,9 @@ struct touch_axis {
     uint32_t bit_size = 0;
 };
 
+// The axis element `element` of field `f` describes.
+[[nodiscard]] touch_axis axis_of(const field& f, uint32_t element);
+
 enum class touch_mode {
     parallel,  // every contact of a frame in one report
     hybrid,    // a frame spread over several reports; Contact Count only in the first

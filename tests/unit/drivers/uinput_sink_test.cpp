@@ -1,0 +1,109 @@
+// The uinput sink: the two nodes as they are described to the kernel, and,
+// where this machine has /dev/uinput, made and read back through evdev.
+#include "bbt/drivers/whiteboard/uinput_sink.hpp"
+
+#include "doctest_bbt.hpp"
+#include "temp_dir.hpp"
+
+#include <fcntl.h>
+#include <libevdev/libevdev.h>
+#include <linux/input.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+using namespace bbt::drivers::hid;
+
+namespace {
+
+uinput_spec spec() {
+    uinput_spec s;
+    s.name = "bbt whiteboard test";
+    s.vendor = 0x6615;
+    s.product = 0x0081;
+    s.phys = "bbt/whiteboard/test";
+    s.slots = 10;
+    s.x = {0, 30719, 12, 3};
+    s.y = {0, 17279, 11, 2};
+    s.pressure_max = 255;
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("the touch node is a direct multitouch device with type B slots, tool types and resolution") {
+    auto d = describe_node(spec(), node::touch);
+    CHECK(libevdev_has_property(d.get(), INPUT_PROP_DIRECT));
+    CHECK(std::string(libevdev_get_name(d.get())) == "bbt whiteboard test");
+    CHECK(libevdev_get_id_vendor(d.get()) == 0x6615);
+    CHECK(libevdev_get_id_bustype(d.get()) == BUS_USB);
+    CHECK(libevdev_has_event_code(d.get(), EV_KEY, BTN_TOUCH));
+    CHECK(libevdev_has_event_code(d.get(), EV_MSC, MSC_TIMESTAMP));
+    CHECK(libevdev_get_abs_maximum(d.get(), ABS_MT_SLOT) == 9);
+    CHECK(libevdev_get_abs_maximum(d.get(), ABS_MT_TOOL_TYPE) == MT_TOOL_MAX);
+    CHECK(libevdev_has_event_code(d.get(), EV_ABS, ABS_MT_TRACKING_ID));
+    for (unsigned code : {ABS_MT_POSITION_X, ABS_X}) {
+        CHECK(libevdev_get_abs_maximum(d.get(), code) == 30719);
+        CHECK(libevdev_get_abs_resolution(d.get(), code) == 12);
+        CHECK(libevdev_get_abs_fuzz(d.get(), code) == 3);
+    }
+    CHECK(libevdev_get_abs_resolution(d.get(), ABS_MT_POSITION_Y) == 11);
+    CHECK_FALSE(libevdev_has_event_code(d.get(), EV_KEY, BTN_TOOL_PEN));
+}
+
+TEST_CASE("the pen node has both ends, the barrel buttons and pressure, and no slots") {
+    auto d = describe_node(spec(), node::pen);
+    CHECK(std::string(libevdev_get_name(d.get())) == "bbt whiteboard test Pen");
+    CHECK(std::string(libevdev_get_phys(d.get())) == "bbt/whiteboard/test");  // paired with the touch node
+    CHECK(libevdev_has_property(d.get(), INPUT_PROP_DIRECT));
+    for (unsigned key : {BTN_TOOL_PEN, BTN_TOOL_RUBBER, BTN_TOUCH, BTN_STYLUS, BTN_STYLUS2})
+        CHECK(libevdev_has_event_code(d.get(), EV_KEY, key));
+    CHECK(libevdev_get_abs_maximum(d.get(), ABS_PRESSURE) == 255);
+    CHECK(libevdev_get_abs_resolution(d.get(), ABS_X) == 12);
+    CHECK_FALSE(libevdev_has_event_code(d.get(), EV_ABS, ABS_MT_SLOT));
+    auto no_pressure = spec();
+    no_pressure.pressure_max = 0;
+    CHECK_FALSE(libevdev_has_event_code(describe_node(no_pressure, node::pen).get(), EV_ABS, ABS_PRESSURE));
+}
+
+TEST_CASE("without uinput the sink says what is missing and what to do") {
+    bbt::test::temp_dir dir;
+    auto r = uinput_sink::create(spec(), dir.path() / "uinput");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("modprobe uinput") != std::string::npos);
+}
+
+TEST_CASE("through real uinput: the events written come out of the touch node") {
+    if (::access("/dev/uinput", W_OK) != 0) {
+        MESSAGE("skipped: no writable /dev/uinput here (the board rig has one)");
+        return;
+    }
+    auto sink = uinput_sink::create(spec(), "/dev/uinput");
+    REQUIRE(sink);
+    std::string path = (*sink)->devnode(node::touch);
+    REQUIRE_FALSE(path.empty());
+    int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    libevdev* dev = nullptr;
+    REQUIRE(libevdev_new_from_fd(fd, &dev) == 0);
+    CHECK(libevdev_get_abs_resolution(dev, ABS_MT_POSITION_X) == 12);
+    std::vector<evdev_event> frame{{EV_ABS, ABS_MT_SLOT, 0},         {EV_ABS, ABS_MT_TRACKING_ID, 7},
+                                   {EV_ABS, ABS_MT_POSITION_X, 500}, {EV_ABS, ABS_MT_POSITION_Y, 600},
+                                   {EV_KEY, BTN_TOUCH, 1},           {EV_SYN, SYN_REPORT, 0}};
+    REQUIRE((*sink)->write(node::touch, frame));
+    input_event ev{};
+    int x = -1, rc = 0;
+    bool synced = false;
+    for (int i = 0; i < 1000 && !synced; ++i) {
+        rc = libevdev_next_event(dev, LIBEVDEV_READ_FLAG_NORMAL, &ev);
+        if (rc == -EAGAIN) {
+            ::usleep(1000);
+            continue;
+        }
+        if (rc == LIBEVDEV_READ_STATUS_SUCCESS && ev.type == EV_ABS && ev.code == ABS_MT_POSITION_X) x = ev.value;
+        if (rc == LIBEVDEV_READ_STATUS_SUCCESS && ev.type == EV_SYN) synced = true;
+    }
+    CHECK(x == 500);
+    libevdev_free(dev);
+    ::close(fd);
+}
