@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <sstream>
 #include <tuple>
 
 namespace bbt::agent {
@@ -41,11 +42,68 @@ constexpr sqlite::migration migrations[] = {
         CREATE UNIQUE INDEX intervals_one_open ON intervals(device) WHERE end_boot_us IS NULL;
         CREATE INDEX intervals_by_wall ON intervals(start_wall_us);
     )sql"},
+    {2, R"sql(
+        CREATE TABLE calibrations (
+            board_key        TEXT PRIMARY KEY,   -- the board's serial, else vendor:product
+            matrix           TEXT NOT NULL,      -- 9 numbers, row-major: device units -> screen pixels
+            screen_width     REAL NOT NULL,      -- the screen it was made on, in pixels
+            screen_height    REAL NOT NULL,
+            points           INTEGER NOT NULL,
+            max_error_mm     REAL NOT NULL,
+            mean_error_mm    REAL NOT NULL,
+            created_wall_us  INTEGER NOT NULL
+        );
+    )sql"},
 };
 
 }  // namespace
 
 std::span<const sqlite::migration> ledger_migrations() { return migrations; }
+
+result<void> ledger::save_calibration(const stored_calibration& c) {
+    std::string matrix;
+    for (double v : c.matrix)
+        matrix += fmt::format("{}{:.17g}", matrix.empty() ? "" : " ", v);
+    auto st = db_.prepare(
+        "INSERT INTO calibrations (board_key, matrix, screen_width, screen_height, points, max_error_mm,"
+        " mean_error_mm, created_wall_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (board_key) DO UPDATE SET matrix = excluded.matrix, screen_width = excluded.screen_width,"
+        " screen_height = excluded.screen_height, points = excluded.points, max_error_mm = excluded.max_error_mm,"
+        " mean_error_mm = excluded.mean_error_mm, created_wall_us = excluded.created_wall_us");
+    if (!st) return st.error();
+    st->bind_all(c.board_key, matrix, c.screen_width, c.screen_height, int64_t{c.points}, c.max_error_mm,
+                 c.mean_error_mm, c.created_wall_us);
+    return st->run();
+}
+
+result<std::optional<stored_calibration>> ledger::calibration(std::string_view board_key) {
+    auto st = db_.prepare(
+        "SELECT matrix, screen_width, screen_height, points, max_error_mm, mean_error_mm, created_wall_us"
+        " FROM calibrations WHERE board_key = ?");
+    if (!st) return st.error();
+    st->bind(1, board_key);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<stored_calibration>{};
+    stored_calibration c;
+    c.board_key = std::string(board_key);
+    std::istringstream m(st->column_text(0));
+    for (auto& v : c.matrix) {
+        if (!(m >> v)) {
+            return error(base_errc::corrupt,
+                         i18n::format({"the stored calibration of board {} is damaged; calibrate it again",
+                                       "白板 {} 保存的校准数据已损坏；请重新校准"},
+                                      board_key));
+        }
+    }
+    c.screen_width = st->column_double(1);
+    c.screen_height = st->column_double(2);
+    c.points = static_cast<int>(st->column_int64(3));
+    c.max_error_mm = st->column_double(4);
+    c.mean_error_mm = st->column_double(5);
+    c.created_wall_us = st->column_int64(6);
+    return std::optional<stored_calibration>(std::move(c));
+}
 
 result<ledger> ledger::open(const std::filesystem::path& path, const clock::stamp& now) {
     auto db = sqlite::database::open(path, {.sync = sqlite::synchronous::full});

@@ -132,6 +132,24 @@ asio::awaitable<result<std::vector<usage_row>>> ledger_service::usage(clock::mic
     co_return co_await on_ledger_thread<result<std::vector<usage_row>>>(std::move(query));
 }
 
+asio::awaitable<result<std::optional<stored_calibration>>> ledger_service::calibration(std::string board_key) {
+    if (!open_) {
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
+    }
+    auto query = [this, key = std::move(board_key)]() { return ledger_->calibration(key); };
+    co_return co_await on_ledger_thread<result<std::optional<stored_calibration>>>(std::move(query));
+}
+
+asio::awaitable<result<void>> ledger_service::save_calibration(stored_calibration c) {
+    if (!open_) {
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
+    }
+    auto save = [this, c = std::move(c)]() { return ledger_->save_calibration(c); };
+    co_return co_await on_ledger_thread<result<void>>(std::move(save));
+}
+
 asio::awaitable<void> ledger_service::beat() {
     while (!stopping_) {
         timer_.expires_after(heartbeat_);

@@ -66,79 +66,87 @@ std::string hex(const std::vector<uint8_t>& bytes) {
 
 }  // namespace
 
+result<void> recording_reader::feed(std::string_view line) {
+    ++line_no_;
+    line = trim(line);
+    if (line.empty()) return {};
+    if (line.front() == '#') {
+        in_comment_ = true;
+        return {};
+    }
+    if (line.size() < 2 || line[1] != ':') {
+        // Recordings annotated by hand carry comments over several lines.
+        if (in_comment_) return {};
+        return bad_line(line_no_, i18n::text({"expected a line such as \"E: 0.000000 8 01 ...\"",
+                                              "应为形如“E: 0.000000 8 01 ...”的行"}));
+    }
+    in_comment_ = false;
+    char kind = line[0];
+    std::string_view rest = line.substr(2);
+    switch (kind) {
+        case 'R': {
+            if (have_descriptor_) {
+                return bad_line(line_no_, i18n::text({"a second descriptor: record one device per file",
+                                                      "出现第二个描述符：每个文件只应记录一个设备"}));
+            }
+            auto bytes = sized_bytes(rest, line_no_);
+            if (!bytes) return bytes.error();
+            rec_.descriptor = std::move(*bytes);
+            have_descriptor_ = true;
+            break;
+        }
+        case 'N': rec_.name = std::string(trim(rest)); break;
+        case 'I': {
+            uint16_t v[3]{};
+            for (auto& x : v) {
+                if (!parse_number(next_word(rest), x, 16)) {
+                    return bad_line(line_no_, i18n::text({"expected bus, vendor and product in hex",
+                                                          "应为十六进制的总线、厂商和产品编号"}));
+                }
+            }
+            rec_.bus = v[0];
+            rec_.vendor = v[1];
+            rec_.product = v[2];
+            have_ids_ = true;
+            break;
+        }
+        case 'E': {
+            std::string_view when = next_word(rest);
+            double t = 0;
+            auto [p, ec] = std::from_chars(when.data(), when.data() + when.size(), t);
+            if (ec != std::errc() || p != when.data() + when.size() || !std::isfinite(t) || t < 0) {
+                return bad_line(line_no_, i18n::text({"expected a time in seconds, such as 0.012998",
+                                                      "应为以秒计的时间，如 0.012998"}));
+            }
+            auto bytes = sized_bytes(rest, line_no_);
+            if (!bytes) return bytes.error();
+            if (bytes->empty()) return bad_line(line_no_, i18n::text({"an empty report", "空报告"}));
+            rec_.reports.push_back({t, std::move(*bytes)});
+            break;
+        }
+        default: break;  // P:, D: and future kinds carry nothing the replay needs
+    }
+    return {};
+}
+
+result<void> recording_reader::finish() const {
+    if (!have_descriptor_) {
+        return error(hid_errc::empty, i18n::text({"the hid-recorder file has no \"R:\" descriptor line",
+                                                  "hid-recorder 文件中没有“R:”描述符行"}));
+    }
+    return {};
+}
+
 result<recording> parse_recording(std::string_view text) {
-    recording r;
-    bool have_descriptor = false;
-    size_t line_no = 0;
-    bool in_comment = false;
+    recording_reader reader;
     while (!text.empty()) {
         auto nl = text.find('\n');
         std::string_view line = text.substr(0, nl);
         text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-        ++line_no;
-        line = trim(line);
-        if (line.empty()) continue;
-        if (line.front() == '#') {
-            in_comment = true;
-            continue;
-        }
-        if (line.size() < 2 || line[1] != ':') {
-            // Recordings annotated by hand carry comments over several lines.
-            if (in_comment) continue;
-            return bad_line(line_no, i18n::text({"expected a line such as \"E: 0.000000 8 01 ...\"",
-                                                 "应为形如“E: 0.000000 8 01 ...”的行"}));
-        }
-        in_comment = false;
-        char kind = line[0];
-        std::string_view rest = line.substr(2);
-        switch (kind) {
-            case 'R': {
-                if (have_descriptor) {
-                    return bad_line(line_no, i18n::text({"a second descriptor: record one device per file",
-                                                         "出现第二个描述符：每个文件只应记录一个设备"}));
-                }
-                auto bytes = sized_bytes(rest, line_no);
-                if (!bytes) return bytes.error();
-                r.descriptor = std::move(*bytes);
-                have_descriptor = true;
-                break;
-            }
-            case 'N': r.name = std::string(trim(rest)); break;
-            case 'I': {
-                uint16_t v[3]{};
-                for (auto& x : v) {
-                    if (!parse_number(next_word(rest), x, 16)) {
-                        return bad_line(line_no, i18n::text({"expected bus, vendor and product in hex",
-                                                             "应为十六进制的总线、厂商和产品编号"}));
-                    }
-                }
-                r.bus = v[0];
-                r.vendor = v[1];
-                r.product = v[2];
-                break;
-            }
-            case 'E': {
-                std::string_view when = next_word(rest);
-                double t = 0;
-                auto [p, ec] = std::from_chars(when.data(), when.data() + when.size(), t);
-                if (ec != std::errc() || p != when.data() + when.size() || !std::isfinite(t) || t < 0) {
-                    return bad_line(line_no, i18n::text({"expected a time in seconds, such as 0.012998",
-                                                         "应为以秒计的时间，如 0.012998"}));
-                }
-                auto bytes = sized_bytes(rest, line_no);
-                if (!bytes) return bytes.error();
-                if (bytes->empty()) return bad_line(line_no, i18n::text({"an empty report", "空报告"}));
-                r.reports.push_back({t, std::move(*bytes)});
-                break;
-            }
-            default: break;  // P:, D: and future kinds carry nothing the replay needs
-        }
+        if (auto r = reader.feed(line); !r) return r.error();
     }
-    if (!have_descriptor) {
-        return error(hid_errc::empty, i18n::text({"the hid-recorder file has no \"R:\" descriptor line",
-                                                  "hid-recorder 文件中没有“R:”描述符行"}));
-    }
-    return r;
+    if (auto r = reader.finish(); !r) return r.error();
+    return std::move(reader.rec());
 }
 
 std::string serialize(const recording& r) {

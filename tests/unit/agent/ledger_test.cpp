@@ -198,3 +198,42 @@ TEST_CASE("a ledger written by a newer bbt is refused with a clear error") {
     REQUIRE_FALSE(l);
     CHECK(l.error().code() == base_errc::schema_too_new);
 }
+
+TEST_CASE("a board's calibration is stored under its key, replaced by the next, and survives an upgrade") {
+    test::temp_dir dir;
+    {
+        // A ledger of schema 1 with an interval in it.
+        auto db = sqlite::database::open(dir / "l.db");
+        REQUIRE(db);
+        REQUIRE(db->migrate(agent::ledger_migrations().first(1)));
+    }
+    {
+        auto l = ledger::open(dir / "l.db", at(day0, 0));
+        REQUIRE(l);
+        REQUIRE(l->set_state("set", "on", at(day0, 0)));
+        CHECK_FALSE(l->calibration("SN-1").value());
+        agent::stored_calibration c;
+        c.board_key = "SN-1";
+        c.matrix = {0.0585, 0.0012, 3.25, -0.0007, 0.033, 1.5, 1e-7, -2e-7, 1};
+        c.screen_width = 1920;
+        c.screen_height = 1080;
+        c.points = 9;
+        c.max_error_mm = 0.8;
+        c.mean_error_mm = 0.35;
+        c.created_wall_us = day0 + 5;
+        REQUIRE(l->save_calibration(c));
+        auto back = l->calibration("SN-1").value();
+        REQUIRE(back);
+        CHECK(back->matrix == c.matrix);  // bit-exact through the text form
+        CHECK(back->points == 9);
+        CHECK(back->max_error_mm == 0.8);
+        c.max_error_mm = 0.5;
+        REQUIRE(l->save_calibration(c));
+        CHECK(l->calibration("SN-1").value()->max_error_mm == 0.5);
+        CHECK_FALSE(l->calibration("0eef:7224").value());
+    }
+    auto l = ledger::open(dir / "l.db", at(day0, 10));
+    REQUIRE(l);
+    CHECK(l->calibration("SN-1").value()->max_error_mm == 0.5);
+    CHECK(l->intervals().value().size() == 1);
+}

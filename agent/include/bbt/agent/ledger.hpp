@@ -22,6 +22,7 @@
 #include "bbt/base/error.hpp"
 #include "bbt/base/sqlite.hpp"
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -53,6 +54,18 @@ struct usage_row {
     [[nodiscard]] double hours() const { return static_cast<double>(microseconds) / 3.6e9; }
 };
 
+// A whiteboard's calibration, kept with the ledger in the agent's database.
+struct stored_calibration {
+    std::string board_key;                                    // the board's serial, else vendor:product
+    std::array<double, 9> matrix{1, 0, 0, 0, 1, 0, 0, 0, 1};  // device units -> screen pixels
+    double screen_width = 0;
+    double screen_height = 0;
+    int points = 0;
+    double max_error_mm = 0;
+    double mean_error_mm = 0;
+    int64_t created_wall_us = 0;
+};
+
 // Every schema the ledger has had, oldest first; exposed for migration tests.
 [[nodiscard]] std::span<const sqlite::migration> ledger_migrations();
 
@@ -77,6 +90,10 @@ public:
     [[nodiscard]] result<std::vector<usage_row>> usage_by_day(clock::microseconds from_wall,
                                                               clock::microseconds to_wall, const clock::stamp& now);
     [[nodiscard]] result<std::vector<ledger_interval>> intervals();
+
+    // A board's calibration, replacing the one it had.
+    [[nodiscard]] result<void> save_calibration(const stored_calibration& c);
+    [[nodiscard]] result<std::optional<stored_calibration>> calibration(std::string_view board_key);
 
     // Intervals the last open() found open and closed at their heartbeat.
     [[nodiscard]] int recovered() const noexcept { return recovered_; }

@@ -40,6 +40,10 @@ public:
     // now; `unavailable` while the ledger is not open.
     asio::awaitable<result<std::vector<usage_row>>> usage(clock::microseconds from, clock::microseconds to);
 
+    // A board's stored calibration (nothing when it has none), and saving one.
+    asio::awaitable<result<std::optional<stored_calibration>>> calibration(std::string board_key);
+    asio::awaitable<result<void>> save_calibration(stored_calibration c);
+
     [[nodiscard]] int clock_jumps() const noexcept { return clock_jumps_.load(std::memory_order_relaxed); }
 
 private:

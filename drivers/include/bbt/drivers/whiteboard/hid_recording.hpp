@@ -33,6 +33,26 @@ struct recording {
     std::vector<recorded_report> reports;
 };
 
+// Reads a recording line by line: a file, or a board streamed live through a
+// pipe. Reports accumulate in rec().reports; a live reader takes them out.
+class recording_reader {
+public:
+    // One line, without its newline.
+    [[nodiscard]] result<void> feed(std::string_view line);
+    // Whether the header (descriptor, and bus/vendor/product) has been read.
+    [[nodiscard]] bool has_header() const noexcept { return have_descriptor_ && have_ids_; }
+    // At the end: an error when there was no descriptor.
+    [[nodiscard]] result<void> finish() const;
+    [[nodiscard]] recording& rec() noexcept { return rec_; }
+
+private:
+    recording rec_;
+    size_t line_no_ = 0;
+    bool in_comment_ = false;
+    bool have_descriptor_ = false;
+    bool have_ids_ = false;
+};
+
 [[nodiscard]] result<recording> parse_recording(std::string_view text);
 [[nodiscard]] std::string serialize(const recording& r);
 

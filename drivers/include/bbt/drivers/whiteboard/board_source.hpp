@@ -1,0 +1,55 @@
+// Where a board's HID reports come from: the USB transport on a classroom
+// set, or a hid-recorder stream (a file replayed at its own pace, or a pipe
+// that a board recorded elsewhere, or a simulator, writes into live). Both
+// run on the control loop and report through the same callbacks.
+#pragma once
+
+#include "bbt/base/error.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace bbt::drivers::whiteboard {
+
+// Who the board is, for the inventory and for its calibration.
+struct board_identity {
+    uint16_t bus = 0x03;  // BUS_USB
+    uint16_t vendor = 0;
+    uint16_t product = 0;
+    std::string manufacturer;
+    std::string product_name;
+    std::string serial;  // empty when the board has none
+    std::string where;   // USB port path, or the file replayed
+
+    // The key its calibration is stored under: the serial number, else
+    // vendor:product (boards without a serial share one calibration per model).
+    [[nodiscard]] std::string calibration_key() const;
+};
+
+struct board_events {
+    std::function<void(const board_identity&, std::span<const uint8_t> descriptor)> connected;
+    std::function<void(std::span<const uint8_t> report)> report;
+    // `why` says what happened (unplugged, end of the stream, a read error).
+    std::function<void(const error& why)> disconnected;
+};
+
+class board_source {
+public:
+    virtual ~board_source() = default;
+    virtual void start(board_events events) = 0;
+    virtual void stop() = 0;
+};
+
+// A hid-recorder file replayed with its original timing (again and again
+// when `loop`), or a FIFO read live: connected once its header has arrived,
+// disconnected when its writer closes it, connected again with the next one.
+[[nodiscard]] std::unique_ptr<board_source> make_replay_source(boost::asio::any_io_executor executor,
+                                                               std::filesystem::path path, bool loop);
+
+}  // namespace bbt::drivers::whiteboard
