@@ -3,7 +3,9 @@
 #include "bbt/base/config.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/drivers/whiteboard/mt_decoder.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +44,49 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     auto ledger = root.table("ledger");
     ledger.get_seconds("heartbeat", c.heartbeat, 1, 300);
     ledger.finish();
+
+    auto wb = root.table("whiteboard");
+    auto& w = c.whiteboard;
+    std::string device = w.device.string(), uinput = w.uinput.string();
+    wb.get("device", device).get("loop", w.loop).get("output", w.output).get("uinput", uinput);
+    wb.get("screen_width", w.screen_width, 1, 32768).get("screen_height", w.screen_height, 1, 32768);
+    wb.get("area_x", w.area_x, 0, 32768).get("area_y", w.area_y, 0, 32768);
+    wb.get("area_width", w.area_width, 0, 32768).get("area_height", w.area_height, 0, 32768);
+    wb.get("tools_by_size", w.tools_by_size).get("pen_max_mm", w.pen_max_mm, 0, 100);
+    wb.get("eraser_min_mm", w.eraser_min_mm, 0, 1000).get("palm_min_mm", w.palm_min_mm, 0, 2000);
+    wb.get_seconds("release_after", w.release_after, 0.02, 5).get_seconds("activity_idle", w.activity_idle, 1, 3600);
+    wb.get("quirks", w.quirks);
+    w.device = device;
+    w.uinput = uinput;
+    if (w.output != "uinput" && w.output != "none") {
+        wb.fail("output", i18n::text({"must be \"uinput\" or \"none\"", "必须为“uinput”或“none”"}));
+    }
+    if (w.eraser_min_mm > 0 && w.eraser_min_mm <= w.pen_max_mm) {
+        wb.fail("eraser_min_mm", i18n::text({"must be larger than pen_max_mm (or 0 for no eraser by size)",
+                                             "必须大于 pen_max_mm（或为 0，表示不按大小识别板擦）"}));
+    }
+    if (w.palm_min_mm > 0 && w.palm_min_mm <= std::max(w.pen_max_mm, w.eraser_min_mm)) {
+        wb.fail("palm_min_mm", i18n::text({"must be larger than eraser_min_mm and pen_max_mm (or 0 for no palm "
+                                           "rejection by size)",
+                                           "必须大于 eraser_min_mm 和 pen_max_mm（或为 0，表示不按大小拒绝手掌）"}));
+    }
+    if ((w.area_width > 0) != (w.area_height > 0)) {
+        wb.fail("area_width", i18n::text({"area_width and area_height are given together, or neither",
+                                          "area_width 与 area_height 须同时给出或同时省略"}));
+    } else if (w.area_width > 0 &&
+               (w.area_x + w.area_width > w.screen_width || w.area_y + w.area_height > w.screen_height)) {
+        wb.fail("area_width", i18n::text({"the area reaches past the screen (screen_width x screen_height)",
+                                          "区域超出了屏幕范围（screen_width x screen_height）"}));
+    }
+    if (w.area_width == 0) {
+        w.area_x = w.area_y = 0;
+        w.area_width = w.screen_width;
+        w.area_height = w.screen_height;
+    }
+    if (wb.has("quirks")) {
+        if (auto q = drivers::hid::quirks_from_names(w.quirks); !q) wb.fail("quirks", q.error().message());
+    }
+    wb.finish();
 
     auto log = root.table("log");
     log.get("level", c.log_level);

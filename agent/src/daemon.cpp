@@ -4,6 +4,7 @@
 #include "bbt/agent/local_api_server.hpp"
 #include "bbt/agent/notify.hpp"
 #include "bbt/agent/service.hpp"
+#include "bbt/agent/whiteboard_service.hpp"
 #include "bbt/base/clock.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
@@ -67,7 +68,8 @@ result<void> ensure_state_dir(const std::filesystem::path& dir) {
 
 asio::awaitable<result<json::value>> status_json(const agent_config& cfg, const board::profile& profile,
                                                  const service_registry& registry, ledger_service& ledger_svc,
-                                                 clock::microseconds started_mono, clock::microseconds started_wall) {
+                                                 const whiteboard_service& whiteboard, clock::microseconds started_mono,
+                                                 clock::microseconds started_wall) {
     json::object o;
     o["version"] = bbt_version();
     o["pid"] = static_cast<int64_t>(::getpid());
@@ -85,6 +87,7 @@ asio::awaitable<result<json::value>> status_json(const agent_config& cfg, const 
         services.push_back(std::move(so));
     }
     o["services"] = std::move(services);
+    o["whiteboard"] = whiteboard.status();
     o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()}, {"jumps", ledger_svc.clock_jumps()}};
     json::object today;
     auto wall = clock::wall_now();
@@ -163,6 +166,8 @@ int run_daemon(const agent_config& cfg) {
 
     auto& ledger_svc = registry.add(std::make_unique<ledger_service>(ex, cfg.state_dir / "ledger.db", cfg.heartbeat));
     auto& board_svc = registry.add(std::make_unique<board_service>(*profile, ledger_svc));
+    auto& whiteboard_svc =
+        registry.add(std::make_unique<whiteboard_service>(ex, cfg.whiteboard, ledger_svc, cfg.state_dir));
 
     std::vector<std::string> unknown;
     auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);
@@ -171,8 +176,13 @@ int run_daemon(const agent_config& cfg) {
     }
     auto& api = registry.add(std::make_unique<local_api_server>(ex, cfg.socket, std::move(policy)));
     api.handle("status", [&](const json::object&) {
-        return status_json(cfg, board_svc.profile(), registry, ledger_svc, started_mono, started_wall);
+        return status_json(cfg, board_svc.profile(), registry, ledger_svc, whiteboard_svc, started_mono, started_wall);
     });
+    api.handle("whiteboard.status", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        co_return json::value(whiteboard_svc.status());
+    });
+    api.handle("whiteboard.calibrate", [&](const json::object& params) { return whiteboard_svc.calibrate(params); });
+    api.handle("whiteboard.record", [&](const json::object& params) { return whiteboard_svc.record(params); });
     api.handle("usage", [&](const json::object& params) { return usage_json(params, ledger_svc); });
 
     int code = exit_ok;

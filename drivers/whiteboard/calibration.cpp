@@ -134,15 +134,20 @@ result<homography> fit_homography(std::span<const point> touches, std::span<cons
     return from_matrix(h);
 }
 
-std::vector<point> nine_targets(double width, double height, double margin) {
+std::vector<point> grid_targets(double width, double height, int n, double margin) {
     std::vector<point> out;
-    for (int r = 0; r < 3; ++r) {
-        for (int c = 0; c < 3; ++c) {
+    double steps = n - 1;
+    for (int r = 0; r < n; ++r) {
+        for (int c = 0; c < n; ++c) {
             out.push_back(
-                {width * (margin + (1 - 2 * margin) * c / 2.0), height * (margin + (1 - 2 * margin) * r / 2.0)});
+                {width * (margin + (1 - 2 * margin) * c / steps), height * (margin + (1 - 2 * margin) * r / steps)});
         }
     }
     return out;
+}
+
+std::vector<point> nine_targets(double width, double height, double margin) {
+    return grid_targets(width, height, 3, margin);
 }
 
 result<accuracy> check_accuracy(const homography& map, std::span<const point> touches, std::span<const point> targets,

@@ -319,13 +319,18 @@ std::optional<mt_frame> mt_decoder::release_pending_palms() {
     return sync();
 }
 
-result<touch_device> touch_device_for(const descriptor& d, uint16_t vendor, uint16_t product) {
+result<touch_device> touch_device_for(const descriptor& d, uint16_t vendor, uint16_t product,
+                                      std::optional<uint32_t> quirks) {
     auto t = find_touch(d);
     if (!t) {
         return error(hid_errc::empty, i18n::text({"the device has no touch report (no Contact ID in any input report)",
                                                   "该设备没有触摸报告（所有输入报告均无 Contact ID）"}));
     }
     auto cls = class_for(vendor, product, d);
+    if (quirks) {
+        cls.name = "configured";
+        cls.quirks = *quirks;
+    }
     uint32_t slots = cls.max_contacts ? cls.max_contacts : t->max_contacts;
     return touch_device{*t, cls, mt_decoder(make_mt_layout(d, *t), cls.quirks, slots)};
 }

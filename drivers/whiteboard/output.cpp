@@ -43,6 +43,13 @@ int32_t clamp_round(double v, int32_t lo, int32_t hi) {
 
 }  // namespace
 
+homography stretch_to_area(const touch_device& d, screen_rect area) {
+    const auto& x = d.touch.x;
+    const auto& y = d.touch.y;
+    return stretch(x.logical_min, x.logical_max, y.logical_min, y.logical_max, area.x, area.x + area.width, area.y,
+                   area.y + area.height);
+}
+
 const char* to_string(node n) noexcept { return n == node::pen ? "pen" : "touch"; }
 
 screen_map screen_map::device_units(const touch_device& d) {

@@ -1,6 +1,8 @@
 // bbtctl: the command line for people at the classroom set.
 #include "client.hpp"
+#include "common.hpp"
 #include "hid.hpp"
+#include "whiteboard.hpp"
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/versions.hpp"
@@ -17,59 +19,56 @@ namespace {
 
 namespace i18n = bbt::i18n;
 namespace json = boost::json;
-
-// Exit codes, documented in docs/man/bbtctl.md.
-enum exit_code : int {
-    exit_ok = 0,
-    exit_failed = 1,       // the agent answered with an error
-    exit_usage = 2,        // bad command line
-    exit_not_running = 3,  // no agent on the socket
-    exit_forbidden = 4,    // the agent (or the socket's permissions) refused this user
-    exit_no_answer = 5,    // timeout or an invalid answer
-};
-
-struct options {
-    std::filesystem::path socket = bbtctl::default_socket();
-    bool json = false;
-    std::chrono::milliseconds timeout{5000};
-    std::vector<std::string_view> args;
-};
+using namespace bbtctl;
 
 void usage(std::FILE* out) {
     fmt::print(
         out, "{}",
-        i18n::text(
-            {"Usage: bbtctl [--json] [--socket PATH] [--timeout SECONDS] COMMAND\n"
-             "\n"
-             "Commands:\n"
-             "  status          the agent's version, uptime, services and today's usage\n"
-             "  usage [DAYS]    hours in each state per device per day, for the last DAYS days (default 7)\n"
-             "  hid decode --descriptor FILE\n"
-             "                  the layout of a HID report descriptor (raw bytes or hex text), offline\n"
-             "\n"
-             "Options:\n"
-             "  --json             print the answer as JSON, for scripts\n"
-             "  --socket PATH      the agent's socket (default $BBT_SOCKET, else /run/bbt/agent.sock)\n"
-             "  --timeout SECONDS  how long to wait for the agent (default 5)\n"
-             "  --version, --help\n"
-             "\n"
-             "Exit codes: 0 ok, 1 the agent reported an error, 2 bad usage, 3 the agent is not running,\n"
-             "4 not allowed, 5 no valid answer in time.\n",
-             "用法：bbtctl [--json] [--socket 路径] [--timeout 秒] 命令\n"
-             "\n"
-             "命令：\n"
-             "  status          代理程序的版本、运行时长、各服务状态及今日使用情况\n"
-             "  usage [天数]    最近若干天（默认 7 天）每台设备每天在各状态下的小时数\n"
-             "  hid decode --descriptor 文件\n"
-             "                  离线解析 HID 报告描述符（原始字节或十六进制文本）的布局\n"
-             "\n"
-             "选项：\n"
-             "  --json             以 JSON 输出结果，便于脚本处理\n"
-             "  --socket 路径      代理程序的套接字（默认取 $BBT_SOCKET，否则 /run/bbt/agent.sock）\n"
-             "  --timeout 秒       等待代理程序的时长（默认 5 秒）\n"
-             "  --version, --help\n"
-             "\n"
-             "退出码：0 成功，1 代理程序报告错误，2 用法错误，3 代理程序未运行，4 无权限，5 未及时收到有效应答。\n"}));
+        i18n::text({"Usage: bbtctl [--json] [--socket PATH] [--timeout SECONDS] COMMAND\n"
+                    "\n"
+                    "Commands:\n"
+                    "  status          the agent's version, uptime, services and today's usage\n"
+                    "  usage [DAYS]    hours in each state per device per day, for the last DAYS days (default 7)\n"
+                    "  hid decode --descriptor FILE | --recording FILE.hid\n"
+                    "                  a HID report descriptor's layout, or a recording's frames, offline\n"
+                    "  whiteboard status\n"
+                    "                  the whiteboard: identity, state, output, calibration\n"
+                    "  whiteboard calibrate [--points 4|9|16|25] [--check]\n"
+                    "                  calibrate by touching targets; --check measures the accuracy (GB 50799: 2 mm)\n"
+                    "  whiteboard record [--seconds N] [--out FILE.hid]\n"
+                    "                  record the board's reports for N seconds (default 10), to replay anywhere\n"
+                    "\n"
+                    "Options:\n"
+                    "  --json             print the answer as JSON, for scripts\n"
+                    "  --socket PATH      the agent's socket (default $BBT_SOCKET, else /run/bbt/agent.sock)\n"
+                    "  --timeout SECONDS  how long to wait for the agent (default 5)\n"
+                    "  --version, --help\n"
+                    "\n"
+                    "Exit codes: 0 ok, 1 the agent reported an error or a check failed, 2 bad usage, 3 the agent is "
+                    "not running,\n"
+                    "4 not allowed, 5 no valid answer in time.\n",
+                    "用法：bbtctl [--json] [--socket 路径] [--timeout 秒] 命令\n"
+                    "\n"
+                    "命令：\n"
+                    "  status          代理程序的版本、运行时长、各服务状态及今日使用情况\n"
+                    "  usage [天数]    最近若干天（默认 7 天）每台设备每天在各状态下的小时数\n"
+                    "  hid decode --descriptor 文件 | --recording 文件.hid\n"
+                    "                  离线解析 HID 报告描述符的布局，或录制文件的各帧\n"
+                    "  whiteboard status\n"
+                    "                  白板：型号标识、状态、输出、校准\n"
+                    "  whiteboard calibrate [--points 4|9|16|25] [--check]\n"
+                    "                  依次触摸目标点进行校准；--check 测量定位精度（GB 50799：2 毫米）\n"
+                    "  whiteboard record [--seconds 秒数] [--out 文件.hid]\n"
+                    "                  录制白板报告若干秒（默认 10 秒），可在别处回放\n"
+                    "\n"
+                    "选项：\n"
+                    "  --json             以 JSON 输出结果，便于脚本处理\n"
+                    "  --socket 路径      代理程序的套接字（默认取 $BBT_SOCKET，否则 /run/bbt/agent.sock）\n"
+                    "  --timeout 秒       等待代理程序的时长（默认 5 秒）\n"
+                    "  --version, --help\n"
+                    "\n"
+                    "退出码：0 成功，1 代理程序报告错误或检查未通过，2 用法错误，3 代理程序未运行，4 无权限，5 "
+                    "未及时收到有效应答。\n"}));
 }
 
 std::string duration_text(double seconds) {
@@ -98,20 +97,8 @@ std::string_view device_state_text(std::string_view s) {
     if (s == "in-use") return i18n::text({"in use", "使用中"});
     if (s == "idle") return i18n::text({"idle", "空闲"});
     if (s == "fault") return i18n::text({"fault", "故障"});
+    if (s == "disconnected") return i18n::text({"disconnected", "未连接"});
     return s;
-}
-
-std::string str(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-double num(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) return 0;
-    if (v->is_double()) return v->as_double();
-    if (v->is_int64()) return static_cast<double>(v->as_int64());
-    return 0;
 }
 
 void print_status(const json::object& s) {
@@ -134,6 +121,20 @@ void print_status(const json::object& s) {
             fmt::print("  {:<12} {}", str(so, "name"), service_state_text(str(so, "state")));
             if (auto e = str(so, "error"); !e.empty()) fmt::print("  ({})", e);
             fmt::print("\n");
+        }
+    }
+    if (const auto* w = s.if_contains("whiteboard"); w && w->is_object()) {
+        const auto& wo = w->as_object();
+        if (!flag(wo, "configured")) {
+            fmt::print("{}\n", i18n::text({"whiteboard: none configured", "白板：  未配置"}));
+        } else {
+            std::string name;
+            if (const auto* id = wo.if_contains("identity"); id && id->is_object()) {
+                name = fmt::format(" {}:{} \"{}\"", str(id->as_object(), "vendor"), str(id->as_object(), "product"),
+                                   str(id->as_object(), "product_name"));
+            }
+            fmt::print("{}\n",
+                       i18n::format({"whiteboard: {}{}", "白板：  {}{}"}, device_state_text(str(wo, "state")), name));
         }
     }
     if (const auto* t = s.if_contains("today"); t && t->is_object()) {
@@ -162,19 +163,6 @@ void print_status(const json::object& s) {
     }
 }
 
-int report(const bbt::error& e, const options& opt) {
-    if (opt.json) {
-        fmt::print("{}\n", json::serialize(json::object{
-                               {"error", json::object{{"code", e.code().message()}, {"message", e.what()}}}}));
-    } else {
-        fmt::print(stderr, "bbtctl: {}\n", e.what());
-    }
-    if (e.code() == bbtctl::client_errc::not_running) return exit_not_running;
-    if (e.code() == bbtctl::client_errc::forbidden || e.code() == bbtctl::client_errc::no_access) return exit_forbidden;
-    if (e.code() == bbtctl::client_errc::timeout || e.code() == bbtctl::client_errc::protocol) return exit_no_answer;
-    return exit_failed;
-}
-
 void print_usage_table(const json::object& u) {
     fmt::print("{}\n", i18n::format({"usage from {} to {}:", "使用情况（{} 至 {}）："}, str(u, "from"), str(u, "to")));
     const auto* rows = u.if_contains("usage");
@@ -190,26 +178,6 @@ void print_usage_table(const json::object& u) {
         fmt::print("  {:<12} {:<12} {:<10} {:>8.2f}\n", str(r, "day"), str(r, "device"),
                    device_state_text(str(r, "state")), num(r, "hours"));
     }
-}
-
-// Sends one request; prints the answer as JSON or through `print`.
-int run_request(const options& opt, bbt::protocol::request req, void (*print)(const json::object&)) {
-    auto resp = bbtctl::call(opt.socket, req, opt.timeout);
-    if (!resp) return report(resp.error(), opt);
-    if (resp->error_code) {
-        return report(bbt::error(bbtctl::client_errc::failed, resp->error_message, opt.socket.string()), opt);
-    }
-    if (!resp->result || !resp->result->is_object()) {
-        return report(bbt::error(bbtctl::client_errc::protocol,
-                                 i18n::text({"the agent's answer is not an object", "代理程序的应答不是对象"})),
-                      opt);
-    }
-    if (opt.json) {
-        fmt::print("{}\n", json::serialize(*resp->result));
-    } else {
-        print(resp->result->as_object());
-    }
-    return exit_ok;
 }
 
 }  // namespace
@@ -256,7 +224,8 @@ int main(int argc, char** argv) {
         return exit_usage;
     }
     if (opt.args[0] == "hid") return bbtctl::run_hid(opt.args, opt.json);
-    if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, {1, "status", {}}, print_status);
+    if (opt.args[0] == "whiteboard") return bbtctl::run_whiteboard(opt);
+    if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
     if (opt.args[0] == "usage" && opt.args.size() <= 2) {
         int64_t days = 7;
         if (opt.args.size() == 2) {
@@ -271,7 +240,7 @@ int main(int argc, char** argv) {
                 return exit_usage;
             }
         }
-        return run_request(opt, {1, "usage", {{"days", days}}}, print_usage_table);
+        return run_request(opt, "usage", {{"days", days}}, print_usage_table);
     }
     fmt::print(
         stderr, "{}",

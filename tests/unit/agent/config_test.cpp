@@ -36,8 +36,16 @@ TEST_CASE("the shipped example documents every key with its default, and parses"
     CHECK(c->heartbeat == defaults.heartbeat);
     CHECK(c->log_level == defaults.log_level);
     // Each key that the parser knows appears, uncommented, in the example.
-    for (const char* key :
-         {"state_dir", "board", "stop_timeout", "socket", "allow_users", "allow_groups", "heartbeat", "level"}) {
+    CHECK(c->whiteboard.device == defaults.whiteboard.device);
+    CHECK(c->whiteboard.output == defaults.whiteboard.output);
+    CHECK(c->whiteboard.pen_max_mm == defaults.whiteboard.pen_max_mm);
+    CHECK(c->whiteboard.release_after == defaults.whiteboard.release_after);
+    CHECK(c->whiteboard.area_width == c->whiteboard.screen_width);
+    for (const char* key : {"state_dir",     "board",       "stop_timeout",  "socket",        "allow_users",
+                            "allow_groups",  "heartbeat",   "level",         "device",        "loop",
+                            "output",        "uinput",      "screen_width",  "screen_height", "area_x",
+                            "area_y",        "area_width",  "area_height",   "tools_by_size", "pen_max_mm",
+                            "eraser_min_mm", "palm_min_mm", "release_after", "activity_idle", "quirks"}) {
         CHECK_MESSAGE(std::regex_search(text, std::regex(std::string("\n") + key + " = ")), key);
     }
 }
@@ -135,4 +143,26 @@ TEST_CASE("environment defaults fill state directory and socket") {
     agent::resolve_environment_defaults(d);
     CHECK(d.state_dir == "/srv/bbt");
     CHECK(d.socket == "/run/bbt/agent.sock");
+}
+
+TEST_CASE("whiteboard settings are checked against each other, and quirks by their kernel names") {
+    auto ok = parse_agent_config(
+        "[whiteboard]\ndevice = \"/run/bbt/board.fifo\"\nscreen_width = 3840\nscreen_height = 1080\n"
+        "area_x = 1920\narea_width = 1920\narea_height = 1080\nquirks = [\"NOT_SEEN_MEANS_UP\"]\n",
+        "a.toml");
+    REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().what()));
+    CHECK(ok->whiteboard.device == "/run/bbt/board.fifo");
+    CHECK(ok->whiteboard.area_x == 1920);
+
+    auto c = parse_agent_config(
+        "[whiteboard]\npen_max_mm = 20\neraser_min_mm = 10\noutput = \"x11\"\n"
+        "area_x = 100\narea_width = 1900\narea_height = 1080\nquirks = [\"NSMU\"]\n",
+        "a.toml");
+    REQUIRE_FALSE(c);
+    std::string m = c.error().message();
+    check_names(m, "a.toml", 3, "whiteboard.eraser_min_mm");
+    check_names(m, "a.toml", 4, "whiteboard.output");
+    CHECK(m.find("past the screen") != std::string::npos);
+    CHECK(m.find("NSMU") != std::string::npos);
+    CHECK(m.find("NOT_SEEN_MEANS_UP") != std::string::npos);  // the known names are listed
 }

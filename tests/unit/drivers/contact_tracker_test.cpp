@@ -5,6 +5,7 @@
 #include "bbt/drivers/whiteboard/output.hpp"
 
 #include "doctest_bbt.hpp"
+#include "synthetic_board.hpp"
 #include "temp_dir.hpp"
 
 #include <linux/input.h>
@@ -17,15 +18,7 @@ using namespace bbt::drivers::hid;
 
 namespace {
 
-// One contact per report (parallel): Tip, Contact ID, X, Y (0..4095 over
-// 409.5 mm: 10 units/mm), Width, Height, Scan Time (16 bits), Contact Count.
-constexpr const char* sized_touch =
-    "05 0d 09 04 a1 01 85 01 09 22 a1 02 09 42 15 00 25 01 75 01 95 01 81 02 95 07 81 03"
-    " 09 51 25 0a 75 08 95 01 81 02"
-    " 05 01 09 30 09 31 26 ff 0f 46 ff 0f 65 11 55 0e 75 10 95 02 81 02"
-    " 05 0d 09 48 09 49 81 02 c0"
-    " 05 0d 09 56 27 ff ff 00 00 47 ff ff 00 00 65 00 55 00 75 10 95 01 81 02"
-    " 09 54 25 0a 75 08 95 01 81 02 c0";
+constexpr const char* sized_touch = bbt::test::synthetic_board_descriptor;
 
 touch_device device_of(const char* hex) {
     auto d = parse_descriptor(parse_hex(hex).value()).value();
@@ -33,20 +26,7 @@ touch_device device_of(const char* hex) {
 }
 
 std::vector<uint8_t> touch_report(bool tip, int id, int x, int y, int w, int h, int scan = 0) {
-    return {0x01,
-            static_cast<uint8_t>(tip ? 1 : 0),
-            static_cast<uint8_t>(id),
-            static_cast<uint8_t>(x),
-            static_cast<uint8_t>(x >> 8),
-            static_cast<uint8_t>(y),
-            static_cast<uint8_t>(y >> 8),
-            static_cast<uint8_t>(w),
-            static_cast<uint8_t>(w >> 8),
-            static_cast<uint8_t>(h),
-            static_cast<uint8_t>(h >> 8),
-            static_cast<uint8_t>(scan),
-            static_cast<uint8_t>(scan >> 8),
-            1};
+    return bbt::test::synthetic_touch(tip, id, x, y, w, h, scan);
 }
 
 std::vector<tracked_frame> feed(contact_tracker& t, const std::vector<uint8_t>& r, int64_t now) {

@@ -28,6 +28,30 @@ struct agent_config {
 
     // [log]
     std::string log_level = "info";  // BBT_LOG overrides it
+
+    // [whiteboard]
+    struct whiteboard_config {
+        // A hid-recorder file replayed (looped) or a FIFO streamed live; empty:
+        // no whiteboard. (The USB transport comes with the board rig.)
+        std::filesystem::path device;
+        bool loop = true;
+        std::string output = "uinput";  // "uinput" or "none"
+        std::filesystem::path uinput = "/dev/uinput";
+        double screen_width = 1920;
+        double screen_height = 1080;
+        // The part of the screen the board covers; a width of 0: all of it.
+        double area_x = 0, area_y = 0, area_width = 0, area_height = 0;
+        bool tools_by_size = true;
+        double pen_max_mm = 6;
+        double eraser_min_mm = 30;
+        double palm_min_mm = 100;
+        std::chrono::milliseconds release_after{100};
+        // A board counts as in use from a touch until this long without one.
+        std::chrono::milliseconds activity_idle{60'000};
+        // hid-multitouch quirk names replacing the board's class; empty: the
+        // override table, else the descriptor decides.
+        std::vector<std::string> quirks;
+    } whiteboard;
 };
 
 inline constexpr const char* default_config_path = "/etc/bbt/agent.toml";

@@ -43,6 +43,9 @@ std::error_code make_error_code(calibration_errc e) noexcept;
 // screen) from its edges.
 [[nodiscard]] std::vector<point> nine_targets(double width, double height, double margin = 0.1);
 
+// The targets of an n x n calibration (n from 2 to 5), row by row.
+[[nodiscard]] std::vector<point> grid_targets(double width, double height, int n, double margin = 0.1);
+
 // How far touches land from where they should, in millimetres on the board:
 // each target is taken back into device units and compared with its touch,
 // using the device's resolution (units per mm, from its descriptor).

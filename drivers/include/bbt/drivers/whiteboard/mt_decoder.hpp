@@ -165,7 +165,9 @@ struct touch_device {
     mt_decoder decoder;
 };
 
-// Fails for a device without a touch report (no Contact ID).
-[[nodiscard]] result<touch_device> touch_device_for(const descriptor& d, uint16_t vendor, uint16_t product);
+// Fails for a device without a touch report (no Contact ID). `quirks`
+// replaces the class's quirks (configuration for a board that needs it).
+[[nodiscard]] result<touch_device> touch_device_for(const descriptor& d, uint16_t vendor, uint16_t product,
+                                                    std::optional<uint32_t> quirks = std::nullopt);
 
 }  // namespace bbt::drivers::hid

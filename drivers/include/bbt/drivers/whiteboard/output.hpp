@@ -29,6 +29,10 @@ struct screen_rect {
     double height = 0;
 };
 
+// The map an uncalibrated board has: its whole range stretched over `area`
+// (screen pixels).
+[[nodiscard]] whiteboard::homography stretch_to_area(const touch_device& d, screen_rect area);
+
 // Device units to the nodes' units.
 class screen_map {
 public:
