@@ -446,6 +446,17 @@ asio::awaitable<result<json::value>> whiteboard_service::calibrate(json::object 
         s.targets.push_back({p.x + config_.area_x, p.y + config_.area_y});
     }
     session_ = std::move(s);
+    // A finger already down when the session starts is lifted on the
+    // desktop: from now on touches are targets, not clicks.
+    if (output_) {
+        hid::tracked_frame lift;
+        hid::mt_frame m;
+        m.slots.resize(tracker_->device().decoder.slot_count());
+        m.reported.assign(m.slots.size(), true);
+        lift.touch = std::move(m);
+        lift.pen = hid::pen_state{};
+        if (auto r = output_->write(lift); !r) log::debug(lg, "lifting contacts: {}", r.error().message());
+    }
     log::notice(lg, "{} of {} started: {} targets", session_->check ? "accuracy check" : "calibration",
                 identity_.calibration_key(), session_->targets.size());
     co_return json::value(session_json());

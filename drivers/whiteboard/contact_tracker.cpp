@@ -86,6 +86,8 @@ tracked_frame contact_tracker::track(mt_frame f, int64_t now_us) {
             p.y = slot.y;
             p.pressure = slot.pressure;
             out.pen = p;
+            out.pen_slot = pen_slot_;
+            out.pen_contact = slot;
             // Off the touch node while it is the pen.
             slot.tracking_id = -1;
             if (static_cast<size_t>(pen_slot_) < f.reported.size()) f.reported[static_cast<size_t>(pen_slot_)] = true;

@@ -1,6 +1,7 @@
 #include "hid.hpp"
 
 #include "bbt/base/i18n.hpp"
+#include "bbt/drivers/whiteboard/contact_tracker.hpp"
 #include "bbt/drivers/whiteboard/hid_descriptor.hpp"
 #include "bbt/drivers/whiteboard/hid_recording.hpp"
 #include "bbt/drivers/whiteboard/mt_decoder.hpp"
@@ -192,40 +193,52 @@ int decode_recording(const std::string& path, bool as_json) {
     if (!d) return bad_input(d.error().with_context(path).what());
     auto dev = hid::touch_device_for(*d, rec->vendor, rec->product);
     if (!dev) return bad_input(dev.error().with_context(path).what());
-    auto& dec = dev->decoder;
+    hid::contact_tracker tracker(std::move(*dev), hid::find_pen(*d), {});
+    const auto& device = tracker.device();
     if (!as_json) {
         fmt::print("{}\n", i18n::format({"{} ({:04x}:{:04x}), class {}, touch report {}, {} reports",
                                          "{}（{:04x}:{:04x}），类别 {}，触摸报告 {}，共 {} 个报告"},
-                                        rec->name, rec->vendor, rec->product, dev->cls.name, dev->touch.report_id,
+                                        rec->name, rec->vendor, rec->product, device.cls.name, device.touch.report_id,
                                         rec->reports.size()));
     }
     int problems = 0;
-    auto print_frame = [&](double time, const hid::mt_frame& f) {
+    auto print_frame = [&](double time, const hid::tracked_frame& tf) {
+        const auto& f = *tf.touch;
         json::array contacts;
         std::string people;
-        for (size_t s = 0; s < f.slots.size(); ++s) {
-            const auto& slot = f.slots[s];
-            if (slot.tracking_id < 0) continue;
+        auto add = [&](size_t s, const hid::slot_state& slot) {
+            const char* tool = hid::to_string(slot.tool);
             contacts.push_back(json::object{
-                {"slot", s}, {"tracking_id", slot.tracking_id}, {"tool", "finger"}, {"x", slot.x}, {"y", slot.y}});
-            people += fmt::format("  [{}] #{} ({}, {})", s, slot.tracking_id, slot.x, slot.y);
+                {"slot", s}, {"tracking_id", slot.tracking_id}, {"tool", tool}, {"x", slot.x}, {"y", slot.y}});
+            people += fmt::format("  [{}] #{} {} ({}, {})", s, slot.tracking_id, tool, slot.x, slot.y);
+        };
+        for (size_t s = 0; s < f.slots.size(); ++s) {
+            if (static_cast<int>(s) == tf.pen_slot) {
+                add(s, tf.pen_contact);  // on the pen node, but a contact of this frame
+            } else if (f.slots[s].tracking_id >= 0) {
+                add(s, f.slots[s]);
+            }
         }
+        bool touch = f.touch || tf.pen_slot >= 0;
         if (as_json) {
-            fmt::print("{}\n", json::serialize(
-                                   json::object{{"t", time}, {"touch", f.touch}, {"contacts", std::move(contacts)}}));
+            fmt::print("{}\n",
+                       json::serialize(json::object{{"t", time}, {"touch", touch}, {"contacts", std::move(contacts)}}));
         } else {
-            fmt::print("{:10.6f} {}{}\n", time, f.touch ? "touch" : "-    ", people);
+            fmt::print("{:10.6f} {}{}\n", time, touch ? "touch" : "-    ", people);
         }
     };
+    std::vector<hid::tracked_frame> frames;
     for (const auto& r : rec->reports) {
-        auto frame = dec.feed(r.data);
-        if (!frame) {
+        frames.clear();
+        if (auto fed = tracker.feed(r.data, static_cast<int64_t>(r.time * 1e6), frames); !fed) {
             // A bad report is reported and skipped; the replay goes on, as the agent would.
-            fmt::print(stderr, "bbtctl hid: {}: t={:.6f}: {}\n", path, r.time, frame.error().what());
+            fmt::print(stderr, "bbtctl hid: {}: t={:.6f}: {}\n", path, r.time, fed.error().what());
             ++problems;
             continue;
         }
-        if (*frame) print_frame(r.time, **frame);
+        for (const auto& f : frames) {
+            if (f.touch) print_frame(r.time, f);
+        }
     }
     return problems == 0 ? exit_ok : exit_bad_input;
 }

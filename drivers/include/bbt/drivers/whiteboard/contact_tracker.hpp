@@ -47,7 +47,10 @@ struct tracker_options {
 struct tracked_frame {
     std::optional<mt_frame> touch;  // nothing: the touch node is not concerned by this frame
     std::optional<pen_state> pen;   // nothing: the pen node is not concerned by this frame
-    int64_t timestamp_us = -1;      // MSC_TIMESTAMP, -1 when the device has no Scan Time
+    // The contact handed to the pen node, as it was in its slot.
+    int pen_slot = -1;
+    slot_state pen_contact;
+    int64_t timestamp_us = -1;  // MSC_TIMESTAMP, -1 when the device has no Scan Time
 };
 
 class contact_tracker {
