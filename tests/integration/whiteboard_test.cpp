@@ -3,11 +3,12 @@
 // be), calibrated and checked with the real bbtctl, its calibration kept in
 // the agent's database across a restart, its use in the ledger, a recording.
 #include "bbt/drivers/whiteboard/calibration.hpp"
+#include "bbt/drivers/whiteboard/contact_tracker.hpp"
 #include "bbt/drivers/whiteboard/hid_descriptor.hpp"
 #include "bbt/drivers/whiteboard/hid_recording.hpp"
 
 #include "agent_fixture.hpp"
-#include "synthetic_board.hpp"
+#include "bbt/drivers/whiteboard/sim_board.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -16,6 +17,7 @@
 
 #include <csignal>
 #include <functional>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -46,7 +48,7 @@ public:
         r.bus = 3;
         r.vendor = 0x1234;
         r.product = 0x5678;
-        r.descriptor = drivers::hid::parse_hex(test::synthetic_board_descriptor).value();
+        r.descriptor = drivers::hid::parse_hex(drivers::hid::sim::board_descriptor).value();
         line(drivers::hid::serialize(r));
     }
     void report(const std::vector<uint8_t>& bytes) {
@@ -58,11 +60,11 @@ public:
     // A tap at a board position: down, a few reports, up.
     void tap(int id, double x, double y, int size = 120) {
         for (int i = 0; i < 3; ++i) {
-            report(test::synthetic_touch(true, id, static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)),
-                                         size, size));
+            report(drivers::hid::sim::touch_report(true, id, static_cast<int>(std::lround(x)),
+                                                   static_cast<int>(std::lround(y)), size, size));
         }
-        report(
-            test::synthetic_touch(false, id, static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)), 0, 0));
+        report(drivers::hid::sim::touch_report(false, id, static_cast<int>(std::lround(x)),
+                                               static_cast<int>(std::lround(y)), 0, 0));
     }
     void line(const std::string& text) {
         size_t done = 0;
@@ -216,7 +218,7 @@ TEST_CASE("a board streamed into the agent is calibrated, checked, kept across a
         auto rec = drivers::hid::parse_recording(test::read_file(f.dir / "rec.hid"));
         REQUIRE(rec);
         CHECK(rec->vendor == 0x1234);
-        CHECK(rec->descriptor == drivers::hid::parse_hex(test::synthetic_board_descriptor).value());
+        CHECK(rec->descriptor == drivers::hid::parse_hex(drivers::hid::sim::board_descriptor).value());
         CHECK_FALSE(rec->reports.empty());
 
         // Unplugged: the writer goes away.
@@ -261,4 +263,33 @@ TEST_CASE("without a board the whiteboard commands say so, and bad arguments are
     CHECK(f.ctl({"whiteboard", "calibrate", "--points", "7"}) == 2);
     CHECK(f.ctl({"whiteboard", "record", "--seconds", "0"}) == 2);
     CHECK(f.ctl({"whiteboard", "frobnicate"}) == 2);
+}
+
+TEST_CASE("bbt-sim's whiteboard streams a valid recording in which a finger, a pen and an eraser draw") {
+    test::temp_dir dir;
+    auto out = dir / "sim.hid";
+    REQUIRE(test::run({BBT_SIM_BINARY, "whiteboard", "--out", out.string(), "--rounds", "1"}) == 0);
+    auto rec = drivers::hid::parse_recording(test::read_file(out));
+    REQUIRE(rec);
+    CHECK(rec->vendor == drivers::hid::sim::vendor);
+    CHECK(rec->reports.size() == 3 * 101);
+    auto d = drivers::hid::parse_descriptor(rec->descriptor).value();
+    drivers::hid::contact_tracker tracker(drivers::hid::touch_device_for(d, rec->vendor, rec->product).value(),
+                                          std::nullopt, {});
+    std::map<std::string, int> tools;
+    std::vector<drivers::hid::tracked_frame> frames;
+    for (const auto& r : rec->reports) {
+        frames.clear();
+        REQUIRE(tracker.feed(r.data, static_cast<int64_t>(r.time * 1e6), frames));
+        for (const auto& f : frames) {
+            if (f.pen && f.pen->in_range) ++tools[f.pen->eraser ? "eraser" : "pen"];
+            if (!f.touch) continue;
+            for (const auto& s : f.touch->slots) {
+                if (s.tracking_id >= 0) ++tools[drivers::hid::to_string(s.tool)];
+            }
+        }
+    }
+    CHECK(tools["finger"] == 100);
+    CHECK(tools["pen"] == 100);
+    CHECK(tools["eraser"] == 100);
 }

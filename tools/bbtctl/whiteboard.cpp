@@ -40,7 +40,7 @@ void print_status(const json::object& o) {
     if (const auto* id = o.if_contains("identity"); id && id->is_object()) {
         const auto& i = id->as_object();
         std::string serial = str(i, "serial");
-        fmt::print("  {} {}:{} \"{}\" {} {}, {} {}\n", i18n::text({"board:      ", "型号：      "}), str(i, "vendor"),
+        fmt::print("  {:<12} {}:{} \"{}\" {} {}, {} {}\n", i18n::text({"board:", "型号："}), str(i, "vendor"),
                    str(i, "product"), str(i, "product_name"), i18n::text({"serial", "序列号"}),
                    serial.empty() ? "-" : serial, i18n::text({"at", "位于"}), str(i, "where"));
     }
@@ -48,12 +48,11 @@ void print_status(const json::object& o) {
         const auto& tt = t->as_object();
         const auto& x = tt.at("x").as_object();
         const auto& y = tt.at("y").as_object();
-        fmt::print("  {} {} {}, {} {}, {} {}, X 0..{} ({}/mm), Y 0..{} ({}/mm)\n",
-                   i18n::text({"touch:      ", "触摸：      "}), i18n::text({"class", "类别"}), str(tt, "class"),
-                   str(tt, "mode"), i18n::text({"mode", "模式"}), num(tt, "max_contacts"),
-                   i18n::text({"contacts", "点"}), num(x, "logical_max"), num(x, "resolution"), num(y, "logical_max"),
-                   num(y, "resolution"));
-        fmt::print("  {} {}; {} {}\n", i18n::text({"pen:        ", "笔：        "}),
+        fmt::print("  {:<12} {} {}, {} {}, {} {}, X 0..{} ({}/mm), Y 0..{} ({}/mm)\n", i18n::text({"touch:", "触摸："}),
+                   i18n::text({"class", "类别"}), str(tt, "class"), str(tt, "mode"), i18n::text({"mode", "模式"}),
+                   num(tt, "max_contacts"), i18n::text({"contacts", "点"}), num(x, "logical_max"), num(x, "resolution"),
+                   num(y, "logical_max"), num(y, "resolution"));
+        fmt::print("  {:<12} {}; {} {}\n", i18n::text({"pen:", "笔："}),
                    flag(o, "pen") ? i18n::text({"its own pen", "自带笔"}) : i18n::text({"none", "无"}),
                    i18n::text({"tools by size", "按大小识别笔/板擦"}),
                    flag(tt, "tools_by_size") ? i18n::text({"on", "开启"}) : i18n::text({"off", "关闭"}));
@@ -61,34 +60,37 @@ void print_status(const json::object& o) {
     if (const auto* out = o.if_contains("output"); out && out->is_object()) {
         const auto& oo = out->as_object();
         if (!str(oo, "error").empty()) {
-            fmt::print("  {} {}\n", i18n::text({"output:     NOT WORKING:", "输出：      故障："}), str(oo, "error"));
+            fmt::print("  {:<12} {} {}\n", i18n::text({"output:", "输出："}), i18n::text({"NOT WORKING:", "故障："}),
+                       str(oo, "error"));
         } else if (!str(oo, "touch_node").empty()) {
-            fmt::print("  {} {} ({}), {} ({})\n", i18n::text({"output:     ", "输出：      "}), str(oo, "touch_node"),
+            fmt::print("  {:<12} {} ({}), {} ({})\n", i18n::text({"output:", "输出："}), str(oo, "touch_node"),
                        i18n::text({"touch", "触摸"}), str(oo, "pen_node"), i18n::text({"pen", "笔"}));
         } else {
-            fmt::print("  {} {}\n", i18n::text({"output:     ", "输出：      "}), str(oo, "kind"));
+            fmt::print("  {:<12} {}\n", i18n::text({"output:", "输出："}), str(oo, "kind"));
         }
     }
     if (const auto* c = o.if_contains("calibration"); c && c->is_object()) {
         const auto& cc = c->as_object();
         if (flag(cc, "present")) {
-            fmt::print("  {}\n", i18n::format({"calibration: {} points, max error {:.2f} mm, mean {:.2f} mm, made {}",
-                                               "校准：      {} 点，最大误差 {:.2f} 毫米，平均 {:.2f} 毫米，于 {}"},
-                                              num(cc, "points"), num(cc, "max_error_mm"), num(cc, "mean_error_mm"),
-                                              str(cc, "created_at")));
+            fmt::print("  {:<12} {}\n", i18n::text({"calibration:", "校准："}),
+                       i18n::format({"{} points, max error {:.2f} mm, mean {:.2f} mm, made {}",
+                                     "{} 点，最大误差 {:.2f} 毫米，平均 {:.2f} 毫米，于 {}"},
+                                    num(cc, "points"), num(cc, "max_error_mm"), num(cc, "mean_error_mm"),
+                                    str(cc, "created_at")));
         } else {
-            fmt::print("  {}\n", i18n::text({"calibration: none (the board's range is stretched over the screen area)",
-                                             "校准：      无（白板范围直接拉伸到屏幕区域）"}));
+            fmt::print("  {:<12} {}\n", i18n::text({"calibration:", "校准："}),
+                       i18n::text({"none (the board's range is stretched over the screen area)",
+                                   "无（白板范围直接拉伸到屏幕区域）"}));
         }
     }
     if (const auto* n = o.if_contains("counters"); n && n->is_object()) {
         const auto& nn = n->as_object();
-        fmt::print("  {}\n", i18n::format({"reports:    {} ({} frames, {} dropped as malformed)",
-                                           "报告：      {}（{} 帧，{} 个格式错误已丢弃）"},
-                                          num(nn, "reports"), num(nn, "frames"), num(nn, "dropped")));
+        fmt::print("  {:<12} {}\n", i18n::text({"reports:", "报告："}),
+                   i18n::format({"{} ({} frames, {} dropped as malformed)", "{}（{} 帧，{} 个格式错误已丢弃）"},
+                                num(nn, "reports"), num(nn, "frames"), num(nn, "dropped")));
     }
     if (!str(o, "last_error").empty()) {
-        fmt::print("  {} {}\n", i18n::text({"last error: ", "最近错误：  "}), str(o, "last_error"));
+        fmt::print("  {:<12} {}\n", i18n::text({"last error:", "最近错误："}), str(o, "last_error"));
     }
 }
 

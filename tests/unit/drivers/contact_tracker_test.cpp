@@ -4,8 +4,8 @@
 #include "bbt/drivers/whiteboard/hid_recording.hpp"
 #include "bbt/drivers/whiteboard/output.hpp"
 
+#include "bbt/drivers/whiteboard/sim_board.hpp"
 #include "doctest_bbt.hpp"
-#include "synthetic_board.hpp"
 #include "temp_dir.hpp"
 
 #include <linux/input.h>
@@ -18,7 +18,7 @@ using namespace bbt::drivers::hid;
 
 namespace {
 
-constexpr const char* sized_touch = bbt::test::synthetic_board_descriptor;
+constexpr const char* sized_touch = bbt::drivers::hid::sim::board_descriptor;
 
 touch_device device_of(const char* hex) {
     auto d = parse_descriptor(parse_hex(hex).value()).value();
@@ -26,7 +26,7 @@ touch_device device_of(const char* hex) {
 }
 
 std::vector<uint8_t> touch_report(bool tip, int id, int x, int y, int w, int h, int scan = 0) {
-    return bbt::test::synthetic_touch(tip, id, x, y, w, h, scan);
+    return bbt::drivers::hid::sim::touch_report(tip, id, x, y, w, h, scan);
 }
 
 std::vector<tracked_frame> feed(contact_tracker& t, const std::vector<uint8_t>& r, int64_t now) {

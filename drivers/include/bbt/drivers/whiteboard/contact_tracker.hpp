@@ -94,7 +94,6 @@ private:
     int64_t prev_scan_ = -1;
     int64_t prev_report_us_ = 0;
     int64_t timestamp_us_ = 0;
-    int64_t scan_max_ = 0;
 };
 
 }  // namespace bbt::drivers::hid
