@@ -1,0 +1,170 @@
+// The county link's messages, version 1: what an agent reports (inventory,
+// heartbeats with health, usage intervals, events, alerts, command results)
+// in batches, and what the county answers (the sequence numbers it has
+// stored, and signed commands). Each has a JSON Schema under
+// protocol/schema/, published for county integrators.
+//
+// Times are microseconds since the Unix epoch (UTC). Every message carries
+// the sequence number the agent's outbox gave it; the county de-duplicates
+// by device and sequence.
+//
+// Encoding and decoding are pure (text in, values or an error naming the
+// field out) and fuzzed.
+#pragma once
+
+#include "bbt/base/error.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace bbt::protocol::county {
+
+inline constexpr int64_t protocol_version = 1;
+
+// Limits a county enforces and an agent keeps to.
+inline constexpr size_t max_batch_messages = 1024;
+inline constexpr size_t max_text = 512;             // any string field
+inline constexpr size_t max_devices = 64;           // in one inventory
+inline constexpr size_t max_batch_bytes = 4 << 20;  // a batch, uncompressed
+
+enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_result };
+[[nodiscard]] std::string_view to_string(kind k) noexcept;
+[[nodiscard]] std::optional<kind> kind_from(std::string_view s) noexcept;
+// Events, alerts and command results go first and are never dropped;
+// inventory, heartbeats and usage are routine (usage is never dropped
+// either: it is what the county's figures are made of).
+[[nodiscard]] bool is_priority(kind k) noexcept;
+
+struct device {
+    std::string kind;  // whiteboard, projector, pc, camera, microphone, control-board ...
+    std::string vendor;
+    std::string model;
+    std::string serial;
+    std::string firmware;
+    bool operator==(const device&) const = default;
+};
+
+struct inventory {
+    std::string school;
+    std::string classroom;
+    std::vector<device> devices;
+    bool operator==(const inventory&) const = default;
+};
+
+struct heartbeat {
+    double uptime_s = 0;
+    bool clock_synchronized = false;
+    int64_t queue_depth = 0;
+    std::map<std::string, std::string> health;  // part -> state ("whiteboard" -> "in-use" ...)
+    bool operator==(const heartbeat&) const = default;
+};
+
+// A closed interval of the usage ledger.
+struct usage {
+    std::string device;
+    std::string state;
+    int64_t start_us = 0;
+    int64_t end_us = 0;
+    bool operator==(const usage&) const = default;
+};
+
+struct event {
+    std::string device;
+    std::string type;  // connected, disconnected, class-started, lamp-replaced ...
+    std::string detail;
+    bool operator==(const event&) const = default;
+};
+
+struct alert {
+    std::string device;
+    std::string code;      // stable, e.g. "projector.lamp-hours"
+    std::string severity;  // info, warning, critical
+    std::string message;
+    bool open = true;  // false: the alert has cleared
+    bool operator==(const alert&) const = default;
+};
+
+struct command_result {
+    std::string command_id;
+    std::string verb;
+    bool ok = false;
+    std::string detail;
+    bool operator==(const command_result&) const = default;
+};
+
+using body = std::variant<inventory, heartbeat, usage, event, alert, command_result>;
+
+struct message {
+    int64_t seq = 0;
+    int64_t at_us = 0;
+    body content;
+    [[nodiscard]] kind kind_of() const noexcept { return static_cast<kind>(content.index()); }
+    bool operator==(const message&) const = default;
+};
+
+struct batch {
+    std::string device_id;
+    std::string agent_version;
+    std::vector<message> messages;
+    bool operator==(const batch&) const = default;
+};
+
+// A command from the county, signed by its command key (Ed25519) over
+// signing_input(); valid until `expires_us`, once (`nonce`).
+struct command {
+    std::string id;
+    std::string verb;  // class.start, class.end, projector.power, courseware.prefetch, logs.upload
+    boost::json::object args;
+    std::string device_id;
+    int64_t expires_us = 0;
+    std::string nonce;
+    std::string signature;  // base64
+    bool operator==(const command&) const = default;
+};
+
+struct reply {
+    // Sequence numbers the county now holds (of this batch and before), as
+    // inclusive ranges.
+    std::vector<std::pair<int64_t, int64_t>> acked;
+    std::vector<command> commands;
+    std::optional<int64_t> retry_after_s;  // the county asks for a pause
+    bool operator==(const reply&) const = default;
+};
+
+// One message's JSON (as the outbox stores it) and back.
+[[nodiscard]] boost::json::object to_json(const message& m);
+[[nodiscard]] result<message> message_from_json(const boost::json::value& v);
+
+[[nodiscard]] std::string encode(const batch& b);
+[[nodiscard]] result<batch> decode_batch(std::string_view text);
+
+[[nodiscard]] std::string encode(const reply& r);
+[[nodiscard]] result<reply> decode_reply(std::string_view text);
+
+[[nodiscard]] boost::json::object to_json(const command& c);
+[[nodiscard]] result<command> command_from_json(const boost::json::value& v);
+// The exact bytes a command's signature covers: its fields but the
+// signature, serialised in a fixed order.
+[[nodiscard]] std::string signing_input(const command& c);
+
+enum class county_errc {
+    malformed = 1,  // not JSON, or a field missing, of the wrong type or out of range
+    version,        // a protocol version this side does not speak
+    too_large,      // over a limit above
+};
+const std::error_category& county_category() noexcept;
+std::error_code make_error_code(county_errc e) noexcept;
+
+}  // namespace bbt::protocol::county
+
+template <>
+struct std::is_error_code_enum<bbt::protocol::county::county_errc> : std::true_type {};

@@ -1,0 +1,157 @@
+// The county link's messages: round trips, errors that name the field, and
+// the published JSON Schemas agreeing with what the code writes.
+#include "bbt/protocol/county.hpp"
+
+#include "doctest_bbt.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+#include <boost/json.hpp>
+
+using namespace bbt;
+using namespace bbt::protocol::county;
+namespace json = boost::json;
+
+namespace {
+
+batch sample_batch() {
+    batch b;
+    b.device_id = "county-07/school-3/room-201";
+    b.agent_version = "0.1.0";
+    b.messages.push_back({1, 1'795'000'000'000'000,
+                          inventory{"第三小学",
+                                    "201",
+                                    {{"whiteboard", "IRTOUCH", "6615:0081", "SN-42", "2.1"},
+                                     {"projector", "EPSON", "CB-X06", "X5J1234", "1.03"}}}});
+    b.messages.push_back(
+        {2, 1'795'000'060'000'000, heartbeat{3600.5, true, 12, {{"whiteboard", "in-use"}, {"projector", "on"}}}});
+    b.messages.push_back(
+        {3, 1'795'000'070'000'000, usage{"projector", "on", 1'794'990'000'000'000, 1'795'000'000'000'000}});
+    b.messages.push_back({4, 1'795'000'080'000'000, event{"whiteboard", "disconnected", "unplugged"}});
+    b.messages.push_back(
+        {5, 1'795'000'090'000'000, alert{"projector", "projector.lamp-hours", "warning", "lamp at 92 %", true}});
+    b.messages.push_back({6, 1'795'000'100'000'000, command_result{"c-17", "class.start", true, ""}});
+    return b;
+}
+
+reply sample_reply() {
+    reply r;
+    r.acked = {{1, 4}, {6, 6}};
+    command c;
+    c.id = "c-18";
+    c.verb = "projector.power";
+    c.args = {{"on", false}};
+    c.device_id = "county-07/school-3/room-201";
+    c.expires_us = 1'795'000'700'000'000;
+    c.nonce = "5f1c9a";
+    c.signature = "c2lnbmF0dXJl";
+    r.commands.push_back(c);
+    r.retry_after_s = 30;
+    return r;
+}
+
+// Validates a document against one of the published schemas with Python's
+// jsonschema (a Debian package the setup script installs); the errors, or "".
+std::string schema_errors(const std::string& schema, const std::string& document) {
+    test::temp_dir dir;
+    test::write_file(dir / "doc.json", document);
+    test::spawn_options o;
+    o.stdout_path = dir / "out";
+    int rc = test::run({"/usr/bin/python3", "-c",
+                        "import json,sys,jsonschema\n"
+                        "s=json.load(open(sys.argv[1]))\n"
+                        "errs=list(jsonschema.Draft202012Validator(s).iter_errors(json.load(open(sys.argv[2]))))\n"
+                        "print('\\n'.join(e.message for e in errs))\n"
+                        "sys.exit(1 if errs else 0)\n",
+                        std::string(BBT_SOURCE_DIR) + "/protocol/schema/" + schema, (dir / "doc.json").string()},
+                       o);
+    std::string out = test::read_file(dir / "out");
+    return rc == 0 ? "" : (out.empty() ? "python3 failed" : out);
+}
+
+}  // namespace
+
+TEST_CASE("a batch of every kind of message survives encoding and decoding") {
+    auto b = sample_batch();
+    auto back = decode_batch(encode(b));
+    REQUIRE_MESSAGE(back, (back ? "" : back.error().what()));
+    CHECK(*back == b);
+    for (const auto& m : b.messages) {
+        auto one = message_from_json(to_json(m));
+        REQUIRE(one);
+        CHECK(*one == m);
+    }
+    CHECK(is_priority(kind::alert));
+    CHECK(is_priority(kind::event));
+    CHECK_FALSE(is_priority(kind::heartbeat));
+}
+
+TEST_CASE("what the code writes is valid under the published schemas, and the schemas reject what they must") {
+    CHECK(schema_errors("batch.schema.json", encode(sample_batch())) == "");
+    CHECK(schema_errors("reply.schema.json", encode(sample_reply())) == "");
+    auto bad = json::parse(encode(sample_batch())).as_object();
+    bad["messages"].as_array()[4].as_object()["body"].as_object()["severity"] = "loud";
+    CHECK(schema_errors("batch.schema.json", json::serialize(bad)) != "");
+    auto missing = json::parse(encode(sample_batch())).as_object();
+    missing["messages"].as_array()[2].as_object()["body"].as_object().erase("end_us");
+    CHECK(schema_errors("batch.schema.json", json::serialize(missing)) != "");
+}
+
+TEST_CASE("a bad batch is refused with the field that is wrong") {
+    auto mutate = [](auto f) {
+        auto o = json::parse(encode(sample_batch())).as_object();
+        f(o);
+        auto r = decode_batch(json::serialize(o));
+        REQUIRE_FALSE(r);
+        return std::string(r.error().message());
+    };
+    CHECK(mutate([](json::object& o) {
+              o["messages"].as_array()[3].as_object()["body"].as_object().erase("device");
+          }).find("messages[3].body.device: is missing") != std::string::npos);
+    CHECK(mutate([](json::object& o) {
+              o["messages"].as_array()[0].as_object()["seq"] = "1";
+          }).find("messages[0].seq: must be a whole number") != std::string::npos);
+    CHECK(mutate([](json::object& o) {
+              o["messages"].as_array()[1].as_object()["kind"] = "gossip";
+          }).find("\"gossip\" is not a message kind") != std::string::npos);
+    CHECK(mutate([](json::object& o) {
+              auto& u = o["messages"].as_array()[2].as_object()["body"].as_object();
+              u["end_us"] = 5;
+          }).find("end_us: is before start_us") != std::string::npos);
+    CHECK(mutate([](json::object& o) {
+              o["messages"].as_array()[4].as_object()["body"].as_object()["severity"] = "x";
+          }).find("severity") != std::string::npos);
+    CHECK(mutate([](json::object& o) { o["device_id"] = ""; }).find("device_id") != std::string::npos);
+
+    auto v2 = json::parse(encode(sample_batch())).as_object();
+    v2["protocol"] = 2;
+    auto r = decode_batch(json::serialize(v2));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code() == county_errc::version);
+    CHECK_FALSE(decode_batch("{\"protocol\":1,"));
+    CHECK_FALSE(decode_batch("[1,2]"));
+    CHECK(decode_batch(std::string(max_batch_bytes + 1, ' ')).error().code() == county_errc::too_large);
+}
+
+TEST_CASE("a reply with its acks and signed commands round-trips; a bad range is refused") {
+    auto r = sample_reply();
+    auto back = decode_reply(encode(r));
+    REQUIRE_MESSAGE(back, (back ? "" : back.error().what()));
+    CHECK(*back == r);
+    auto bad = json::parse(encode(r)).as_object();
+    bad["acked"] = json::array{json::array{5, 3}};
+    CHECK_FALSE(decode_reply(json::serialize(bad)));
+}
+
+TEST_CASE("a command's signing input covers every field but the signature, in a fixed order") {
+    auto c = sample_reply().commands[0];
+    auto in = signing_input(c);
+    CHECK(
+        in ==
+        R"(["bbt-command-v1","c-18","projector.power",{"on":false},"county-07/school-3/room-201",1795000700000000,"5f1c9a"])");
+    auto other = c;
+    other.signature = "different";
+    CHECK(signing_input(other) == in);
+    other.expires_us += 1;
+    CHECK(signing_input(other) != in);
+}
