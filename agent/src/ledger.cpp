@@ -54,6 +54,27 @@ constexpr sqlite::migration migrations[] = {
             created_wall_us  INTEGER NOT NULL
         );
     )sql"},
+    {3, R"sql(
+        -- What the agent reports to the county, in order of its sequence
+        -- numbers, which are never reused (AUTOINCREMENT), until the county
+        -- acknowledges it.
+        CREATE TABLE outbox (
+            seq          INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind         TEXT NOT NULL,
+            priority     INTEGER NOT NULL,   -- 2 events and alerts, 1 usage and inventory, 0 samples
+            at_us        INTEGER NOT NULL,
+            body         TEXT,               -- the message body's JSON; NULL for usage
+            interval_id  INTEGER REFERENCES intervals(id)  -- usage: built from the interval when sent
+        );
+        CREATE INDEX outbox_by_priority ON outbox(priority DESC, seq);
+        -- A closed interval is reported, in the transaction that closes it;
+        -- its wall times are read when it is sent, after any clock correction.
+        CREATE TRIGGER intervals_report_closed AFTER UPDATE OF end_boot_us ON intervals
+        WHEN OLD.end_boot_us IS NULL AND NEW.end_boot_us IS NOT NULL
+        BEGIN
+            INSERT INTO outbox(kind, priority, at_us, interval_id) VALUES ('usage', 1, NEW.end_wall_us, NEW.id);
+        END;
+    )sql"},
 };
 
 }  // namespace

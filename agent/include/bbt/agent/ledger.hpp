@@ -95,6 +95,9 @@ public:
     [[nodiscard]] result<void> save_calibration(const stored_calibration& c);
     [[nodiscard]] result<std::optional<stored_calibration>> calibration(std::string_view board_key);
 
+    // The agent's database, which the outbox shares (one database per program).
+    [[nodiscard]] sqlite::database& database() noexcept { return db_; }
+
     // Intervals the last open() found open and closed at their heartbeat.
     [[nodiscard]] int recovered() const noexcept { return recovered_; }
     // Wall-clock jumps detected (and corrected) since open().
