@@ -1,6 +1,8 @@
 // The county link's messages: round trips, errors that name the field, and
 // the published JSON Schemas agreeing with what the code writes.
 #include "bbt/protocol/county.hpp"
+#include "bbt/protocol/gzip.hpp"
+#include "bbt/protocol/pki.hpp"
 
 #include "doctest_bbt.hpp"
 #include "process.hpp"
@@ -154,4 +156,42 @@ TEST_CASE("a command's signing input covers every field but the signature, in a 
     CHECK(signing_input(other) == in);
     other.expires_us += 1;
     CHECK(signing_input(other) != in);
+}
+
+TEST_CASE("gzip round-trips a batch, and gunzip refuses garbage, a cut body and a bomb") {
+    auto text = encode(sample_batch());
+    auto z = protocol::gzip(text);
+    CHECK(z.size() < text.size());
+    CHECK(protocol::gunzip(z, 1 << 20).value() == text);
+    CHECK_FALSE(protocol::gunzip("not gzip at all", 1 << 20));
+    CHECK_FALSE(protocol::gunzip(z.substr(0, z.size() / 2), 1 << 20));
+    auto bomb = protocol::gzip(std::string(10 << 20, 'a'));
+    CHECK(bomb.size() < 100'000);
+    auto r = protocol::gunzip(bomb, 1 << 20);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("expands beyond") != std::string::npos);
+}
+
+TEST_CASE("the county CA signs a device's request for its name; command signatures verify, forgeries do not") {
+    auto ca_key = protocol::pki::generate_key().value();
+    auto ca = protocol::pki::self_signed_ca(ca_key, "bbt county CA test", std::chrono::hours(24)).value();
+    auto key = protocol::pki::generate_key().value();
+    auto csr = protocol::pki::make_csr(key, "county-07/school-3/room-201").value();
+    CHECK(protocol::pki::request_common_name(csr).value() == "county-07/school-3/room-201");
+    auto cert = protocol::pki::sign_csr(csr, ca, ca_key, {}).value();
+    CHECK(protocol::pki::certificate_common_name(cert).value() == "county-07/school-3/room-201");
+    CHECK_FALSE(protocol::pki::sign_csr("not a request", ca, ca_key, {}));
+
+    auto signer = protocol::pki::generate_signing_key().value();
+    auto pub = protocol::pki::public_key_of(signer).value();
+    auto c = sample_reply().commands[0];
+    c.signature = protocol::pki::sign(signer, signing_input(c)).value();
+    CHECK(protocol::pki::verify(pub, signing_input(c), c.signature));
+    auto forged = c;
+    forged.args["on"] = true;  // changed after signing
+    CHECK_FALSE(protocol::pki::verify(pub, signing_input(forged), forged.signature));
+    auto other = protocol::pki::public_key_of(protocol::pki::generate_signing_key().value()).value();
+    CHECK_FALSE(protocol::pki::verify(other, signing_input(c), c.signature));
+    CHECK_FALSE(protocol::pki::verify(pub, signing_input(c), "bm90IGEgc2lnbmF0dXJl"));
+    CHECK_FALSE(protocol::pki::verify(pub, signing_input(c), "%%%"));
 }
