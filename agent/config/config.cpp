@@ -45,6 +45,21 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     ledger.get_seconds("heartbeat", c.heartbeat, 1, 300);
     ledger.finish();
 
+    auto ct = root.table("county");
+    std::string ca = c.county.ca.string();
+    ct.get("url", c.county.url).get("ca", ca).get_seconds("heartbeat", c.county.heartbeat, 5, 3600);
+    ct.get("outbox_max_mb", c.county.outbox_max_mb, 1, 1024);
+    ct.get_seconds("retry_min", c.county.retry_min, 0.1, 600).get_seconds("retry_max", c.county.retry_max, 0.1, 86400);
+    c.county.ca = ca;
+    if (!c.county.url.empty() && !c.county.url.starts_with("https://")) {
+        ct.fail("url", i18n::text({"must start with https:// (the county link is always TLS)",
+                                   "必须以 https:// 开头（县级平台链路总是使用 TLS）"}));
+    }
+    if (c.county.retry_max < c.county.retry_min) {
+        ct.fail("retry_max", i18n::text({"must not be below retry_min", "不能小于 retry_min"}));
+    }
+    ct.finish();
+
     auto wb = root.table("whiteboard");
     auto& w = c.whiteboard;
     std::string device = w.device.string(), uinput = w.uinput.string();

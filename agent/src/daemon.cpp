@@ -1,5 +1,6 @@
 #include "bbt/agent/daemon.hpp"
 
+#include "bbt/agent/county_service.hpp"
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/local_api_server.hpp"
 #include "bbt/agent/notify.hpp"
@@ -168,6 +169,14 @@ int run_daemon(const agent_config& cfg) {
     auto& board_svc = registry.add(std::make_unique<board_service>(*profile, ledger_svc));
     auto& whiteboard_svc =
         registry.add(std::make_unique<whiteboard_service>(ex, cfg.whiteboard, ledger_svc, cfg.state_dir));
+    auto health = [&whiteboard_svc]() {
+        std::map<std::string, std::string> h{{"agent", "ok"}};
+        auto wb = whiteboard_svc.status();
+        if (wb.at("configured").as_bool()) h["whiteboard"] = std::string(wb.at("state").as_string());
+        return h;
+    };
+    auto& county_svc =
+        registry.add(std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health));
 
     std::vector<std::string> unknown;
     auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);
@@ -178,6 +187,8 @@ int run_daemon(const agent_config& cfg) {
     api.handle("status", [&](const json::object&) {
         return status_json(cfg, board_svc.profile(), registry, ledger_svc, whiteboard_svc, started_mono, started_wall);
     });
+    api.handle("county.enrol", [&](const json::object& params) { return county_svc.enrol(params); });
+    api.handle("county.status", [&](const json::object&) { return county_svc.status(); });
     api.handle("whiteboard.status", [&](const json::object&) -> asio::awaitable<result<json::value>> {
         co_return json::value(whiteboard_svc.status());
     });

@@ -75,6 +75,13 @@ constexpr sqlite::migration migrations[] = {
             INSERT INTO outbox(kind, priority, at_us, interval_id) VALUES ('usage', 1, NEW.end_wall_us, NEW.id);
         END;
     )sql"},
+    {4, R"sql(
+        -- Nonces of the county's commands already seen: a replay is refused.
+        CREATE TABLE command_nonces (
+            nonce       TEXT PRIMARY KEY,
+            expires_us  INTEGER NOT NULL
+        );
+    )sql"},
 };
 
 }  // namespace

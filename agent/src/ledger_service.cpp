@@ -150,6 +150,66 @@ asio::awaitable<result<void>> ledger_service::save_calibration(stored_calibratio
     co_return co_await on_ledger_thread<result<void>>(std::move(save));
 }
 
+void ledger_service::outbox_put(int64_t at_us, protocol::county::body body) {
+    asio::post(thread_, [this, at_us, body = std::move(body)] {
+        if (!ledger_) return;
+        outbox o(ledger_->database());
+        if (auto r = o.put(at_us, body); !r) log::error(lg, "queueing a report for the county: {}", r.error().what());
+        // The bound is looked at now and then, not at every message.
+        if (++puts_since_thin_ >= 64) {
+            puts_since_thin_ = 0;
+            if (auto r = o.thin(outbox_max_bytes_.load()); !r)
+                log::error(lg, "thinning the outbox: {}", r.error().what());
+        }
+    });
+}
+
+asio::awaitable<result<std::vector<protocol::county::message>>> ledger_service::outbox_batch(size_t max_messages,
+                                                                                             size_t max_bytes) {
+    if (!open_)
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
+    auto query = [this, max_messages, max_bytes]() {
+        return outbox(ledger_->database()).next_batch(max_messages, max_bytes);
+    };
+    co_return co_await on_ledger_thread<result<std::vector<protocol::county::message>>>(std::move(query));
+}
+
+asio::awaitable<result<int64_t>> ledger_service::outbox_ack(std::vector<std::pair<int64_t, int64_t>> ranges) {
+    if (!open_)
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
+    auto ack = [this, ranges = std::move(ranges)]() { return outbox(ledger_->database()).ack(ranges); };
+    co_return co_await on_ledger_thread<result<int64_t>>(std::move(ack));
+}
+
+asio::awaitable<result<outbox_stats>> ledger_service::outbox_stats_now() {
+    if (!open_)
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
+    auto query = [this]() { return outbox(ledger_->database()).stats(); };
+    co_return co_await on_ledger_thread<result<outbox_stats>>(std::move(query));
+}
+
+asio::awaitable<result<bool>> ledger_service::first_use_of_nonce(std::string nonce, int64_t expires_us) {
+    if (!open_)
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
+    auto check = [this, nonce = std::move(nonce), expires_us]() -> result<bool> {
+        auto& db = ledger_->database();
+        // Nonces are kept until their command expires; then a replay fails on expiry anyway.
+        auto prune = db.prepare("DELETE FROM command_nonces WHERE expires_us < ?");
+        if (!prune) return prune.error();
+        int64_t horizon = clock::wall_now().count() - int64_t{3'600'000'000};
+        if (auto r = prune->bind_all(horizon).run(); !r) return r.error();
+        auto ins = db.prepare("INSERT OR IGNORE INTO command_nonces(nonce, expires_us) VALUES (?, ?)");
+        if (!ins) return ins.error();
+        if (auto r = ins->bind_all(nonce, expires_us).run(); !r) return r.error();
+        return db.changes() == 1;
+    };
+    co_return co_await on_ledger_thread<result<bool>>(std::move(check));
+}
+
 asio::awaitable<void> ledger_service::beat() {
     while (!stopping_) {
         timer_.expires_after(heartbeat_);

@@ -11,13 +11,14 @@
 namespace bbt::protocol {
 namespace {
 
-constexpr std::array<std::pair<api_errc, std::string_view>, 6> names = {{
+constexpr std::array<std::pair<api_errc, std::string_view>, 7> names = {{
     {api_errc::malformed, "malformed"},
     {api_errc::unknown_method, "unknown_method"},
     {api_errc::forbidden, "forbidden"},
     {api_errc::internal, "internal"},
     {api_errc::too_large, "too_large"},
     {api_errc::unavailable, "unavailable"},
+    {api_errc::refused, "refused"},
 }};
 
 class api_category_impl final : public std::error_category {

@@ -1,6 +1,7 @@
 // bbtctl: the command line for people at the classroom set.
 #include "client.hpp"
 #include "common.hpp"
+#include "county.hpp"
 #include "hid.hpp"
 #include "whiteboard.hpp"
 
@@ -225,6 +226,7 @@ int main(int argc, char** argv) {
     }
     if (opt.args[0] == "hid") return bbtctl::run_hid(opt.args, opt.json);
     if (opt.args[0] == "whiteboard") return bbtctl::run_whiteboard(opt);
+    if (opt.args[0] == "county") return bbtctl::run_county(opt);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
     if (opt.args[0] == "usage" && opt.args.size() <= 2) {
         int64_t days = 7;

@@ -166,7 +166,13 @@ result<std::string> sign_csr(const std::string& csr_pem, const std::string& ca_c
     ASN1_INTEGER_set_int64(X509_get_serialNumber(c.get()), o.serial);
     X509_gmtime_adj(X509_getm_notBefore(c.get()), static_cast<long>(o.not_before.count()));
     X509_gmtime_adj(X509_getm_notAfter(c.get()), static_cast<long>(o.not_after.count()));
-    X509_set_subject_name(c.get(), X509_REQ_get_subject_name(req->get()));
+    if (o.subject_cn.empty()) {
+        X509_set_subject_name(c.get(), X509_REQ_get_subject_name(req->get()));
+    } else {
+        X509_NAME* name = X509_get_subject_name(c.get());
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
+                                   reinterpret_cast<const unsigned char*>(o.subject_cn.c_str()), -1, -1, 0);
+    }
     X509_set_issuer_name(c.get(), X509_get_subject_name(ca->get()));
     X509_set_pubkey(c.get(), pub.get());
     std::string san;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "bbt/agent/ledger.hpp"
+#include "bbt/agent/outbox.hpp"
 #include "bbt/agent/service.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -44,6 +45,16 @@ public:
     asio::awaitable<result<std::optional<stored_calibration>>> calibration(std::string board_key);
     asio::awaitable<result<void>> save_calibration(stored_calibration c);
 
+    // The outbox, on the ledger's thread. put() is queued like record();
+    // `max_bytes` bounds the outbox (samples thinned beyond it).
+    void outbox_put(int64_t at_us, protocol::county::body body);
+    asio::awaitable<result<std::vector<protocol::county::message>>> outbox_batch(size_t max_messages, size_t max_bytes);
+    asio::awaitable<result<int64_t>> outbox_ack(std::vector<std::pair<int64_t, int64_t>> ranges);
+    asio::awaitable<result<outbox_stats>> outbox_stats_now();
+    void set_outbox_bound(int64_t max_bytes) { outbox_max_bytes_ = max_bytes; }
+    // Whether a command's nonce is new (and remembers it): replays are refused.
+    asio::awaitable<result<bool>> first_use_of_nonce(std::string nonce, int64_t expires_us);
+
     [[nodiscard]] int clock_jumps() const noexcept { return clock_jumps_.load(std::memory_order_relaxed); }
 
 private:
@@ -58,7 +69,9 @@ private:
     std::chrono::milliseconds heartbeat_;
     std::optional<ledger> ledger_;  // touched on the ledger thread only
     std::atomic<int> clock_jumps_{0};
-    bool open_ = false;  // control thread only
+    std::atomic<int64_t> outbox_max_bytes_{20 << 20};
+    int puts_since_thin_ = 0;  // ledger thread only
+    bool open_ = false;        // control thread only
     bool stopping_ = false;
 };
 

@@ -29,6 +29,7 @@ enum class api_errc {
     internal,        // "internal": the agent failed to serve a valid request
     too_large,       // "too_large": the line exceeds max_line_bytes
     unavailable,     // "unavailable": the service behind the method is not running
+    refused,         // "refused": a party the agent asked on the caller's behalf (the county) said no
 };
 
 const std::error_category& api_category() noexcept;

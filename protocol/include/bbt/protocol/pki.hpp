@@ -28,6 +28,7 @@ struct issue_options {
     std::chrono::seconds not_after{365 * 24 * 3600};
     bool server = false;                 // serverAuth (with `dns_names`), else clientAuth
     std::vector<std::string> dns_names;  // subjectAltName of a server certificate
+    std::string subject_cn;              // replaces the request's name (the county names devices)
 };
 
 // Signs a request with the CA: the certificate, PEM. The request's own

@@ -29,6 +29,16 @@ struct agent_config {
     // [log]
     std::string log_level = "info";  // BBT_LOG overrides it
 
+    // [county]
+    struct county_config {
+        std::string url;                                      // https://host:port of bbt-county; empty: no county link
+        std::filesystem::path ca = "/etc/bbt/county-ca.pem";  // the county CA, the only trust anchor
+        std::chrono::milliseconds heartbeat{60'000};
+        int64_t outbox_max_mb = 20;
+        std::chrono::milliseconds retry_min{1'000};
+        std::chrono::milliseconds retry_max{3'600'000};
+    } county;
+
     // [whiteboard]
     struct whiteboard_config {
         // A hid-recorder file replayed (looped) or a FIFO streamed live; empty:

@@ -1,0 +1,75 @@
+// The agent's side of the county link: enrolment with a one-time code, then
+// delivery of the outbox over mutual TLS, in batches, until acknowledged;
+// back-off with jitter while the county cannot be reached; heartbeats and
+// inventory; commands from the county checked (signature, expiry, nonce,
+// allowlist), audited and answered.
+//
+// The agent always initiates; commands ride on the county's replies.
+// Runs on the control thread; the outbox lives on the ledger's thread.
+#pragma once
+
+#include "bbt/agent/config.hpp"
+#include "bbt/agent/ledger_service.hpp"
+#include "bbt/agent/service.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <optional>
+#include <random>
+#include <string>
+
+namespace bbt::agent {
+
+class county_service final : public service {
+public:
+    // `health` gives each part's state for heartbeats; `inventory` what is installed.
+    county_service(asio::any_io_executor executor, agent_config::county_config config, ledger_service& ledger,
+                   std::filesystem::path state_dir, std::function<std::map<std::string, std::string>()> health);
+    ~county_service() override;
+
+    [[nodiscard]] std::string_view name() const override { return "county"; }
+    asio::awaitable<result<void>> start() override;
+    asio::awaitable<void> stop() override;
+
+    // bbtctl county enrol CODE.
+    asio::awaitable<result<boost::json::value>> enrol(boost::json::object params);
+    // bbtctl county status: enrolment, queue depth, last success, last error.
+    asio::awaitable<result<boost::json::value>> status();
+
+    // Wakes the sender (something important was queued).
+    void wake();
+
+private:
+    asio::awaitable<void> send_loop();
+    asio::awaitable<void> heartbeat_loop();
+    asio::awaitable<void> handle_commands(const std::vector<protocol::county::command>& commands);
+    result<void> load_identity();
+    std::chrono::milliseconds next_delay(std::optional<int64_t> retry_after_s);
+
+    asio::any_io_executor executor_;
+    agent_config::county_config config_;
+    ledger_service& ledger_;
+    std::filesystem::path dir_;  // state_dir/county
+    std::function<std::map<std::string, std::string>()> health_;
+    asio::steady_timer wake_timer_;
+    asio::steady_timer beat_timer_;
+    bool stopping_ = false;
+    bool sending_ = false;
+
+    // The enrolment.
+    std::string device_id_;
+    std::string ca_pem_, cert_pem_, key_pem_, command_key_pem_;
+
+    // Delivery.
+    int failures_ = 0;
+    std::mt19937_64 rng_{std::random_device{}()};
+    std::string last_error_;
+    int64_t last_success_wall_us_ = 0;
+    int64_t last_attempt_wall_us_ = 0;
+    int64_t delivered_ = 0;
+    int64_t next_attempt_wall_us_ = 0;
+};
+
+}  // namespace bbt::agent

@@ -1,0 +1,232 @@
+// The county link end to end on loopback: the real bbt-county with keys
+// made by `bbt-county init`, the real agent and bbtctl; enrolment, an outage
+// followed by delivery of everything exactly once, and certificates that
+// must be refused.
+#include "bbt/base/sqlite.hpp"
+#include "bbt/protocol/https_client.hpp"
+#include "bbt/protocol/pki.hpp"
+
+#include "agent_fixture.hpp"
+
+#include <sys/wait.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <functional>
+#include <regex>
+#include <thread>
+
+using namespace bbt;
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+namespace {
+
+// A bbt-county on loopback, with its own PKI and database.
+struct county_fixture {
+    test::temp_dir dir;
+    std::filesystem::path pki = dir / "pki";
+    std::filesystem::path config = dir / "county.toml";
+    std::filesystem::path db = dir / "county.db";
+    uint16_t port = 0;
+    test::child proc;
+
+    county_fixture() {
+        REQUIRE(test::run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "localhost"}) == 0);
+        write_config();
+    }
+    void write_config() {
+        test::write_file(config, fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n[storage]\ndatabase = "
+                                             "\"{}\"\n[pki]\ndir = \"{}\"\n",
+                                             port, db.string(), pki.string()));
+    }
+    void start() {
+        test::spawn_options o;
+        o.stderr_path = dir / "county.log";
+        proc = test::spawn({BBT_COUNTY_BINARY, "serve", "--config", config.string()}, o);
+        // The log names the port bound (port 0 the first time).
+        std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+        for (int i = 0; i < 400; ++i) {
+            std::smatch m;
+            std::string log = test::read_file(dir / "county.log");
+            if (std::regex_search(log, m, listening)) {
+                port = static_cast<uint16_t>(std::stoi(m[1]));
+                write_config();  // the same port after a restart
+                return;
+            }
+            std::this_thread::sleep_for(25ms);
+        }
+        FAIL("bbt-county did not start: " << test::read_file(dir / "county.log"));
+    }
+    void stop() {
+        proc.signal(SIGTERM);
+        REQUIRE(proc.wait(10s));
+    }
+    std::string url() const { return fmt::format("https://localhost:{}", port); }
+    std::string code(const std::string& classroom) {
+        test::spawn_options o;
+        o.stdout_path = dir / "code.out";
+        REQUIRE(test::run({BBT_COUNTY_BINARY, "code", "--config", config.string(), "--school", "No.3 Primary",
+                           "--classroom", classroom},
+                          o) == 0);
+        std::string c = test::read_file(dir / "code.out");
+        while (!c.empty() && (c.back() == '\n' || c.back() == '\r'))
+            c.pop_back();
+        return c;
+    }
+    // (count, min seq, max seq) of a device's reports in the county's database.
+    std::tuple<int64_t, int64_t, int64_t> reports(const std::string& device) {
+        auto d = sqlite::database::open(db);
+        REQUIRE(d);
+        auto st = d->prepare(
+            "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM reports WHERE device_id = ?");
+        REQUIRE(st);
+        st->bind(1, device);
+        REQUIRE(st->step());
+        return {st->column_int64(0), st->column_int64(1), st->column_int64(2)};
+    }
+};
+
+json::object ctl_json(test::agent_fixture& f, const std::vector<std::string>& args) {
+    std::vector<std::string> a{"--json"};
+    a.insert(a.end(), args.begin(), args.end());
+    int rc = f.ctl(a);
+    INFO(f.ctl_err());
+    REQUIRE(rc == 0);
+    return json::parse(f.ctl_out()).as_object();
+}
+
+json::object wait_county(test::agent_fixture& f, const std::function<bool(const json::object&)>& pred) {
+    auto until = std::chrono::steady_clock::now() + 40s;
+    json::object s;
+    while (std::chrono::steady_clock::now() < until) {
+        s = ctl_json(f, {"county", "status"});
+        if (pred(s)) return s;
+        std::this_thread::sleep_for(100ms);
+    }
+    FAIL("the county link never reached the expected state: " << json::serialize(s));
+    return s;
+}
+
+int64_t depth(const json::object& s) {
+    return s.contains("queue_depth") ? s.at("queue_depth").to_number<int64_t>() : -1;
+}
+
+std::string county_section(const county_fixture& c, const std::filesystem::path& ca) {
+    return fmt::format("[county]\nurl = \"{}\"\nca = \"{}\"\nheartbeat = 5\nretry_min = 0.1\nretry_max = 0.5\n",
+                       c.url(), ca.string());
+}
+
+// One POST through the agent's HTTPS client, from the test.
+result<protocol::https_response> post(const protocol::tls_identity& tls, const std::string& url,
+                                      const std::string& body) {
+    boost::asio::io_context ioc;
+    protocol::https_request req;
+    req.url = url;
+    req.body = body;
+    req.timeout = 10s;
+    auto fut = boost::asio::co_spawn(ioc, protocol::https_post(ioc.get_executor(), tls, req), boost::asio::use_future);
+    ioc.run();
+    return fut.get();
+}
+
+}  // namespace
+
+TEST_CASE("an enrolled set delivers everything exactly once across a county outage") {
+    county_fixture county;
+    county.start();
+    test::agent_fixture f("", "3", county_section(county, county.pki / "ca.pem"));
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+
+    auto s = ctl_json(f, {"county", "status"});
+    CHECK(s.at("configured").as_bool());
+    CHECK_FALSE(s.at("enrolled").as_bool());
+
+    // A code for this classroom; the set enrols with it; the code is then spent.
+    std::string code = county.code("201");
+    REQUIRE(code.size() == 10);
+    auto e = ctl_json(f, {"county", "enrol", code});
+    std::string device = std::string(e.at("device_id").as_string());
+    CHECK(device == "No.3 Primary/201#1");
+    CHECK(f.ctl({"county", "enrol", code}) == 1);
+    CHECK(f.ctl_err().find("used already") != std::string::npos);
+    auto key_mode = std::filesystem::status(f.state / "county" / "key.pem").permissions();
+    CHECK((key_mode & std::filesystem::perms::group_all) == std::filesystem::perms::none);
+    CHECK((key_mode & std::filesystem::perms::others_all) == std::filesystem::perms::none);
+
+    // Delivered: the county holds the first heartbeat; nothing waits.
+    wait_county(f, [](const json::object& o) { return o.at("delivered").to_number<int64_t>() > 0 && depth(o) == 0; });
+    CHECK(std::get<1>(county.reports(device)) == 1);
+
+    // The county goes away: reports wait, the link says why.
+    county.stop();
+    s = wait_county(f, [](const json::object& o) { return o.contains("last_error") && depth(o) >= 2; });
+    INFO(json::serialize(s));
+    CHECK(std::string(s.at("last_error").as_string()).find("connect") != std::string::npos);
+
+    // Back: everything is delivered, once, in one unbroken run of sequence numbers.
+    county.start();
+    wait_county(f, [](const json::object& o) { return !o.contains("last_error") && depth(o) == 0; });
+    auto [count, first, last] = county.reports(device);
+    CHECK(first == 1);
+    CHECK(count == last);
+    CHECK(count >= 3);
+    MESSAGE("delivered " << count << " reports, sequence 1.." << last);
+
+    agent.signal(SIGTERM);
+    REQUIRE(agent.wait(10s));
+    county.stop();
+}
+
+TEST_CASE("certificates that must be refused are: a foreign county, a foreign set, an expired set") {
+    county_fixture county;
+    county.start();
+
+    // The agent trusts another county's CA: the real county is not trusted.
+    county_fixture other;
+    test::agent_fixture f("", "3", county_section(county, other.pki / "ca.pem"));
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    CHECK(f.ctl({"county", "enrol", county.code("202")}) == 1);
+    CHECK(f.ctl_err().find("not trusted") != std::string::npos);
+
+    // A set with a certificate from another CA, and one whose certificate has expired.
+    auto ca = test::read_file(county.pki / "ca.pem");
+    auto ca_key = test::read_file(county.pki / "ca.key");
+    auto key = protocol::pki::generate_key().value();
+    auto csr = protocol::pki::make_csr(key, "No.3 Primary/203#1").value();
+    auto foreign =
+        protocol::pki::sign_csr(csr, test::read_file(other.pki / "ca.pem"), test::read_file(other.pki / "ca.key"), {})
+            .value();
+    protocol::pki::issue_options past;
+    past.not_before = -std::chrono::hours(48);
+    past.not_after = -std::chrono::hours(24);
+    auto expired = protocol::pki::sign_csr(csr, ca, ca_key, past).value();
+    auto valid = protocol::pki::sign_csr(csr, ca, ca_key, {}).value();
+    std::string body = R"({"protocol":1,"device_id":"No.3 Primary/203#1","agent_version":"t","messages":[]})";
+    for (const auto& [name, cert] : {std::pair{"foreign", foreign}, {"expired", expired}}) {
+        CAPTURE(name);
+        auto r = post({ca, cert, key}, county.url() + "/v1/reports", body);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code() == protocol::https_errc::client_refused);
+        CHECK(std::string(r.error().message()).find("refused this set's certificate") != std::string::npos);
+    }
+    // The same request with a valid certificate is served.
+    auto ok = post({ca, valid, key}, county.url() + "/v1/reports", body);
+    REQUIRE_MESSAGE(ok, (ok ? "" : ok.error().what()));
+    CHECK(ok->status == 200);
+    // Without a certificate, reports are refused (enrolment is what needs none).
+    auto anon = post({ca, {}, {}}, county.url() + "/v1/reports", body);
+    REQUIRE(anon);
+    CHECK(anon->status == 401);
+
+    agent.signal(SIGTERM);
+    REQUIRE(agent.wait(10s));
+    county.stop();
+}

@@ -1,0 +1,175 @@
+// bbt-county: the county's equipment inventory service. Agents enrol with a
+// one-time code and then report over mutual TLS; the asset office reads it.
+#include "server.hpp"
+#include "store.hpp"
+
+#include "bbt/base/clock.hpp"
+#include "bbt/base/config.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+#include "bbt/base/versions.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace {
+
+namespace i18n = bbt::i18n;
+namespace asio = boost::asio;
+const bbt::log::category lg{"county"};
+
+struct county_config {
+    std::string listen = "127.0.0.1";
+    int64_t port = 8443;
+    std::filesystem::path database = "/var/lib/bbt-county/county.db";
+    std::filesystem::path pki = "/etc/bbt-county/pki";
+};
+
+bbt::result<county_config> load_config(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        return bbt::errno_error(errno, i18n::text({"reading the configuration", "读取配置文件"}), path.string());
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    auto doc = bbt::config::document::parse(text.str(), path.string());
+    if (!doc) return doc.error();
+    county_config c;
+    auto root = doc->root();
+    auto server = root.table("server");
+    server.get("listen", c.listen).get("port", c.port, 0, 65535);
+    server.finish();
+    auto storage = root.table("storage");
+    std::string db = c.database.string(), pki = c.pki.string();
+    storage.get("database", db);
+    storage.finish();
+    auto p = root.table("pki");
+    p.get("dir", pki);
+    p.finish();
+    root.finish();
+    if (auto r = doc->outcome(); !r) return r.error();
+    c.database = db;
+    c.pki = pki;
+    return c;
+}
+
+void usage(std::FILE* out) {
+    fmt::print(
+        out, "{}",
+        i18n::text({"Usage:\n"
+                    "  bbt-county init --pki DIR [--host NAME]...   make the county CA, the server's certificate\n"
+                    "                                               for NAME(s) and the command key\n"
+                    "  bbt-county serve --config FILE               run the service\n"
+                    "  bbt-county code --config FILE --school S --classroom C [--hours N]\n"
+                    "                                               a one-time enrolment code for a classroom\n"
+                    "  bbt-county command --config FILE --device ID --verb VERB [--args JSON] [--minutes N]\n"
+                    "                                               queue a command for a classroom's set\n",
+                    "用法：\n"
+                    "  bbt-county init --pki 目录 [--host 名称]...  生成县级 CA、服务器证书和命令签名密钥\n"
+                    "  bbt-county serve --config 文件               运行服务\n"
+                    "  bbt-county code --config 文件 --school 学校 --classroom 教室 [--hours 小时]\n"
+                    "                                               为教室生成一次性注册码\n"
+                    "  bbt-county command --config 文件 --device 设备 --verb 命令 [--args JSON] [--minutes 分钟]\n"
+                    "                                               为教室设备排队一条命令\n"}));
+}
+
+std::string arg(const std::vector<std::string>& args, std::string_view name, std::string fallback = {}) {
+    for (size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == name) return args[i + 1];
+    }
+    return fallback;
+}
+
+int fail(const bbt::error& e) {
+    fmt::print(stderr, "bbt-county: {}\n", e.what());
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    i18n::set(i18n::from_environment());
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        usage(args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    if (args[0] == "--version") {
+        fmt::print("bbt-county {}\n", bbt::bbt_version());
+        return 0;
+    }
+    const std::string& cmd = args[0];
+    if (cmd == "init") {
+        std::string dir = arg(args, "--pki");
+        if (dir.empty()) return usage(stderr), 2;
+        std::vector<std::string> hosts;
+        for (size_t i = 0; i + 1 < args.size(); ++i) {
+            if (args[i] == "--host") hosts.push_back(args[i + 1]);
+        }
+        if (hosts.empty()) hosts = {"localhost"};
+        auto p = bbt::county::pki_files::create(dir, hosts);
+        if (!p) return fail(p.error());
+        fmt::print("{}\n", i18n::format({"made the county CA, the server certificate and the command key in {}; "
+                                         "install {}/ca.pem on every set",
+                                         "已在 {} 生成县级 CA、服务器证书和命令签名密钥；请在每台设备上安装 {}/ca.pem"},
+                                        dir, dir));
+        return 0;
+    }
+    std::string config_path = arg(args, "--config", "/etc/bbt/county.toml");
+    auto cfg = load_config(config_path);
+    if (!cfg) return fail(cfg.error());
+    auto db = bbt::county::store::open(cfg->database);
+    if (!db) return fail(db.error());
+    if (cmd == "code") {
+        std::string school = arg(args, "--school"), classroom = arg(args, "--classroom");
+        if (school.empty() || classroom.empty()) return usage(stderr), 2;
+        int64_t hours = std::atoll(arg(args, "--hours", "24").c_str());
+        if (hours < 1 || hours > 24 * 30) return usage(stderr), 2;
+        auto code = db->new_code(school, classroom, bbt::clock::wall_now().count() + hours * 3'600'000'000LL);
+        if (!code) return fail(code.error());
+        fmt::print("{}\n", *code);
+        return 0;
+    }
+    if (cmd == "command") {
+        std::string device = arg(args, "--device"), verb = arg(args, "--verb"), json_args = arg(args, "--args", "{}");
+        boost::system::error_code ec;
+        auto parsed = boost::json::parse(json_args, ec);
+        if (device.empty() || verb.empty() || ec || !parsed.is_object()) return usage(stderr), 2;
+        int64_t minutes = std::atoll(arg(args, "--minutes", "60").c_str());
+        std::random_device rd;
+        std::string id = fmt::format("c-{:08x}{:08x}", rd(), rd());
+        auto r =
+            db->queue_command({id, device, verb, json_args, bbt::clock::wall_now().count() + minutes * 60'000'000LL});
+        if (!r) return fail(r.error());
+        fmt::print("{}\n", id);
+        return 0;
+    }
+    if (cmd == "serve") {
+        auto pki = bbt::county::pki_files::load(cfg->pki);
+        if (!pki) return fail(pki.error());
+        asio::io_context ioc(1);
+        bbt::county::server_options o;
+        o.listen = cfg->listen;
+        o.port = static_cast<uint16_t>(cfg->port);
+        bbt::county::server srv(ioc.get_executor(), *db, std::move(*pki), o);
+        auto port = srv.start();
+        if (!port) return fail(port.error());
+        fmt::print(stderr, "<5>county: bbt-county {} listening on {}:{}\n", bbt::bbt_version(), o.listen, *port);
+        asio::signal_set signals(ioc, SIGTERM, SIGINT);
+        signals.async_wait([&](boost::system::error_code, int) {
+            srv.stop();
+            ioc.stop();
+        });
+        ioc.run();
+        return 0;
+    }
+    usage(stderr);
+    return 2;
+}

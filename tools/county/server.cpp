@@ -1,0 +1,339 @@
+#include "server.hpp"
+
+#include "bbt/base/clock.hpp"
+#include "bbt/base/file.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+#include "bbt/protocol/gzip.hpp"
+#include "bbt/protocol/pki.hpp"
+
+#include <fmt/format.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+namespace bbt::county {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+namespace json = boost::json;
+namespace wire = protocol::county;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+const log::category lg{"county"};
+constexpr size_t max_body = 8 << 20;
+
+result<std::string> read_text(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return errno_error(errno, i18n::text({"reading", "读取"}), p.string());
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string random_hex(size_t bytes) {
+    std::random_device rd;
+    std::string out;
+    for (size_t i = 0; i < bytes; ++i)
+        out += fmt::format("{:02x}", rd() & 0xff);
+    return out;
+}
+
+http::response<http::string_body> json_response(http::status status, const json::value& body, unsigned version,
+                                                bool keep_alive) {
+    http::response<http::string_body> res{status, version};
+    res.set(http::field::server, "bbt-county");
+    res.set(http::field::content_type, "application/json");
+    res.keep_alive(keep_alive);
+    res.body() = json::serialize(body);
+    res.prepare_payload();
+    return res;
+}
+
+json::value error_body(std::string_view message) { return json::object{{"error", message}}; }
+
+}  // namespace
+
+result<pki_files> pki_files::load(const std::filesystem::path& dir) {
+    pki_files p;
+    for (auto [name, out] : {std::pair{"ca.pem", &p.ca_cert},
+                             {"ca.key", &p.ca_key},
+                             {"server.pem", &p.server_cert},
+                             {"server.key", &p.server_key},
+                             {"command.key", &p.command_key}}) {
+        auto t = read_text(dir / name);
+        if (!t) {
+            return error(t.error().code(), i18n::format({"{}; make the county's keys with: bbt-county init --pki {}",
+                                                         "{}；请用 bbt-county init --pki {} 生成县级平台密钥"},
+                                                        t.error().what(), dir.string()));
+        }
+        *out = std::move(*t);
+    }
+    return p;
+}
+
+result<pki_files> pki_files::create(const std::filesystem::path& dir, const std::vector<std::string>& host_names) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    ::chmod(dir.c_str(), 0700);
+    pki_files p;
+    auto ca_key = protocol::pki::generate_key();
+    if (!ca_key) return ca_key.error();
+    p.ca_key = *ca_key;
+    auto ca = protocol::pki::self_signed_ca(p.ca_key, "bbt county CA", std::chrono::hours(24 * 365 * 20));
+    if (!ca) return ca.error();
+    p.ca_cert = *ca;
+    auto key = protocol::pki::generate_key();
+    if (!key) return key.error();
+    p.server_key = *key;
+    auto csr = protocol::pki::make_csr(p.server_key, host_names.empty() ? "localhost" : host_names.front());
+    if (!csr) return csr.error();
+    protocol::pki::issue_options o;
+    o.server = true;
+    o.dns_names = host_names;
+    o.not_after = std::chrono::hours(24 * 365 * 5);
+    auto cert = protocol::pki::sign_csr(*csr, p.ca_cert, p.ca_key, o);
+    if (!cert) return cert.error();
+    p.server_cert = *cert;
+    auto cmd = protocol::pki::generate_signing_key();
+    if (!cmd) return cmd.error();
+    p.command_key = *cmd;
+    for (auto [name, text] : {std::pair{"ca.pem", &p.ca_cert},
+                              {"ca.key", &p.ca_key},
+                              {"server.pem", &p.server_cert},
+                              {"server.key", &p.server_key},
+                              {"command.key", &p.command_key}}) {
+        if (auto r = write_file_atomic(dir / name, *text); !r) return r.error();
+        ::chmod((dir / name).c_str(), std::string_view(name).ends_with(".key") ? 0600 : 0644);
+    }
+    return p;
+}
+
+struct server::impl {
+    asio::any_io_executor ex;
+    store& db;
+    pki_files pki;
+    server_options options;
+    std::string command_public;
+    ssl::context ctx{ssl::context::tls_server};
+    std::unique_ptr<tcp::acceptor> acceptor;
+    bool stopping = false;
+
+    impl(asio::any_io_executor e, store& s, pki_files p, server_options o)
+        : ex(e), db(s), pki(std::move(p)), options(std::move(o)) {}
+
+    result<void> setup_tls() {
+        SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION);
+        boost::system::error_code ec;
+        ctx.use_certificate_chain(asio::buffer(pki.server_cert), ec);
+        if (!ec) ctx.use_private_key(asio::buffer(pki.server_key), ssl::context::pem, ec);
+        if (!ec) ctx.add_certificate_authority(asio::buffer(pki.ca_cert), ec);
+        if (ec) {
+            return error(ec,
+                         i18n::format({"the county's TLS keys cannot be used: {}", "县级平台的 TLS 密钥无法使用：{}"},
+                                      ec.message()));
+        }
+        // Devices present certificates from the county CA; enrolment comes without one.
+        ctx.set_verify_mode(ssl::verify_peer);
+        auto pub = protocol::pki::public_key_of(pki.command_key);
+        if (!pub) return pub.error();
+        command_public = *pub;
+        return {};
+    }
+
+    asio::awaitable<void> accept_loop() {
+        while (!stopping) {
+            auto [ec, sock] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                if (stopping) co_return;
+                continue;
+            }
+            asio::co_spawn(ex, session(std::move(sock)), asio::detached);
+        }
+    }
+
+    asio::awaitable<void> session(tcp::socket sock) {
+        beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), ctx);
+        beast::get_lowest_layer(stream).expires_after(30s);
+        auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
+        if (hec) {
+            log::info(lg, "TLS handshake refused: {}", hec.message());
+            co_return;
+        }
+        std::string peer;
+        if (X509* cert = SSL_get1_peer_certificate(stream.native_handle())) {
+            if (SSL_get_verify_result(stream.native_handle()) == X509_V_OK) {
+                char cn[512] = "";
+                int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+                if (n > 0) peer.assign(cn, static_cast<size_t>(n));
+            }
+            X509_free(cert);
+        }
+        beast::flat_buffer buffer;
+        for (;;) {
+            beast::get_lowest_layer(stream).expires_after(60s);
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(max_body);
+            auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+            if (rec) break;
+            auto req = parser.release();
+            auto res = handle(req, peer);
+            bool keep = res.keep_alive();
+            auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+            if (wec || !keep) break;
+        }
+        beast::get_lowest_layer(stream).expires_after(2s);
+        co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    }
+
+    http::response<http::string_body> handle(const http::request<http::string_body>& req, const std::string& peer) {
+        auto reply = [&](http::status s, const json::value& body) {
+            return json_response(s, body, req.version(), req.keep_alive());
+        };
+        if (req.method() != http::verb::post) {
+            return reply(http::status::method_not_allowed, error_body("POST only"));
+        }
+        if (req.target() == "/v1/enrol") return enrol(req, reply);
+        if (req.target() == "/v1/reports") return reports(req, peer, reply);
+        return reply(http::status::not_found, error_body(i18n::text({"no such endpoint", "没有此接口"})));
+    }
+
+    template <class Reply>
+    http::response<http::string_body> enrol(const http::request<http::string_body>& req, Reply& reply) {
+        boost::system::error_code ec;
+        auto v = json::parse(req.body(), ec);
+        if (ec || !v.is_object() || !v.as_object().contains("code") || !v.as_object().contains("csr") ||
+            !v.at("code").is_string() || !v.at("csr").is_string()) {
+            return reply(http::status::bad_request,
+                         error_body(i18n::text({"an enrolment needs \"code\" and \"csr\"", "注册需要“code”和“csr”"})));
+        }
+        auto e = db.redeem(std::string(v.at("code").as_string()), clock::wall_now().count());
+        if (!e) {
+            log::notice(lg, "enrolment refused: {}", e.error().message());
+            return reply(http::status::forbidden, error_body(e.error().message()));
+        }
+        protocol::pki::issue_options o;
+        o.serial = e->serial;
+        o.subject_cn = e->device_id;
+        o.not_after = options.certificate_validity;
+        auto cert = protocol::pki::sign_csr(std::string(v.at("csr").as_string()), pki.ca_cert, pki.ca_key, o);
+        if (!cert) return reply(http::status::bad_request, error_body(cert.error().message()));
+        log::notice(lg, "enrolled {} (certificate serial {})", e->device_id, e->serial);
+        return reply(http::status::ok, json::object{{"device_id", e->device_id},
+                                                    {"certificate", *cert},
+                                                    {"ca", pki.ca_cert},
+                                                    {"command_key", command_public}});
+    }
+
+    template <class Reply>
+    http::response<http::string_body> reports(const http::request<http::string_body>& req, const std::string& peer,
+                                              Reply& reply) {
+        if (peer.empty()) {
+            return reply(http::status::unauthorized,
+                         error_body(i18n::text(
+                             {"reports need the set's certificate from enrolment", "上报需要注册时颁发的证书"})));
+        }
+        std::string text = req.body();
+        if (req[http::field::content_encoding] == "gzip") {
+            auto plain = protocol::gunzip(req.body(), wire::max_batch_bytes);
+            if (!plain) return reply(http::status::bad_request, error_body(plain.error().message()));
+            text = std::move(*plain);
+        }
+        auto b = wire::decode_batch(text);
+        if (!b) {
+            auto status = b.error().code() == wire::county_errc::too_large ? http::status::payload_too_large
+                                                                           : http::status::bad_request;
+            return reply(status, error_body(b.error().message()));
+        }
+        if (b->device_id != peer) {
+            return reply(http::status::forbidden,
+                         error_body(i18n::format(
+                             {"the batch says it is from {}, the certificate says {}", "批次声称来自 {}，证书为 {}"},
+                             b->device_id, peer)));
+        }
+        int64_t now = clock::wall_now().count();
+        auto acked = db.ingest(peer, *b, now);
+        if (!acked) {
+            log::error(lg, "storing reports of {}: {}", peer, acked.error().what());
+            auto res = reply(http::status::service_unavailable, error_body(acked.error().message()));
+            res.set(http::field::retry_after, "30");
+            return res;
+        }
+        wire::reply out;
+        out.acked = std::move(*acked);
+        if (auto cmds = db.take_commands(peer, now)) {
+            for (const auto& c : *cmds) {
+                wire::command w;
+                w.id = c.id;
+                w.verb = c.verb;
+                boost::system::error_code ec;
+                auto args = json::parse(c.args, ec);
+                if (!ec && args.is_object()) w.args = args.as_object();
+                w.device_id = peer;
+                w.expires_us = std::min(c.expires_us, now + options.command_validity.count() * 1'000'000);
+                w.nonce = random_hex(12);
+                auto sig = protocol::pki::sign(pki.command_key, wire::signing_input(w));
+                if (!sig) continue;
+                w.signature = *sig;
+                out.commands.push_back(std::move(w));
+            }
+        }
+        auto res = reply(http::status::ok, json::parse(wire::encode(out)));
+        return res;
+    }
+};
+
+server::server(asio::any_io_executor ex, store& db, pki_files pki, server_options options)
+    : impl_(std::make_unique<impl>(ex, db, std::move(pki), std::move(options))) {}
+
+server::~server() = default;
+
+result<uint16_t> server::start() {
+    if (auto r = impl_->setup_tls(); !r) return r.error();
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(impl_->options.listen, ec);
+    if (ec) return error(ec, i18n::format({"bad listen address {}", "监听地址无效：{}"}, impl_->options.listen));
+    auto acc = std::make_unique<tcp::acceptor>(impl_->ex);
+    tcp::endpoint ep(addr, impl_->options.port);
+    acc->open(ep.protocol(), ec);
+    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acc->bind(ep, ec);
+    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        return errno_error(ec.value(), i18n::text({"listening for agents", "监听代理程序连接"}),
+                           fmt::format("{}:{}", impl_->options.listen, impl_->options.port));
+    }
+    uint16_t port = acc->local_endpoint().port();
+    impl_->acceptor = std::move(acc);
+    asio::co_spawn(impl_->ex, impl_->accept_loop(), asio::detached);
+    log::notice(lg, "listening on {}:{}", impl_->options.listen, port);
+    return port;
+}
+
+void server::stop() {
+    impl_->stopping = true;
+    if (impl_->acceptor) {
+        boost::system::error_code ec;
+        impl_->acceptor->close(ec);
+    }
+}
+
+}  // namespace bbt::county

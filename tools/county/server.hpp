@@ -1,0 +1,54 @@
+// bbt-county's HTTPS server: TLS 1.3, devices identified by the certificate
+// the county CA gave them (mutual TLS), enrolment by one-time code.
+//
+//   POST /v1/enrol    {"code", "csr"} -> {"device_id", "certificate", "ca", "command_key"}
+//                     (no client certificate yet)
+//   POST /v1/reports  a batch (gzip) -> a reply: acknowledged sequence ranges and
+//                     signed commands (client certificate required, its name
+//                     must be the batch's device_id)
+#pragma once
+
+#include "store.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace bbt::county {
+
+// The county's keys and certificates, as `bbt-county init` makes them.
+struct pki_files {
+    std::string ca_cert, ca_key;          // the county CA
+    std::string server_cert, server_key;  // this server, signed by the CA
+    std::string command_key;              // Ed25519, signs commands
+
+    [[nodiscard]] static result<pki_files> load(const std::filesystem::path& dir);
+    // Makes them: a CA, a server certificate for `host_names`, a command key.
+    [[nodiscard]] static result<pki_files> create(const std::filesystem::path& dir,
+                                                  const std::vector<std::string>& host_names);
+};
+
+struct server_options {
+    std::string listen = "127.0.0.1";
+    uint16_t port = 8443;
+    std::chrono::seconds certificate_validity{365 * 24 * 3600};
+    std::chrono::seconds command_validity{600};
+};
+
+class server {
+public:
+    server(boost::asio::any_io_executor ex, store& db, pki_files pki, server_options options);
+    ~server();
+    // Binds and starts accepting; the port actually bound (for port 0).
+    [[nodiscard]] result<uint16_t> start();
+    void stop();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace bbt::county

@@ -1,0 +1,62 @@
+// bbt-county's database (SQLite, WAL): devices and their enrolment, every
+// report once per (device, sequence), one-time enrolment codes, commands and
+// their results.
+#pragma once
+
+#include "bbt/base/error.hpp"
+#include "bbt/base/sqlite.hpp"
+#include "bbt/protocol/county.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace bbt::county {
+
+struct enrolment {
+    std::string device_id;
+    std::string school;
+    std::string classroom;
+    int64_t serial = 0;  // of the certificate to issue
+};
+
+struct queued_command {
+    std::string id;
+    std::string device_id;
+    std::string verb;
+    std::string args;  // JSON object
+    int64_t expires_us = 0;
+};
+
+class store {
+public:
+    [[nodiscard]] static result<store> open(const std::filesystem::path& path);
+
+    // Stores a batch from `device_id` (each message once); returns the
+    // ranges of sequence numbers of the batch that are now held.
+    [[nodiscard]] result<std::vector<std::pair<int64_t, int64_t>>> ingest(const std::string& device_id,
+                                                                          const protocol::county::batch& b,
+                                                                          int64_t now_us);
+
+    // A one-time code for a classroom, valid until `expires_us`.
+    [[nodiscard]] result<std::string> new_code(const std::string& school, const std::string& classroom,
+                                               int64_t expires_us);
+    // Uses up a code: the identity the classroom's set gets, or an error
+    // saying why the code cannot be used.
+    [[nodiscard]] result<enrolment> redeem(const std::string& code, int64_t now_us);
+
+    [[nodiscard]] result<void> queue_command(const queued_command& c);
+    // Commands for a device not yet delivered and not expired; marked delivered.
+    [[nodiscard]] result<std::vector<queued_command>> take_commands(const std::string& device_id, int64_t now_us);
+
+    [[nodiscard]] result<int64_t> count_reports(const std::string& device_id = {});
+    [[nodiscard]] sqlite::database& database() noexcept { return db_; }
+
+private:
+    explicit store(sqlite::database db) : db_(std::move(db)) {}
+    sqlite::database db_;
+};
+
+}  // namespace bbt::county
