@@ -104,7 +104,7 @@ TEST_CASE("bbtctl status shows the running agent, in text and in JSON") {
     REQUIRE(f.ctl({"--json", "status"}) == 0);
     auto j = boost::json::parse(f.ctl_out());
     CHECK(j.at("pid").as_int64() == agent.pid());
-    CHECK(j.at("services").as_array().size() == 4);  // ledger, board, whiteboard, local API
+    CHECK(j.at("services").as_array().size() == 5);  // ledger, board, whiteboard, county, local API
     CHECK(j.at("today").at("usage").as_array().at(0).at("device").as_string() == "set");
 }
 
