@@ -28,7 +28,6 @@
 #include <boost/json.hpp>
 
 #include <fstream>
-#include <set>
 #include <sstream>
 
 namespace bbt::agent {
@@ -41,10 +40,6 @@ const log::category lg{"county"};
 
 constexpr size_t batch_messages = 1024;
 constexpr size_t batch_bytes = 512 * 1024;
-
-// What the county may ask of a set; everything else is refused.
-const std::set<std::string, std::less<>> allowed_verbs{"class.start", "class.end", "projector.power",
-                                                       "courseware.prefetch", "logs.upload"};
 
 std::string read_or_empty(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
@@ -214,17 +209,8 @@ asio::awaitable<void> county_service::send_loop() {
 
 asio::awaitable<void> county_service::handle_commands(const std::vector<wire::command>& commands) {
     for (const auto& c : commands) {
-        std::string refusal;
         auto now = clock::wall_now().count();
-        if (command_key_pem_.empty() || !protocol::pki::verify(command_key_pem_, wire::signing_input(c), c.signature)) {
-            refusal = "forged";
-        } else if (c.device_id != device_id_) {
-            refusal = "not-for-this-set";
-        } else if (c.expires_us < now) {
-            refusal = "expired";
-        } else if (!allowed_verbs.contains(c.verb)) {
-            refusal = "not-allowed";
-        }
+        std::string refusal = wire::refusal_for(c, command_key_pem_, device_id_, now).value_or("");
         if (refusal.empty()) {
             auto fresh = co_await ledger_.first_use_of_nonce(c.nonce, c.expires_us);
             if (!fresh || !*fresh) refusal = "replayed";
@@ -323,6 +309,7 @@ asio::awaitable<result<json::value>> county_service::status() {
     if (auto s = co_await ledger_.outbox_stats_now()) {
         o["queue_depth"] = s->messages;
         o["queue_bytes"] = s->bytes;
+        o["last_seq"] = s->last_seq;
         if (s->oldest_at_us) o["oldest_waiting"] = clock::format_local(clock::microseconds(*s->oldest_at_us));
     }
     if (last_success_wall_us_) o["last_success"] = clock::format_local(clock::microseconds(last_success_wall_us_));

@@ -196,16 +196,7 @@ asio::awaitable<result<bool>> ledger_service::first_use_of_nonce(std::string non
         co_return error(protocol::api_errc::unavailable,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto check = [this, nonce = std::move(nonce), expires_us]() -> result<bool> {
-        auto& db = ledger_->database();
-        // Nonces are kept until their command expires; then a replay fails on expiry anyway.
-        auto prune = db.prepare("DELETE FROM command_nonces WHERE expires_us < ?");
-        if (!prune) return prune.error();
-        int64_t horizon = clock::wall_now().count() - int64_t{3'600'000'000};
-        if (auto r = prune->bind_all(horizon).run(); !r) return r.error();
-        auto ins = db.prepare("INSERT OR IGNORE INTO command_nonces(nonce, expires_us) VALUES (?, ?)");
-        if (!ins) return ins.error();
-        if (auto r = ins->bind_all(nonce, expires_us).run(); !r) return r.error();
-        return db.changes() == 1;
+        return outbox(ledger_->database()).first_use_of_nonce(nonce, expires_us, clock::wall_now().count());
     };
     co_return co_await on_ledger_thread<result<bool>>(std::move(check));
 }

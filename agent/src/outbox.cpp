@@ -115,6 +115,17 @@ result<int64_t> outbox::thin(int64_t max_bytes) {
     return dropped;
 }
 
+result<bool> outbox::first_use_of_nonce(const std::string& nonce, int64_t expires_us, int64_t now_us) {
+    auto prune = db_->prepare("DELETE FROM command_nonces WHERE expires_us < ?");
+    if (!prune) return prune.error();
+    int64_t horizon = now_us - int64_t{3'600'000'000};
+    if (auto r = prune->bind_all(horizon).run(); !r) return r.error();
+    auto ins = db_->prepare("INSERT OR IGNORE INTO command_nonces(nonce, expires_us) VALUES (?, ?)");
+    if (!ins) return ins.error();
+    if (auto r = ins->bind_all(nonce, expires_us).run(); !r) return r.error();
+    return db_->changes() == 1;
+}
+
 result<outbox_stats> outbox::stats() {
     auto st = db_->prepare(
         "SELECT count(*), coalesce(sum(priority > 0), 0), coalesce(sum(length(body)), 0) + 96 * count(*),"

@@ -269,3 +269,23 @@ bool verify(const std::string& public_pem, std::string_view data, std::string_vi
 }
 
 }  // namespace bbt::protocol::pki
+
+namespace bbt::protocol::county {
+
+bool verb_allowed(std::string_view verb) noexcept {
+    for (std::string_view v : {"class.start", "class.end", "projector.power", "courseware.prefetch", "logs.upload"}) {
+        if (v == verb) return true;
+    }
+    return false;
+}
+
+std::optional<std::string> refusal_for(const command& c, const std::string& command_key_pem, std::string_view device_id,
+                                       int64_t now_us) {
+    if (command_key_pem.empty() || !pki::verify(command_key_pem, signing_input(c), c.signature)) return "forged";
+    if (c.device_id != device_id) return "not-for-this-set";
+    if (c.expires_us < now_us) return "expired";
+    if (!verb_allowed(c.verb)) return "not-allowed";
+    return std::nullopt;
+}
+
+}  // namespace bbt::protocol::county

@@ -126,3 +126,19 @@ TEST_CASE("under a storage bound, samples are thinned from the oldest and events
     CHECK(o2.thin(1).value() == 0);
     CHECK(o2.stats().value().messages == 5);
 }
+
+TEST_CASE("a command's nonce is accepted once, also across a restart, and forgotten long after it expired") {
+    test::temp_dir dir;
+    {
+        auto l = ledger::open(dir / "agent.db", at(0)).value();
+        outbox o(l.database());
+        CHECK(o.first_use_of_nonce("n-1", t0 + 600 * s, t0).value());
+        CHECK_FALSE(o.first_use_of_nonce("n-1", t0 + 600 * s, t0 + s).value());  // a replay
+        CHECK(o.first_use_of_nonce("n-2", t0 + 600 * s, t0 + s).value());
+    }
+    auto l = ledger::open(dir / "agent.db", at(10 * s)).value();
+    outbox o(l.database());
+    CHECK_FALSE(o.first_use_of_nonce("n-1", t0 + 600 * s, t0 + 2 * s).value());
+    // Two hours after it expired the nonce is forgotten (the expiry refuses a replay by then).
+    CHECK(o.first_use_of_nonce("n-1", t0 + 600 * s, t0 + 600 * s + 7200 * s).value());
+}

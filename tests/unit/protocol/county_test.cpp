@@ -195,3 +195,24 @@ TEST_CASE("the county CA signs a device's request for its name; command signatur
     CHECK_FALSE(protocol::pki::verify(pub, signing_input(c), "bm90IGEgc2lnbmF0dXJl"));
     CHECK_FALSE(protocol::pki::verify(pub, signing_input(c), "%%%"));
 }
+
+TEST_CASE("a command is refused when forged, for another set, expired or of a verb not allowed") {
+    auto signer = protocol::pki::generate_signing_key().value();
+    auto pub = protocol::pki::public_key_of(signer).value();
+    auto signed_cmd = [&](command c) {
+        c.signature = protocol::pki::sign(signer, signing_input(c)).value();
+        return c;
+    };
+    auto base = sample_reply().commands[0];
+    int64_t now = base.expires_us - 60'000'000;
+    CHECK_FALSE(refusal_for(signed_cmd(base), pub, base.device_id, now));
+    auto forged = signed_cmd(base);
+    forged.verb = "class.end";  // changed after signing
+    CHECK(refusal_for(forged, pub, base.device_id, now) == "forged");
+    CHECK(refusal_for(signed_cmd(base), pub, "another/room#1", now) == "not-for-this-set");
+    CHECK(refusal_for(signed_cmd(base), pub, base.device_id, base.expires_us + 1) == "expired");
+    auto shell = base;
+    shell.verb = "shell.run";
+    CHECK(refusal_for(signed_cmd(shell), pub, base.device_id, now) == "not-allowed");
+    CHECK(refusal_for(signed_cmd(base), "", base.device_id, now) == "forged");  // no key: nothing is trusted
+}

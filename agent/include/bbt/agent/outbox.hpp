@@ -54,6 +54,10 @@ public:
 
     [[nodiscard]] result<outbox_stats> stats();
 
+    // Whether a command's nonce is seen for the first time (it is then
+    // remembered until an hour after the command expires): replays are refused.
+    [[nodiscard]] result<bool> first_use_of_nonce(const std::string& nonce, int64_t expires_us, int64_t now_us);
+
 private:
     sqlite::database* db_;
 };

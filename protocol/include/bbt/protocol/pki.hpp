@@ -47,3 +47,20 @@ struct issue_options {
 [[nodiscard]] bool verify(const std::string& public_pem, std::string_view data, std::string_view signature_b64);
 
 }  // namespace bbt::protocol::pki
+
+#include "bbt/protocol/county.hpp"
+
+#include <optional>
+
+namespace bbt::protocol::county {
+
+// What the county may ask of a set; everything else is refused.
+[[nodiscard]] bool verb_allowed(std::string_view verb) noexcept;
+
+// Why a command from the county must be refused ("forged", "not-for-this-set",
+// "expired", "not-allowed"), or nothing when it may run. The nonce (replays)
+// is checked by the caller, against what it has seen.
+[[nodiscard]] std::optional<std::string> refusal_for(const command& c, const std::string& command_key_pem,
+                                                     std::string_view device_id, int64_t now_us);
+
+}  // namespace bbt::protocol::county
