@@ -144,7 +144,8 @@ void bench_ledger(const std::filesystem::path& root) {
 
 }  // namespace
 
-void bench_whiteboard();  // whiteboard_bench.cpp
+void bench_whiteboard();                               // whiteboard_bench.cpp
+void bench_county(const std::filesystem::path& root);  // county_bench.cpp
 
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.
@@ -155,6 +156,7 @@ int main(int argc, char** argv) {
         bench_agent(root);
         bench_ledger(root);
         bench_whiteboard();
+        bench_county(root);
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench failed: {}\n", e.what());
         return 1;
