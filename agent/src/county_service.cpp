@@ -59,12 +59,14 @@ std::string hostname() {
 
 county_service::county_service(asio::any_io_executor executor, agent_config::county_config config,
                                ledger_service& ledger, std::filesystem::path state_dir,
-                               std::function<std::map<std::string, std::string>()> health)
+                               std::function<std::map<std::string, std::string>()> health,
+                               std::function<std::vector<wire::device>()> inventory)
     : executor_(executor),
       config_(std::move(config)),
       ledger_(ledger),
       dir_(std::move(state_dir) / "county"),
       health_(std::move(health)),
+      inventory_(std::move(inventory)),
       wake_timer_(executor),
       beat_timer_(executor) {}
 
@@ -115,8 +117,27 @@ void county_service::wake() {
     wake_timer_.cancel();
 }
 
+void county_service::queue_inventory_if_changed() {
+    if (!inventory_) return;
+    wire::inventory inv;
+    // The county names the set SCHOOL/ROOM#N at enrolment.
+    if (auto slash = device_id_.find('/'); slash != std::string::npos) {
+        inv.school = device_id_.substr(0, slash);
+        inv.classroom = device_id_.substr(slash + 1, device_id_.rfind('#') - slash - 1);
+    }
+    inv.devices = inventory_();
+    std::string text = json::serialize(wire::to_json(wire::message{0, 0, inv}).at("body"));
+    int64_t now = clock::wall_now().count();
+    constexpr int64_t day_us = 24LL * 3600 * 1'000'000;
+    if (text == last_inventory_ && now - last_inventory_us_ < day_us) return;
+    last_inventory_ = std::move(text);
+    last_inventory_us_ = now;
+    ledger_.outbox_put(now, std::move(inv));
+}
+
 asio::awaitable<void> county_service::heartbeat_loop() {
     while (!stopping_) {
+        queue_inventory_if_changed();
         wire::heartbeat hb;
         hb.uptime_s = static_cast<double>(clock::monotonic_now().count()) / 1e6;
         hb.clock_synchronized = clock::wall_clock_synchronized();
@@ -296,6 +317,7 @@ asio::awaitable<result<json::value>> county_service::enrol(json::object params) 
     failures_ = 0;
     last_error_.clear();
     log::notice(lg, "enrolled with the county as {}", device_id_);
+    queue_inventory_if_changed();  // now with its school and classroom
     wake();
     co_return json::value(json::object{{"device_id", device_id_}});
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <fstream>
 
 namespace bbt::agent {
 namespace {
@@ -49,6 +50,19 @@ private:
     board::profile profile_;
     ledger_service& ledger_;
 };
+
+// The set's computer, as its firmware describes it (DMI; the serial number
+// is readable by root only, else left empty).
+protocol::county::device pc_identity(const std::string& board) {
+    auto dmi = [](const char* name) {
+        std::ifstream in(std::string("/sys/class/dmi/id/") + name);
+        std::string v;
+        std::getline(in, v);
+        return v;
+    };
+    return {"pc", dmi("sys_vendor"), dmi("product_name") + " (board " + board + ")", dmi("product_serial"),
+            dmi("bios_version")};
+}
 
 result<void> ensure_state_dir(const std::filesystem::path& dir) {
     std::error_code ec;
@@ -175,8 +189,21 @@ int run_daemon(const agent_config& cfg) {
         if (wb.at("configured").as_bool()) h["whiteboard"] = std::string(wb.at("state").as_string());
         return h;
     };
+    auto inventory = [&whiteboard_svc, &board_svc]() {
+        std::vector<protocol::county::device> devices;
+        devices.push_back(pc_identity(board_svc.profile().name));
+        auto wb = whiteboard_svc.status();
+        if (const auto* id = wb.if_contains("identity"); id && id->is_object()) {
+            const auto& i = id->as_object();
+            auto text = [&](const char* k) { return std::string(i.at(k).as_string()); };
+            devices.push_back({"whiteboard", text("manufacturer").empty() ? text("vendor") : text("manufacturer"),
+                               text("vendor") + ":" + text("product") + " " + text("product_name"), text("serial"),
+                               ""});
+        }
+        return devices;
+    };
     auto& county_svc =
-        registry.add(std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health));
+        registry.add(std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health, inventory));
 
     std::vector<std::string> unknown;
     auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);

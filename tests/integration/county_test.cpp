@@ -178,6 +178,17 @@ TEST_CASE("an enrolled set delivers everything exactly once across a county outa
     CHECK(count == last);
     CHECK(count >= 3);
     MESSAGE("delivered " << count << " reports, sequence 1.." << last);
+    // The inventory names the classroom the county enrolled the set for, and its computer.
+    auto d = sqlite::database::open(county.db);
+    REQUIRE(d);
+    auto inv = d->prepare("SELECT body FROM reports WHERE device_id = ? AND kind = 'inventory' ORDER BY seq DESC");
+    REQUIRE(inv);
+    inv->bind(1, device);
+    REQUIRE(inv->step().value());
+    auto body = json::parse(inv->column_text(0)).as_object();
+    CHECK(body.at("school").as_string() == "No.3 Primary");
+    CHECK(body.at("classroom").as_string() == "201");
+    CHECK(body.at("devices").as_array().at(0).at("kind").as_string() == "pc");
 
     agent.signal(SIGTERM);
     REQUIRE(agent.wait(10s));

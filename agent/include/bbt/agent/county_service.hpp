@@ -26,7 +26,8 @@ class county_service final : public service {
 public:
     // `health` gives each part's state for heartbeats; `inventory` what is installed.
     county_service(asio::any_io_executor executor, agent_config::county_config config, ledger_service& ledger,
-                   std::filesystem::path state_dir, std::function<std::map<std::string, std::string>()> health);
+                   std::filesystem::path state_dir, std::function<std::map<std::string, std::string>()> health,
+                   std::function<std::vector<protocol::county::device>()> inventory);
     ~county_service() override;
 
     [[nodiscard]] std::string_view name() const override { return "county"; }
@@ -44,6 +45,7 @@ public:
 private:
     asio::awaitable<void> send_loop();
     asio::awaitable<void> heartbeat_loop();
+    void queue_inventory_if_changed();
     asio::awaitable<void> handle_commands(const std::vector<protocol::county::command>& commands);
     result<void> load_identity();
     std::chrono::milliseconds next_delay(std::optional<int64_t> retry_after_s);
@@ -53,6 +55,9 @@ private:
     ledger_service& ledger_;
     std::filesystem::path dir_;  // state_dir/county
     std::function<std::map<std::string, std::string>()> health_;
+    std::function<std::vector<protocol::county::device>()> inventory_;
+    std::string last_inventory_;  // as sent: sent again when it changes, and daily
+    int64_t last_inventory_us_ = 0;
     asio::steady_timer wake_timer_;
     asio::steady_timer beat_timer_;
     bool stopping_ = false;
