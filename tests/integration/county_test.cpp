@@ -36,7 +36,8 @@ struct county_fixture {
     test::child proc;
 
     county_fixture() {
-        REQUIRE(test::run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "localhost"}) == 0);
+        // By address: a minimal system may not even resolve localhost.
+        REQUIRE(test::run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "127.0.0.1"}) == 0);
         write_config();
     }
     void write_config() {
@@ -66,7 +67,7 @@ struct county_fixture {
         proc.signal(SIGTERM);
         REQUIRE(proc.wait(10s));
     }
-    std::string url() const { return fmt::format("https://localhost:{}", port); }
+    std::string url() const { return fmt::format("https://127.0.0.1:{}", port); }
     std::string code(const std::string& classroom) {
         test::spawn_options o;
         o.stdout_path = dir / "code.out";

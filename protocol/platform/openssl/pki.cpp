@@ -176,8 +176,12 @@ result<std::string> sign_csr(const std::string& csr_pem, const std::string& ca_c
     X509_set_issuer_name(c.get(), X509_get_subject_name(ca->get()));
     X509_set_pubkey(c.get(), pub.get());
     std::string san;
-    for (const auto& d : o.dns_names)
-        san += (san.empty() ? "DNS:" : ",DNS:") + d;
+    for (const auto& d : o.dns_names) {
+        // An address is an iPAddress name; anything else a DNS name.
+        bool ip = !d.empty() && d.find_first_not_of("0123456789.") == std::string::npos;
+        bool ip6 = d.find(':') != std::string::npos;
+        san += std::string(san.empty() ? "" : ",") + (ip || ip6 ? "IP:" : "DNS:") + d;
+    }
     if (!add_ext(c.get(), ca->get(), NID_basic_constraints, "critical,CA:FALSE") ||
         !add_ext(c.get(), ca->get(), NID_key_usage, "critical,digitalSignature,keyEncipherment") ||
         !add_ext(c.get(), ca->get(), NID_ext_key_usage, o.server ? "serverAuth" : "clientAuth") ||

@@ -27,7 +27,7 @@ struct issue_options {
     std::chrono::seconds not_before{-300};  // from now; a little slack for clocks
     std::chrono::seconds not_after{365 * 24 * 3600};
     bool server = false;                 // serverAuth (with `dns_names`), else clientAuth
-    std::vector<std::string> dns_names;  // subjectAltName of a server certificate
+    std::vector<std::string> dns_names;  // subjectAltName of a server certificate (names or addresses)
     std::string subject_cn;              // replaces the request's name (the county names devices)
 };
 
