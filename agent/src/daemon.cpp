@@ -83,8 +83,8 @@ result<void> ensure_state_dir(const std::filesystem::path& dir) {
 
 asio::awaitable<result<json::value>> status_json(const agent_config& cfg, const board::profile& profile,
                                                  const service_registry& registry, ledger_service& ledger_svc,
-                                                 const whiteboard_service& whiteboard, clock::microseconds started_mono,
-                                                 clock::microseconds started_wall) {
+                                                 const whiteboard_service& whiteboard, county_service& county,
+                                                 clock::microseconds started_mono, clock::microseconds started_wall) {
     json::object o;
     o["version"] = bbt_version();
     o["pid"] = static_cast<int64_t>(::getpid());
@@ -103,6 +103,7 @@ asio::awaitable<result<json::value>> status_json(const agent_config& cfg, const 
     }
     o["services"] = std::move(services);
     o["whiteboard"] = whiteboard.status();
+    if (auto c = co_await county.status()) o["county"] = std::move(*c);
     o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()}, {"jumps", ledger_svc.clock_jumps()}};
     json::object today;
     auto wall = clock::wall_now();
@@ -212,7 +213,8 @@ int run_daemon(const agent_config& cfg) {
     }
     auto& api = registry.add(std::make_unique<local_api_server>(ex, cfg.socket, std::move(policy)));
     api.handle("status", [&](const json::object&) {
-        return status_json(cfg, board_svc.profile(), registry, ledger_svc, whiteboard_svc, started_mono, started_wall);
+        return status_json(cfg, board_svc.profile(), registry, ledger_svc, whiteboard_svc, county_svc, started_mono,
+                           started_wall);
     });
     api.handle("county.enrol", [&](const json::object& params) { return county_svc.enrol(params); });
     api.handle("county.status", [&](const json::object&) { return county_svc.status(); });

@@ -170,6 +170,8 @@ TEST_CASE("an enrolled set delivers everything exactly once across a county outa
     s = wait_county(f, [](const json::object& o) { return o.contains("last_error") && depth(o) >= 2; });
     INFO(json::serialize(s));
     CHECK(std::string(s.at("last_error").as_string()).find("connect") != std::string::npos);
+    REQUIRE(f.ctl({"status"}) == 0);
+    CHECK(f.ctl_out().find("county: NOT reachable") != std::string::npos);
 
     // Back: everything is delivered, once, in one unbroken run of sequence numbers.
     county.start();

@@ -138,6 +138,24 @@ void print_status(const json::object& s) {
                        i18n::format({"whiteboard: {}{}", "白板：  {}{}"}, device_state_text(str(wo, "state")), name));
         }
     }
+    if (const auto* c = s.if_contains("county"); c && c->is_object()) {
+        const auto& co = c->as_object();
+        if (!flag(co, "configured")) {
+            fmt::print("{}\n", i18n::text({"county: not configured", "县级平台：未配置"}));
+        } else if (!flag(co, "enrolled")) {
+            fmt::print("{}\n",
+                       i18n::format({"county: not enrolled ({} reports waiting)", "县级平台：未注册（{} 条待发送）"},
+                                    num(co, "queue_depth")));
+        } else if (!str(co, "last_error").empty()) {
+            fmt::print("{}\n", i18n::format({"county: NOT reachable, {} reports waiting: {}",
+                                             "县级平台：无法送达，{} 条待发送：{}"},
+                                            num(co, "queue_depth"), str(co, "last_error")));
+        } else {
+            fmt::print("{}\n",
+                       i18n::format({"county: {} as {}, {} reports waiting", "县级平台：{}，设备标识 {}，{} 条待发送"},
+                                    str(co, "url"), str(co, "device_id"), num(co, "queue_depth")));
+        }
+    }
     if (const auto* t = s.if_contains("today"); t && t->is_object()) {
         const auto& to = t->as_object();
         fmt::print("{}\n", i18n::format({"today ({}):", "今日（{}）："}, str(to, "day")));
