@@ -152,11 +152,10 @@ asio::awaitable<void> county_service::heartbeat_loop() {
 }
 
 std::chrono::milliseconds county_service::next_delay(std::optional<int64_t> retry_after_s) {
-    // Full jitter: uniform in [0, min(max, min * 2^failures)], at least retry_min.
-    double cap = static_cast<double>(config_.retry_min.count()) * std::pow(2.0, std::min(failures_, 30));
-    cap = std::min(cap, static_cast<double>(config_.retry_max.count()));
-    std::uniform_real_distribution<double> d(static_cast<double>(config_.retry_min.count()),
-                                             std::max(cap, 1.0 * config_.retry_min.count()));
+    // Full jitter: uniform between retry_min and min(retry_max, retry_min * 2^failures).
+    auto low = static_cast<double>(config_.retry_min.count());
+    double cap = std::min(low * std::pow(2.0, std::min(failures_, 30)), static_cast<double>(config_.retry_max.count()));
+    std::uniform_real_distribution<double> d(low, std::max(cap, low));
     auto delay = std::chrono::milliseconds(static_cast<int64_t>(d(rng_)));
     if (retry_after_s) delay = std::max(delay, std::chrono::milliseconds(*retry_after_s * 1000));
     return delay;

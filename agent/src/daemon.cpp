@@ -190,9 +190,8 @@ int run_daemon(const agent_config& cfg) {
         if (wb.at("configured").as_bool()) h["whiteboard"] = std::string(wb.at("state").as_string());
         return h;
     };
-    auto inventory = [&whiteboard_svc, &board_svc]() {
-        std::vector<protocol::county::device> devices;
-        devices.push_back(pc_identity(board_svc.profile().name));
+    auto inventory = [&whiteboard_svc, pc = pc_identity(profile->name)]() {
+        std::vector<protocol::county::device> devices{pc};
         auto wb = whiteboard_svc.status();
         if (const auto* id = wb.if_contains("identity"); id && id->is_object()) {
             const auto& i = id->as_object();

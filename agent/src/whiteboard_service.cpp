@@ -195,15 +195,15 @@ void whiteboard_service::on_report(std::span<const uint8_t> report) {
             {static_cast<double>(now - recording_start_us_) / 1e6, {report.begin(), report.end()}});
     }
     if (!tracker_) return;
-    std::vector<hid::tracked_frame> frames;
-    if (auto r = tracker_->feed(report, now, frames); !r) {
+    tracked_.clear();
+    if (auto r = tracker_->feed(report, now, tracked_); !r) {
         // A malformed report is dropped; the board goes on.
         if (dropped_++ % 1000 == 0) {
             log::warning(lg, "{} (dropped reports so far: {})", r.error().message(), dropped_);
         }
         return;
     }
-    for (const auto& f : frames)
+    for (const auto& f : tracked_)
         handle(f, now);
     arm_release_timer();
 }

@@ -102,6 +102,9 @@ public:
     std::string path(std::string_view key) const {
         return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
     }
+    // A reader of an object inside this one, sharing its problem.
+    reader nested(const json::object& o, std::string_view key) const { return reader(o, path(key), problem_); }
+    [[nodiscard]] bool failed() const noexcept { return problem_.has_value(); }
 
 private:
     const json::value* find(std::string_view key, bool required) {
@@ -152,6 +155,14 @@ result<void> check_version(const json::object& o) {
     return {};
 }
 
+// A document of this protocol version, parsed.
+result<json::value> parse_versioned(std::string_view text) {
+    auto v = parse(text);
+    if (!v) return v.error();
+    if (auto r = check_version(v->as_object()); !r) return r.error();
+    return v;
+}
+
 json::object body_json(const body& b) {
     return std::visit(
         [](const auto& x) -> json::object {
@@ -191,7 +202,7 @@ json::object body_json(const body& b) {
         b);
 }
 
-body body_from(kind k, reader& r, const json::object& o, const std::string& path, std::optional<error>& problem) {
+body body_from(kind k, reader& r) {
     switch (k) {
         case kind::inventory: {
             inventory x;
@@ -200,12 +211,12 @@ body body_from(kind k, reader& r, const json::object& o, const std::string& path
             if (const auto* devices = r.array("devices", max_devices)) {
                 for (size_t i = 0; i < devices->size(); ++i) {
                     const auto& d = (*devices)[i];
-                    std::string p = r.path("devices") + "[" + std::to_string(i) + "]";
+                    std::string key = "devices[" + std::to_string(i) + "]";
                     if (!d.is_object()) {
-                        reader(o, path, problem).fail(p, i18n::text({"must be an object", "必须是对象"}));
+                        r.fail(key, i18n::text({"must be an object", "必须是对象"}));
                         break;
                     }
-                    reader dr(d.as_object(), p, problem);
+                    reader dr = r.nested(d.as_object(), key);
                     x.devices.push_back(
                         {dr.text("kind"), dr.text("vendor"), dr.text("model"), dr.text("serial"), dr.text("firmware")});
                 }
@@ -241,7 +252,7 @@ body body_from(kind k, reader& r, const json::object& o, const std::string& path
         case kind::event: return event{r.text("device"), r.text("type"), r.text("detail")};
         case kind::alert: {
             alert x{r.text("device"), r.text("code"), r.text("severity"), r.text("message"), r.boolean("open")};
-            if (x.severity != "info" && x.severity != "warning" && x.severity != "critical" && !problem) {
+            if (x.severity != "info" && x.severity != "warning" && x.severity != "critical" && !r.failed()) {
                 r.fail("severity",
                        i18n::text({"must be info, warning or critical", "必须是 info、warning 或 critical"}));
             }
@@ -273,7 +284,7 @@ result<message> message_at(const json::value& v, const std::string& path) {
         return *problem;
     }
     reader br(*b, r.path("body"), problem);
-    m.content = body_from(*parsed, br, *b, r.path("body"), problem);
+    m.content = body_from(*parsed, br);
     if (problem) return *problem;
     return m;
 }
@@ -314,10 +325,9 @@ std::string encode(const batch& b) {
 }
 
 result<batch> decode_batch(std::string_view text) {
-    auto v = parse(text);
+    auto v = parse_versioned(text);
     if (!v) return v.error();
     const auto& o = v->as_object();
-    if (auto r = check_version(o); !r) return r.error();
     std::optional<error> problem;
     reader r(o, "", problem);
     batch b;
@@ -389,10 +399,9 @@ std::string encode(const reply& r) {
 }
 
 result<reply> decode_reply(std::string_view text) {
-    auto v = parse(text);
+    auto v = parse_versioned(text);
     if (!v) return v.error();
     const auto& o = v->as_object();
-    if (auto r = check_version(o); !r) return r.error();
     std::optional<error> problem;
     reader rd(o, "", problem);
     reply out;

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <boost/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace bbt::test {
@@ -116,6 +118,33 @@ struct agent_fixture {
         return run(argv, o);
     }
     std::string ctl_out() const { return read_file(dir / "ctl.out"); }
+
+    // `bbtctl --json ARGS`, which must succeed: its answer.
+    boost::json::object ctl_json(const std::vector<std::string>& args) {
+        std::vector<std::string> a{"--json"};
+        a.insert(a.end(), args.begin(), args.end());
+        int rc = ctl(a);
+        INFO(ctl_err());
+        REQUIRE(rc == 0);
+        return boost::json::parse(ctl_out()).as_object();
+    }
+
+    // Asks `bbtctl --json ARGS` until `pred` holds of the answer; the cap only
+    // keeps a broken agent from hanging the test.
+    template <class Pred>
+    boost::json::object ctl_json_until(const std::vector<std::string>& args, Pred pred,
+                                       std::chrono::seconds cap = std::chrono::seconds(40)) {
+        auto until = std::chrono::steady_clock::now() + cap;
+        boost::json::object s;
+        while (std::chrono::steady_clock::now() < until) {
+            s = ctl_json(args);
+            if (pred(s)) return s;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        FAIL("bbtctl " << fmt::format("{}", fmt::join(args, " "))
+                       << " never gave the expected answer: " << boost::json::serialize(s));
+        return s;
+    }
     std::string ctl_err() const { return read_file(dir / "ctl.err"); }
     std::string log() const { return read_file(dir / "agent.log"); }
 };

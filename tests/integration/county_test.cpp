@@ -92,25 +92,8 @@ struct county_fixture {
     }
 };
 
-json::object ctl_json(test::agent_fixture& f, const std::vector<std::string>& args) {
-    std::vector<std::string> a{"--json"};
-    a.insert(a.end(), args.begin(), args.end());
-    int rc = f.ctl(a);
-    INFO(f.ctl_err());
-    REQUIRE(rc == 0);
-    return json::parse(f.ctl_out()).as_object();
-}
-
 json::object wait_county(test::agent_fixture& f, const std::function<bool(const json::object&)>& pred) {
-    auto until = std::chrono::steady_clock::now() + 40s;
-    json::object s;
-    while (std::chrono::steady_clock::now() < until) {
-        s = ctl_json(f, {"county", "status"});
-        if (pred(s)) return s;
-        std::this_thread::sleep_for(100ms);
-    }
-    FAIL("the county link never reached the expected state: " << json::serialize(s));
-    return s;
+    return f.ctl_json_until({"county", "status"}, pred);
 }
 
 int64_t depth(const json::object& s) {
@@ -145,14 +128,14 @@ TEST_CASE("an enrolled set delivers everything exactly once across a county outa
     auto agent = f.start(n);
     REQUIRE(n.wait_for("READY=1"));
 
-    auto s = ctl_json(f, {"county", "status"});
+    auto s = f.ctl_json({"county", "status"});
     CHECK(s.at("configured").as_bool());
     CHECK_FALSE(s.at("enrolled").as_bool());
 
     // A code for this classroom; the set enrols with it; the code is then spent.
     std::string code = county.code("201");
     REQUIRE(code.size() == 10);
-    auto e = ctl_json(f, {"county", "enrol", code});
+    auto e = f.ctl_json({"county", "enrol", code});
     std::string device = std::string(e.at("device_id").as_string());
     CHECK(device == "No.3 Primary/201#1");
     CHECK(f.ctl({"county", "enrol", code}) == 1);
@@ -254,7 +237,7 @@ TEST_CASE("killed with -9 at 100 random moments while it sends, the set still de
         test::notify_listener n(f.dir / "notify0");
         auto agent = f.start(n);
         REQUIRE(n.wait_for("READY=1"));
-        auto e = ctl_json(f, {"county", "enrol", county.code("204")});
+        auto e = f.ctl_json({"county", "enrol", county.code("204")});
         agent.signal(SIGTERM);
         REQUIRE(agent.wait(10s));
     }
@@ -298,7 +281,7 @@ TEST_CASE("commands from the county are checked: a signed one is answered, a for
     test::notify_listener n(f.dir / "notify");
     auto agent = f.start(n);
     REQUIRE(n.wait_for("READY=1"));
-    auto device = std::string(ctl_json(f, {"county", "enrol", county.code("205")}).at("device_id").as_string());
+    auto device = std::string(f.ctl_json({"county", "enrol", county.code("205")}).at("device_id").as_string());
 
     auto queue = [&](const std::string& verb) {
         test::spawn_options o;

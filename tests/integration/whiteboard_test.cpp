@@ -80,27 +80,8 @@ private:
     double time_ = 0;
 };
 
-json::object ctl_json(test::agent_fixture& f, const std::vector<std::string>& args) {
-    std::vector<std::string> a{"--json"};
-    a.insert(a.end(), args.begin(), args.end());
-    int rc = f.ctl(a);
-    INFO(f.ctl_err());
-    REQUIRE(rc == 0);
-    return json::parse(f.ctl_out()).as_object();
-}
-
-// Polls the whiteboard's status until `pred` holds; the cap only keeps a
-// broken agent from hanging the test.
 json::object wait_status(test::agent_fixture& f, const std::function<bool(const json::object&)>& pred) {
-    auto until = std::chrono::steady_clock::now() + 20s;
-    json::object s;
-    while (std::chrono::steady_clock::now() < until) {
-        s = ctl_json(f, {"whiteboard", "status"});
-        if (pred(s)) return s;
-        std::this_thread::sleep_for(50ms);
-    }
-    FAIL("the whiteboard never reached the expected state: " << json::serialize(s));
-    return s;
+    return f.ctl_json_until({"whiteboard", "status"}, pred);
 }
 
 bool session_at(const json::object& s, size_t next) {
@@ -160,7 +141,7 @@ TEST_CASE("a board streamed into the agent is calibrated, checked, kept across a
         test::notify_listener n(f.dir / "notify");
         auto agent = f.start(n);
         REQUIRE(n.wait_for("READY=1"));
-        auto s = ctl_json(f, {"whiteboard", "status"});
+        auto s = f.ctl_json({"whiteboard", "status"});
         CHECK(s.at("configured").as_bool());
         CHECK_FALSE(s.at("connected").as_bool());
 
@@ -181,7 +162,7 @@ TEST_CASE("a board streamed into the agent is calibrated, checked, kept across a
         const auto& result = cal.at("result").as_object();
         CHECK(result.at("saved").as_bool());
         CHECK(result.at("max_error_mm").to_number<double>() < 0.5);
-        s = ctl_json(f, {"whiteboard", "status"});
+        s = f.ctl_json({"whiteboard", "status"});
         CHECK(s.at("calibration").at("present").as_bool());
         CHECK(s.at("calibration").at("points").as_int64() == 9);
 
@@ -239,7 +220,7 @@ TEST_CASE("a board streamed into the agent is calibrated, checked, kept across a
         });
         CHECK(s.at("calibration").at("points").as_int64() == 9);
         // Its use today is in the ledger: in use while touched, idle after.
-        auto u = ctl_json(f, {"usage", "1"});
+        auto u = f.ctl_json({"usage", "1"});
         bool in_use = false;
         for (const auto& row : u.at("usage").as_array()) {
             const auto& r = row.as_object();

@@ -45,6 +45,22 @@ public:
 
 error fail(https_errc code, std::string_view message, const std::string& url) { return error(code, message, url); }
 
+// A broken handshake or exchange: the county refusing this set's certificate
+// (a TLS alert; with TLS 1.3 it may only arrive with the first data), or any
+// other failure, described by `otherwise`.
+error connection_failure(const boost::system::error_code& ec, const i18n::msg& otherwise, const std::string& url) {
+    std::string reason = ec.message();
+    if (reason.find("alert") != std::string::npos || reason.find("certificate") != std::string::npos) {
+        return fail(https_errc::client_refused,
+                    i18n::format({"the county server refused this set's certificate ({}); enrol again with a new code "
+                                  "(bbtctl county enrol)",
+                                  "县级平台拒绝了本机证书（{}）；请用新的注册码重新注册（bbtctl county enrol）"},
+                                 reason),
+                    url);
+    }
+    return fail(https_errc::io, i18n::format(otherwise, reason), url);
+}
+
 }  // namespace
 
 const std::error_category& https_category() noexcept {
@@ -120,17 +136,8 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
                                         X509_verify_cert_error_string(verify)),
                            req.url);
         }
-        std::string reason = hec.message();
-        bool alert = reason.find("alert") != std::string::npos || reason.find("certificate") != std::string::npos;
-        co_return fail(
-            alert ? https_errc::client_refused : https_errc::io,
-            alert ? i18n::format({"the county server refused this set's certificate ({}); enrol again "
-                                  "with a new code (bbtctl county enrol)",
-                                  "县级平台拒绝了本机证书（{}）；请用新的注册码重新注册（bbtctl county enrol）"},
-                                 reason)
-                  : i18n::format({"the TLS handshake with the county failed: {}", "与县级平台的 TLS 握手失败：{}"},
-                                 reason),
-            req.url);
+        co_return connection_failure(
+            hec, {"the TLS handshake with the county failed: {}", "与县级平台的 TLS 握手失败：{}"}, req.url);
     }
 
     http::request<http::string_body> r{http::verb::post, target, 11};
@@ -150,18 +157,8 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
         rerr = e2;
     }
     if (rerr) {
-        // A client certificate refused after the handshake (TLS 1.3 sends the
-        // alert with the first data) shows up here.
-        std::string reason = rerr.message();
-        bool alert = reason.find("certificate") != std::string::npos || reason.find("alert") != std::string::npos;
-        co_return fail(
-            alert ? https_errc::client_refused : https_errc::io,
-            alert ? i18n::format({"the county server refused this set's certificate ({}); enrol again "
-                                  "with a new code (bbtctl county enrol)",
-                                  "县级平台拒绝了本机证书（{}）；请用新的注册码重新注册（bbtctl county enrol）"},
-                                 reason)
-                  : i18n::format({"the request to the county failed: {}", "向县级平台的请求失败：{}"}, reason),
-            req.url);
+        co_return connection_failure(rerr, {"the request to the county failed: {}", "向县级平台的请求失败：{}"},
+                                     req.url);
     }
     auto res = parser.release();
     https_response out;

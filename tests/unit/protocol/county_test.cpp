@@ -124,6 +124,9 @@ TEST_CASE("a bad batch is refused with the field that is wrong") {
               o["messages"].as_array()[4].as_object()["body"].as_object()["severity"] = "x";
           }).find("severity") != std::string::npos);
     CHECK(mutate([](json::object& o) { o["device_id"] = ""; }).find("device_id") != std::string::npos);
+    CHECK(mutate([](json::object& o) {
+              o["messages"].as_array()[0].as_object()["body"].as_object()["devices"].as_array()[1] = 7;
+          }).find("messages[0].body.devices[1]: must be an object") != std::string::npos);
 
     auto v2 = json::parse(encode(sample_batch())).as_object();
     v2["protocol"] = 2;

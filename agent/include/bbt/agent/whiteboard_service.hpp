@@ -67,6 +67,7 @@ private:
     drivers::whiteboard::board_identity identity_;
     std::vector<uint8_t> descriptor_;
     std::optional<drivers::hid::contact_tracker> tracker_;
+    std::vector<drivers::hid::tracked_frame> tracked_;  // reused for every report
     std::unique_ptr<drivers::hid::event_sink> sink_;
     std::optional<drivers::hid::touch_output> output_;
     std::string output_error_;
