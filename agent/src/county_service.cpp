@@ -232,8 +232,16 @@ asio::awaitable<void> county_service::handle_commands(const std::vector<wire::co
         auto now = clock::wall_now().count();
         std::string refusal = wire::refusal_for(c, command_key_pem_, device_id_, now).value_or("");
         if (refusal.empty()) {
-            auto fresh = co_await ledger_.first_use_of_nonce(c.nonce, c.expires_us);
-            if (!fresh || !*fresh) refusal = "replayed";
+            auto admitted = co_await ledger_.admit_command(c.nonce, c.id, c.expires_us);
+            if (admitted && *admitted == outbox::admission::done_before) {
+                log::info(lg, "command {} ({}) sent again by the county; already carried out", c.id, c.verb);
+                continue;
+            }
+            if (!admitted) {
+                refusal = fmt::format("cannot be checked for replay: {}", admitted.error().message());
+            } else if (*admitted == outbox::admission::replayed) {
+                refusal = "replayed";
+            }
         }
         if (!refusal.empty()) {
             log::warning(lg, "command {} ({}) from the county refused: {}", c.id, c.verb, refusal);

@@ -82,6 +82,12 @@ constexpr sqlite::migration migrations[] = {
             expires_us  INTEGER NOT NULL
         );
     )sql"},
+    {5, R"sql(
+        -- The county sends a command again until our result reaches it: the
+        -- command's id tells a second delivery from a new command.
+        ALTER TABLE command_nonces ADD COLUMN command_id TEXT;
+        CREATE INDEX command_nonces_by_id ON command_nonces(command_id);
+    )sql"},
 };
 
 }  // namespace

@@ -191,14 +191,16 @@ asio::awaitable<result<outbox_stats>> ledger_service::outbox_stats_now() {
     co_return co_await on_ledger_thread<result<outbox_stats>>(std::move(query));
 }
 
-asio::awaitable<result<bool>> ledger_service::first_use_of_nonce(std::string nonce, int64_t expires_us) {
+asio::awaitable<result<outbox::admission>> ledger_service::admit_command(std::string nonce, std::string command_id,
+                                                                         int64_t expires_us) {
     if (!open_)
         co_return error(protocol::api_errc::unavailable,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
-    auto check = [this, nonce = std::move(nonce), expires_us]() -> result<bool> {
-        return outbox(ledger_->database()).first_use_of_nonce(nonce, expires_us, clock::wall_now().count());
+    auto check = [this, nonce = std::move(nonce), id = std::move(command_id),
+                  expires_us]() -> result<outbox::admission> {
+        return outbox(ledger_->database()).admit_command(nonce, id, expires_us, clock::wall_now().count());
     };
-    co_return co_await on_ledger_thread<result<bool>>(std::move(check));
+    co_return co_await on_ledger_thread<result<outbox::admission>>(std::move(check));
 }
 
 asio::awaitable<void> ledger_service::beat() {

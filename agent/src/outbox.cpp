@@ -115,15 +115,26 @@ result<int64_t> outbox::thin(int64_t max_bytes) {
     return dropped;
 }
 
-result<bool> outbox::first_use_of_nonce(const std::string& nonce, int64_t expires_us, int64_t now_us) {
+result<outbox::admission> outbox::admit_command(const std::string& nonce, const std::string& command_id,
+                                                int64_t expires_us, int64_t now_us) {
+    auto tx = sqlite::transaction::begin(*db_);
+    if (!tx) return tx.error();
     auto prune = db_->prepare("DELETE FROM command_nonces WHERE expires_us < ?");
     if (!prune) return prune.error();
     int64_t horizon = now_us - int64_t{3'600'000'000};
     if (auto r = prune->bind_all(horizon).run(); !r) return r.error();
-    auto ins = db_->prepare("INSERT OR IGNORE INTO command_nonces(nonce, expires_us) VALUES (?, ?)");
+    auto seen = db_->prepare("SELECT count(*) FROM command_nonces WHERE command_id = ?");
+    if (!seen) return seen.error();
+    seen->bind(1, command_id);
+    if (auto r = seen->step(); !r) return r.error();
+    bool done_before = seen->column_int64(0) > 0;
+    auto ins = db_->prepare("INSERT OR IGNORE INTO command_nonces(nonce, expires_us, command_id) VALUES (?, ?, ?)");
     if (!ins) return ins.error();
-    if (auto r = ins->bind_all(nonce, expires_us).run(); !r) return r.error();
-    return db_->changes() == 1;
+    if (auto r = ins->bind_all(nonce, expires_us, command_id).run(); !r) return r.error();
+    bool fresh_nonce = db_->changes() == 1;
+    if (auto r = tx->commit(); !r) return r.error();
+    if (!fresh_nonce) return admission::replayed;
+    return done_before ? admission::done_before : admission::fresh;
 }
 
 result<outbox_stats> outbox::stats() {

@@ -84,8 +84,8 @@ public:
         if (!v->is_object()) return fail(key, i18n::text({"must be an object", "必须是对象"})), nullptr;
         return &v->as_object();
     }
-    const json::array* array(std::string_view key, size_t max_size) {
-        const auto* v = find(key, true);
+    const json::array* array(std::string_view key, size_t max_size, bool required = true) {
+        const auto* v = find(key, required);
         if (!v) return nullptr;
         if (!v->is_array()) return fail(key, i18n::text({"must be an array", "必须是数组"})), nullptr;
         if (v->as_array().size() > max_size) {
@@ -181,10 +181,21 @@ json::object body_json(const body& b) {
                 json::object health;
                 for (const auto& [k, v] : x.health)
                     health[k] = v;
-                return {{"uptime_s", x.uptime_s},
-                        {"clock_synchronized", x.clock_synchronized},
-                        {"queue_depth", x.queue_depth},
-                        {"health", std::move(health)}};
+                json::object o{{"uptime_s", x.uptime_s},
+                               {"clock_synchronized", x.clock_synchronized},
+                               {"queue_depth", x.queue_depth},
+                               {"health", std::move(health)}};
+                if (!x.lamps.empty()) {
+                    json::array lamps;
+                    for (const auto& l : x.lamps) {
+                        lamps.push_back(json::object{{"device", l.device},
+                                                     {"index", l.index},
+                                                     {"hours", l.hours},
+                                                     {"rated_hours", l.rated_hours}});
+                    }
+                    o["lamps"] = std::move(lamps);
+                }
+                return o;
             } else if constexpr (std::is_same_v<T, usage>) {
                 return {{"device", x.device}, {"state", x.state}, {"start_us", x.start_us}, {"end_us", x.end_us}};
             } else if constexpr (std::is_same_v<T, event>) {
@@ -236,6 +247,19 @@ body body_from(kind k, reader& r) {
                         break;
                     }
                     x.health[std::string(key)] = std::string(v.as_string());
+                }
+            }
+            if (const auto* lamps = r.array("lamps", max_lamps, false)) {
+                for (size_t i = 0; i < lamps->size(); ++i) {
+                    const auto& l = (*lamps)[i];
+                    std::string key = "lamps[" + std::to_string(i) + "]";
+                    if (!l.is_object()) {
+                        r.fail(key, i18n::text({"must be an object", "必须是对象"}));
+                        break;
+                    }
+                    reader lr = r.nested(l.as_object(), key);
+                    x.lamps.push_back({lr.text("device"), lr.integer("index", 1, 8), lr.number("hours", 0, 1e7),
+                                       lr.number("rated_hours", 0, 1e7)});
                 }
             }
             return x;

@@ -57,7 +57,8 @@ void bench_county(const std::filesystem::path& root) {
             wire::heartbeat hb{static_cast<double>(t) / 1e6,
                                true,
                                day * 1440 + m,
-                               {{"agent", "ok"}, {"whiteboard", m % 40 < 20 ? "idle" : "in-use"}}};
+                               {{"agent", "ok"}, {"whiteboard", m % 40 < 20 ? "idle" : "in-use"}},
+                               {}};
             must(o.put(t0 + t, hb));
         }
         // (A day's heartbeats in one transaction: the agent writes each on its

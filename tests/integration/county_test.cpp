@@ -7,6 +7,7 @@
 #include "bbt/protocol/pki.hpp"
 
 #include "agent_fixture.hpp"
+#include "county_fixture.hpp"
 
 #include <sys/wait.h>
 #include <boost/asio/co_spawn.hpp>
@@ -17,80 +18,14 @@
 #include <csignal>
 #include <functional>
 #include <random>
-#include <regex>
 #include <thread>
 
 using namespace bbt;
 using namespace std::chrono_literals;
 namespace json = boost::json;
+using test::county_fixture;
 
 namespace {
-
-// A bbt-county on loopback, with its own PKI and database.
-struct county_fixture {
-    test::temp_dir dir;
-    std::filesystem::path pki = dir / "pki";
-    std::filesystem::path config = dir / "county.toml";
-    std::filesystem::path db = dir / "county.db";
-    uint16_t port = 0;
-    test::child proc;
-
-    county_fixture() {
-        // By address: a minimal system may not even resolve localhost.
-        REQUIRE(test::run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "127.0.0.1"}) == 0);
-        write_config();
-    }
-    void write_config() {
-        test::write_file(config, fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n[storage]\ndatabase = "
-                                             "\"{}\"\n[pki]\ndir = \"{}\"\n",
-                                             port, db.string(), pki.string()));
-    }
-    void start() {
-        test::spawn_options o;
-        o.stderr_path = dir / "county.log";
-        proc = test::spawn({BBT_COUNTY_BINARY, "serve", "--config", config.string()}, o);
-        // The log names the port bound (port 0 the first time).
-        std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
-        for (int i = 0; i < 400; ++i) {
-            std::smatch m;
-            std::string log = test::read_file(dir / "county.log");
-            if (std::regex_search(log, m, listening)) {
-                port = static_cast<uint16_t>(std::stoi(m[1]));
-                write_config();  // the same port after a restart
-                return;
-            }
-            std::this_thread::sleep_for(25ms);
-        }
-        FAIL("bbt-county did not start: " << test::read_file(dir / "county.log"));
-    }
-    void stop() {
-        proc.signal(SIGTERM);
-        REQUIRE(proc.wait(10s));
-    }
-    std::string url() const { return fmt::format("https://127.0.0.1:{}", port); }
-    std::string code(const std::string& classroom) {
-        test::spawn_options o;
-        o.stdout_path = dir / "code.out";
-        REQUIRE(test::run({BBT_COUNTY_BINARY, "code", "--config", config.string(), "--school", "No.3 Primary",
-                           "--classroom", classroom},
-                          o) == 0);
-        std::string c = test::read_file(dir / "code.out");
-        while (!c.empty() && (c.back() == '\n' || c.back() == '\r'))
-            c.pop_back();
-        return c;
-    }
-    // (count, min seq, max seq) of a device's reports in the county's database.
-    std::tuple<int64_t, int64_t, int64_t> reports(const std::string& device) {
-        auto d = sqlite::database::open(db);
-        REQUIRE(d);
-        auto st = d->prepare(
-            "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM reports WHERE device_id = ?");
-        REQUIRE(st);
-        st->bind(1, device);
-        REQUIRE(st->step());
-        return {st->column_int64(0), st->column_int64(1), st->column_int64(2)};
-    }
-};
 
 json::object wait_county(test::agent_fixture& f, const std::function<bool(const json::object&)>& pred) {
     return f.ctl_json_until({"county", "status"}, pred);

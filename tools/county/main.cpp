@@ -2,6 +2,7 @@
 // one-time code and then report over mutual TLS; the asset office reads it.
 #include "server.hpp"
 #include "store.hpp"
+#include "web.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/config.hpp"
@@ -30,7 +31,21 @@ struct county_config {
     int64_t port = 8443;
     std::filesystem::path database = "/var/lib/bbt-county/county.db";
     std::filesystem::path pki = "/etc/bbt-county/pki";
+    std::string dashboard_listen = "127.0.0.1";
+    int64_t dashboard_port = 8080;
+    bbt::county::dashboard_options dashboard;
 };
+
+// "HH:MM" as minutes after midnight, or -1.
+int minutes_of(std::string_view hhmm) {
+    int h = 0, m = 0;
+    char colon = 0;
+    if (hhmm.size() != 5 || std::sscanf(std::string(hhmm).c_str(), "%2d%c%2d", &h, &colon, &m) != 3 || colon != ':' ||
+        h < 0 || h > 24 || m < 0 || m > 59 || h * 60 + m > 24 * 60) {
+        return -1;
+    }
+    return h * 60 + m;
+}
 
 bbt::result<county_config> load_config(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -53,8 +68,33 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
     auto p = root.table("pki");
     p.get("dir", pki);
     p.finish();
+    auto dash = root.table("dashboard");
+    int64_t online_s = c.dashboard.online_window.count(), stale_days = c.dashboard.stale_days;
+    double lamp_due_percent = c.dashboard.lamp_due_fraction * 100;
+    std::string school_start = "08:00", school_end = "17:00";
+    dash.get("listen", c.dashboard_listen)
+        .get("port", c.dashboard_port, 0, 65535)
+        .get("online_window", online_s, 30, 86400)
+        .get("not_seen_days", stale_days, 1, 365)
+        .get("school_day_start", school_start)
+        .get("school_day_end", school_end)
+        .get("lamp_due_percent", lamp_due_percent, 10.0, 100.0);
+    dash.finish();
     root.finish();
     if (auto r = doc->outcome(); !r) return r.error();
+    c.dashboard.online_window = std::chrono::seconds(online_s);
+    c.dashboard.stale_days = static_cast<int>(stale_days);
+    c.dashboard.lamp_due_fraction = lamp_due_percent / 100;
+    c.dashboard.school_day_start_min = minutes_of(school_start);
+    c.dashboard.school_day_end_min = minutes_of(school_end);
+    if (c.dashboard.school_day_start_min < 0 || c.dashboard.school_day_end_min <= c.dashboard.school_day_start_min) {
+        return bbt::error(std::make_error_code(std::errc::invalid_argument),
+                          i18n::format({"{}: [dashboard] school_day_start and school_day_end must be times of day "
+                                        "as HH:MM, the start before the end (they are \"{}\" and \"{}\")",
+                                        "{}：[dashboard] school_day_start 和 school_day_end 须为 HH:MM 格式的时刻，"
+                                        "且开始早于结束（现为“{}”和“{}”）"},
+                                       path.string(), school_start, school_end));
+    }
     c.database = db;
     c.pki = pki;
     return c;
@@ -162,8 +202,16 @@ int main(int argc, char** argv) {
         auto port = srv.start();
         if (!port) return fail(port.error());
         fmt::print(stderr, "<5>county: bbt-county {} listening on {}:{}\n", bbt::bbt_version(), o.listen, *port);
+        bbt::county::web_options wo;
+        wo.listen = cfg->dashboard_listen;
+        wo.port = static_cast<uint16_t>(cfg->dashboard_port);
+        wo.dashboard = cfg->dashboard;
+        bbt::county::web_server web(ioc.get_executor(), *db, wo);
+        auto web_port = web.start();
+        if (!web_port) return fail(web_port.error());
         asio::signal_set signals(ioc, SIGTERM, SIGINT);
         signals.async_wait([&](boost::system::error_code, int) {
+            web.stop();
             srv.stop();
             ioc.stop();
         });

@@ -1,5 +1,7 @@
 #include "server.hpp"
 
+#include "listener.hpp"
+
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
@@ -308,21 +310,11 @@ server::~server() = default;
 
 result<uint16_t> server::start() {
     if (auto r = impl_->setup_tls(); !r) return r.error();
-    boost::system::error_code ec;
-    auto addr = asio::ip::make_address(impl_->options.listen, ec);
-    if (ec) return error(ec, i18n::format({"bad listen address {}", "监听地址无效：{}"}, impl_->options.listen));
-    auto acc = std::make_unique<tcp::acceptor>(impl_->ex);
-    tcp::endpoint ep(addr, impl_->options.port);
-    acc->open(ep.protocol(), ec);
-    if (!ec) acc->set_option(asio::socket_base::reuse_address(true), ec);
-    if (!ec) acc->bind(ep, ec);
-    if (!ec) acc->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-        return errno_error(ec.value(), i18n::text({"listening for agents", "监听代理程序连接"}),
-                           fmt::format("{}:{}", impl_->options.listen, impl_->options.port));
-    }
-    uint16_t port = acc->local_endpoint().port();
-    impl_->acceptor = std::move(acc);
+    auto acc = open_listener(impl_->ex, impl_->options.listen, impl_->options.port,
+                             {"listening for agents", "监听代理程序连接"});
+    if (!acc) return acc.error();
+    uint16_t port = (*acc)->local_endpoint().port();
+    impl_->acceptor = std::move(*acc);
     asio::co_spawn(impl_->ex, impl_->accept_loop(), asio::detached);
     log::notice(lg, "listening on {}:{}", impl_->options.listen, port);
     return port;

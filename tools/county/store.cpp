@@ -52,7 +52,67 @@ constexpr sqlite::migration migrations[] = {
             detail        TEXT
         );
     )sql"},
+    // What the dashboard reads, kept as reports arrive: the last inventory,
+    // usage intervals, power-on spans from heartbeats, alerts with their
+    // opening and clearing, lamp hours.
+    {2, R"sql(
+        ALTER TABLE devices ADD COLUMN inventory_at_us INTEGER;
+        ALTER TABLE devices ADD COLUMN heartbeat_at_us INTEGER;
+        ALTER TABLE devices ADD COLUMN health TEXT;
+        ALTER TABLE devices ADD COLUMN queue_depth INTEGER;
+        ALTER TABLE devices ADD COLUMN clock_synchronized INTEGER;
+        ALTER TABLE commands ADD COLUMN deliveries INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE inventory (
+            device_id  TEXT NOT NULL,
+            position   INTEGER NOT NULL,
+            kind       TEXT NOT NULL,
+            vendor     TEXT NOT NULL,
+            model      TEXT NOT NULL,
+            serial     TEXT NOT NULL,
+            firmware   TEXT NOT NULL,
+            PRIMARY KEY (device_id, position)
+        ) WITHOUT ROWID;
+        CREATE TABLE usage (
+            device_id  TEXT NOT NULL,
+            device     TEXT NOT NULL,
+            state      TEXT NOT NULL,
+            start_us   INTEGER NOT NULL,
+            end_us     INTEGER NOT NULL,
+            PRIMARY KEY (device_id, device, start_us)
+        ) WITHOUT ROWID;
+        CREATE INDEX usage_by_time ON usage(end_us);
+        CREATE TABLE power (
+            device_id  TEXT NOT NULL,
+            boot_us    INTEGER NOT NULL,
+            last_us    INTEGER NOT NULL,
+            PRIMARY KEY (device_id, boot_us)
+        ) WITHOUT ROWID;
+        CREATE TABLE alerts (
+            id          INTEGER PRIMARY KEY,
+            device_id   TEXT NOT NULL,
+            device      TEXT NOT NULL,
+            code        TEXT NOT NULL,
+            severity    TEXT NOT NULL,
+            message     TEXT NOT NULL,
+            opened_us   INTEGER NOT NULL,
+            cleared_us  INTEGER
+        );
+        CREATE UNIQUE INDEX alerts_open ON alerts(device_id, device, code) WHERE cleared_us IS NULL;
+        CREATE TABLE lamps (
+            device_id    TEXT NOT NULL,
+            device       TEXT NOT NULL,
+            lamp         INTEGER NOT NULL,
+            hours        REAL NOT NULL,
+            rated_hours  REAL NOT NULL,
+            at_us        INTEGER NOT NULL,
+            PRIMARY KEY (device_id, device, lamp)
+        ) WITHOUT ROWID;
+    )sql"},
 };
+
+// Two heartbeats of one power-on span give boot times this close together
+// (wall-clock steps and rounding move them a little).
+constexpr int64_t same_boot_us = 120'000'000;
 
 std::vector<std::pair<int64_t, int64_t>> ranges_of(std::vector<int64_t> seqs) {
     std::sort(seqs.begin(), seqs.end());
@@ -85,8 +145,6 @@ result<std::vector<std::pair<int64_t, int64_t>>> store::ingest(const std::string
     auto ins = db_.prepare(
         "INSERT OR IGNORE INTO reports(device_id, seq, kind, at_us, body, received_us) VALUES (?, ?, ?, ?, ?, ?)");
     if (!ins) return ins.error();
-    auto result_upd = db_.prepare("UPDATE commands SET ok = ?, detail = ? WHERE id = ? AND device_id = ?");
-    if (!result_upd) return result_upd.error();
     std::vector<int64_t> seqs;
     seqs.reserve(b.messages.size());
     for (const auto& m : b.messages) {
@@ -98,11 +156,9 @@ result<std::vector<std::pair<int64_t, int64_t>>> store::ingest(const std::string
             return r.error();
         }
         ins->reset();
-        if (const auto* cr = std::get_if<wire::command_result>(&m.content)) {
-            if (auto r = result_upd->bind_all(cr->ok ? 1 : 0, cr->detail, cr->command_id, device_id).run(); !r) {
-                return r.error();
-            }
-            result_upd->reset();
+        // A message seen before changed the county's picture then.
+        if (db_.changes() == 1) {
+            if (auto r = apply(device_id, m); !r) return r.error();
         }
         seqs.push_back(m.seq);
     }
@@ -111,6 +167,90 @@ result<std::vector<std::pair<int64_t, int64_t>>> store::ingest(const std::string
     if (auto r = seen->bind_all(now_us, b.agent_version, device_id).run(); !r) return r.error();
     if (auto r = tx->commit(); !r) return r.error();
     return ranges_of(std::move(seqs));
+}
+
+result<void> store::apply(const std::string& device_id, const wire::message& m) {
+    auto run = [&](std::string_view sql, const auto&... args) -> result<void> {
+        auto st = db_.prepare(sql);
+        if (!st) return st.error();
+        return st->bind_all(args...).run();
+    };
+    return std::visit(
+        [&](const auto& x) -> result<void> {
+            using T = std::decay_t<decltype(x)>;
+            if constexpr (std::is_same_v<T, wire::inventory>) {
+                // Only a newer inventory replaces what is known.
+                auto st = db_.prepare("SELECT coalesce(inventory_at_us, -1) FROM devices WHERE device_id = ?");
+                if (!st) return st.error();
+                st->bind(1, device_id);
+                auto row = st->step();
+                if (!row) return row.error();
+                if (!*row || st->column_int64(0) > m.at_us) return {};
+                if (auto r = run("DELETE FROM inventory WHERE device_id = ?", device_id); !r) return r;
+                int64_t pos = 0;
+                for (const auto& d : x.devices) {
+                    if (auto r = run("INSERT INTO inventory VALUES (?, ?, ?, ?, ?, ?, ?)", device_id, pos++, d.kind,
+                                     d.vendor, d.model, d.serial, d.firmware);
+                        !r) {
+                        return r;
+                    }
+                }
+                return run("UPDATE devices SET inventory_at_us = ? WHERE device_id = ?", m.at_us, device_id);
+            } else if constexpr (std::is_same_v<T, wire::heartbeat>) {
+                json::object health;
+                for (const auto& [k, v] : x.health)
+                    health[k] = v;
+                if (auto r = run(
+                        "UPDATE devices SET heartbeat_at_us = ?1, health = ?2, queue_depth = ?3, clock_synchronized = "
+                        "?4 WHERE device_id = ?5 AND coalesce(heartbeat_at_us, -1) <= ?1",
+                        m.at_us, json::serialize(health), x.queue_depth, x.clock_synchronized ? 1 : 0, device_id);
+                    !r) {
+                    return r;
+                }
+                int64_t boot = m.at_us - static_cast<int64_t>(x.uptime_s * 1e6);
+                auto st = db_.prepare(
+                    "SELECT boot_us FROM power WHERE device_id = ? AND boot_us BETWEEN ? AND ? ORDER BY boot_us LIMIT "
+                    "1");
+                if (!st) return st.error();
+                st->bind_all(device_id, boot - same_boot_us, boot + same_boot_us);
+                auto row = st->step();
+                if (!row) return row.error();
+                auto span = *row ? run("UPDATE power SET last_us = max(last_us, ?) WHERE device_id = ? AND boot_us = ?",
+                                       m.at_us, device_id, st->column_int64(0))
+                                 : run("INSERT INTO power VALUES (?, ?, ?)", device_id, boot, m.at_us);
+                if (!span) return span;
+                for (const auto& l : x.lamps) {
+                    if (auto r = run("INSERT INTO lamps VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "
+                                     "hours = ?4, rated_hours = ?5, at_us = ?6 WHERE at_us <= ?6",
+                                     device_id, l.device, l.index, l.hours, l.rated_hours, m.at_us);
+                        !r) {
+                        return r;
+                    }
+                }
+                return {};
+            } else if constexpr (std::is_same_v<T, wire::usage>) {
+                return run("INSERT OR IGNORE INTO usage VALUES (?, ?, ?, ?, ?)", device_id, x.device, x.state,
+                           x.start_us, x.end_us);
+            } else if constexpr (std::is_same_v<T, wire::alert>) {
+                if (x.open) {
+                    return run(
+                        "INSERT INTO alerts(device_id, device, code, severity, message, opened_us) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (device_id, device, code) WHERE cleared_us "
+                        "IS NULL DO UPDATE SET severity = ?4, message = ?5",
+                        device_id, x.device, x.code, x.severity, x.message, m.at_us);
+                }
+                return run(
+                    "UPDATE alerts SET cleared_us = ? WHERE device_id = ? AND device = ? AND code = ? AND "
+                    "cleared_us IS NULL",
+                    m.at_us, device_id, x.device, x.code);
+            } else if constexpr (std::is_same_v<T, wire::command_result>) {
+                return run("UPDATE commands SET ok = ?, detail = ? WHERE id = ? AND device_id = ?", x.ok ? 1 : 0,
+                           x.detail, x.command_id, device_id);
+            } else {
+                return {};  // events stay in the reports table
+            }
+        },
+        m.content);
 }
 
 result<std::string> store::new_code(const std::string& school, const std::string& classroom, int64_t expires_us) {
@@ -181,15 +321,17 @@ result<void> store::queue_command(const queued_command& c) {
     return st->bind_all(c.id, c.device_id, c.verb, c.args, c.expires_us).run();
 }
 
-result<std::vector<queued_command>> store::take_commands(const std::string& device_id, int64_t now_us) {
+result<std::vector<queued_command>> store::take_commands(const std::string& device_id, int64_t now_us,
+                                                         std::chrono::seconds redeliver_after) {
     auto tx = sqlite::transaction::begin(db_);
     if (!tx) return tx.error();
+    // Until its result arrives a command goes out again now and then: the
+    // reply that carried it may have been lost on the way.
     auto st = db_.prepare(
-        "SELECT id, verb, args, expires_us FROM commands WHERE device_id = ? AND delivered_us IS NULL AND expires_us > "
-        "?"
-        " ORDER BY rowid");
+        "SELECT id, verb, args, expires_us FROM commands WHERE device_id = ? AND ok IS NULL AND expires_us > ? AND "
+        "(delivered_us IS NULL OR delivered_us <= ?) ORDER BY rowid");
     if (!st) return st.error();
-    st->bind_all(device_id, now_us);
+    st->bind_all(device_id, now_us, now_us - redeliver_after.count() * 1'000'000);
     std::vector<queued_command> out;
     for (;;) {
         auto row = st->step();
@@ -197,7 +339,7 @@ result<std::vector<queued_command>> store::take_commands(const std::string& devi
         if (!*row) break;
         out.push_back({st->column_text(0), device_id, st->column_text(1), st->column_text(2), st->column_int64(3)});
     }
-    auto mark = db_.prepare("UPDATE commands SET delivered_us = ? WHERE id = ?");
+    auto mark = db_.prepare("UPDATE commands SET delivered_us = ?, deliveries = deliveries + 1 WHERE id = ?");
     if (!mark) return mark.error();
     for (const auto& c : out) {
         if (auto r = mark->bind_all(now_us, c.id).run(); !r) return r.error();

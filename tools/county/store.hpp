@@ -7,6 +7,7 @@
 #include "bbt/base/sqlite.hpp"
 #include "bbt/protocol/county.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -48,13 +49,17 @@ public:
     [[nodiscard]] result<enrolment> redeem(const std::string& code, int64_t now_us);
 
     [[nodiscard]] result<void> queue_command(const queued_command& c);
-    // Commands for a device not yet delivered and not expired; marked delivered.
-    [[nodiscard]] result<std::vector<queued_command>> take_commands(const std::string& device_id, int64_t now_us);
+    // Commands for a device to send now: not expired, no result yet, and not
+    // sent within `redeliver_after`; marked sent.
+    [[nodiscard]] result<std::vector<queued_command>> take_commands(
+        const std::string& device_id, int64_t now_us, std::chrono::seconds redeliver_after = std::chrono::seconds(60));
 
     [[nodiscard]] result<int64_t> count_reports(const std::string& device_id = {});
     [[nodiscard]] sqlite::database& database() noexcept { return db_; }
 
 private:
+    // Brings the dashboard's tables up to date with a newly stored message.
+    [[nodiscard]] result<void> apply(const std::string& device_id, const protocol::county::message& m);
     explicit store(sqlite::database db) : db_(std::move(db)) {}
     sqlite::database db_;
 };

@@ -20,7 +20,7 @@ const std::string boot = "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa";
 
 clock::stamp at(int64_t t) { return {clock::microseconds(t0 + t), clock::microseconds(t), boot}; }
 
-county::heartbeat beat(int n) { return {static_cast<double>(n), true, n, {{"whiteboard", "idle"}}}; }
+county::heartbeat beat(int n) { return {static_cast<double>(n), true, n, {{"whiteboard", "idle"}}, {}}; }
 
 std::vector<int64_t> seqs(const std::vector<county::message>& batch) {
     std::vector<int64_t> out;
@@ -128,17 +128,21 @@ TEST_CASE("under a storage bound, samples are thinned from the oldest and events
 }
 
 TEST_CASE("a command's nonce is accepted once, also across a restart, and forgotten long after it expired") {
+    using enum outbox::admission;
     test::temp_dir dir;
     {
         auto l = ledger::open(dir / "agent.db", at(0)).value();
         outbox o(l.database());
-        CHECK(o.first_use_of_nonce("n-1", t0 + 600 * s, t0).value());
-        CHECK_FALSE(o.first_use_of_nonce("n-1", t0 + 600 * s, t0 + s).value());  // a replay
-        CHECK(o.first_use_of_nonce("n-2", t0 + 600 * s, t0 + s).value());
+        CHECK(o.admit_command("n-1", "c-1", t0 + 600 * s, t0).value() == fresh);
+        CHECK(o.admit_command("n-1", "c-1", t0 + 600 * s, t0 + s).value() == replayed);
+        CHECK(o.admit_command("n-2", "c-2", t0 + 600 * s, t0 + s).value() == fresh);
+        // The county sends c-1 again under a new nonce: nothing more to do.
+        CHECK(o.admit_command("n-3", "c-1", t0 + 900 * s, t0 + 300 * s).value() == done_before);
     }
     auto l = ledger::open(dir / "agent.db", at(10 * s)).value();
     outbox o(l.database());
-    CHECK_FALSE(o.first_use_of_nonce("n-1", t0 + 600 * s, t0 + 2 * s).value());
+    CHECK(o.admit_command("n-1", "c-1", t0 + 600 * s, t0 + 2 * s).value() == replayed);
+    CHECK(o.admit_command("n-4", "c-2", t0 + 900 * s, t0 + 400 * s).value() == done_before);
     // Two hours after it expired the nonce is forgotten (the expiry refuses a replay by then).
-    CHECK(o.first_use_of_nonce("n-1", t0 + 600 * s, t0 + 600 * s + 7200 * s).value());
+    CHECK(o.admit_command("n-1", "c-9", t0 + 600 * s, t0 + 900 * s + 7200 * s).value() == fresh);
 }

@@ -25,8 +25,12 @@ batch sample_batch() {
                                     "201",
                                     {{"whiteboard", "IRTOUCH", "6615:0081", "SN-42", "2.1"},
                                      {"projector", "EPSON", "CB-X06", "X5J1234", "1.03"}}}});
-    b.messages.push_back(
-        {2, 1'795'000'060'000'000, heartbeat{3600.5, true, 12, {{"whiteboard", "in-use"}, {"projector", "on"}}}});
+    b.messages.push_back({2, 1'795'000'060'000'000,
+                          heartbeat{3600.5,
+                                    true,
+                                    12,
+                                    {{"whiteboard", "in-use"}, {"projector", "on"}},
+                                    {{"projector", 1, 2811.5, 3000}, {"projector", 2, 120, 0}}}});
     b.messages.push_back(
         {3, 1'795'000'070'000'000, usage{"projector", "on", 1'794'990'000'000'000, 1'795'000'000'000'000}});
     b.messages.push_back({4, 1'795'000'080'000'000, event{"whiteboard", "disconnected", "unplugged"}});
@@ -124,6 +128,16 @@ TEST_CASE("a bad batch is refused with the field that is wrong") {
               o["messages"].as_array()[4].as_object()["body"].as_object()["severity"] = "x";
           }).find("severity") != std::string::npos);
     CHECK(mutate([](json::object& o) { o["device_id"] = ""; }).find("device_id") != std::string::npos);
+    CHECK(mutate([](json::object& o) {
+              auto& lamp = o["messages"].as_array()[1].as_object()["body"].as_object()["lamps"].as_array()[1];
+              lamp.as_object()["index"] = 9;
+          }).find("messages[1].body.lamps[1].index: must be from 1 to 8") != std::string::npos);
+    // A heartbeat without lamps (a set without a projector) is whole.
+    auto no_lamps = json::parse(encode(sample_batch())).as_object();
+    no_lamps["messages"].as_array()[1].as_object()["body"].as_object().erase("lamps");
+    auto decoded = decode_batch(json::serialize(no_lamps));
+    REQUIRE(decoded);
+    CHECK(std::get<heartbeat>(decoded->messages[1].content).lamps.empty());
     CHECK(mutate([](json::object& o) {
               o["messages"].as_array()[0].as_object()["body"].as_object()["devices"].as_array()[1] = 7;
           }).find("messages[0].body.devices[1]: must be an object") != std::string::npos);

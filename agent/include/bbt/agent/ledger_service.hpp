@@ -53,7 +53,8 @@ public:
     asio::awaitable<result<outbox_stats>> outbox_stats_now();
     void set_outbox_bound(int64_t max_bytes) { outbox_max_bytes_ = max_bytes; }
     // Whether a command's nonce is new (and remembers it): replays are refused.
-    asio::awaitable<result<bool>> first_use_of_nonce(std::string nonce, int64_t expires_us);
+    asio::awaitable<result<outbox::admission>> admit_command(std::string nonce, std::string command_id,
+                                                             int64_t expires_us);
 
     [[nodiscard]] int clock_jumps() const noexcept { return clock_jumps_.load(std::memory_order_relaxed); }
 

@@ -54,9 +54,15 @@ public:
 
     [[nodiscard]] result<outbox_stats> stats();
 
-    // Whether a command's nonce is seen for the first time (it is then
-    // remembered until an hour after the command expires): replays are refused.
-    [[nodiscard]] result<bool> first_use_of_nonce(const std::string& nonce, int64_t expires_us, int64_t now_us);
+    // Whether a command from the county is to be carried out: `fresh` the
+    // first time, `replayed` when its nonce was seen before (a replay, to be
+    // refused), `done_before` when the county sent the same command again
+    // under a new nonce because our result had not reached it yet (nothing
+    // to do: the result is on its way). Nonces are remembered until an hour
+    // after their command expires.
+    enum class admission { fresh, replayed, done_before };
+    [[nodiscard]] result<admission> admit_command(const std::string& nonce, const std::string& command_id,
+                                                  int64_t expires_us, int64_t now_us);
 
 private:
     sqlite::database* db_;

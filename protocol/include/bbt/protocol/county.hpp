@@ -34,6 +34,7 @@ inline constexpr int64_t protocol_version = 1;
 inline constexpr size_t max_batch_messages = 1024;
 inline constexpr size_t max_text = 512;             // any string field
 inline constexpr size_t max_devices = 64;           // in one inventory
+inline constexpr size_t max_lamps = 8;              // in one heartbeat
 inline constexpr size_t max_batch_bytes = 4 << 20;  // a batch, uncompressed
 
 enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_result };
@@ -60,11 +61,21 @@ struct inventory {
     bool operator==(const inventory&) const = default;
 };
 
+// A projector lamp (or a laser light source) and its hours, from PJLink LAMP.
+struct lamp {
+    std::string device;  // "projector"
+    int64_t index = 1;   // 1..8, as PJLink numbers them
+    double hours = 0;
+    double rated_hours = 0;  // the lamp's rated life from the tender; 0 when not known
+    bool operator==(const lamp&) const = default;
+};
+
 struct heartbeat {
     double uptime_s = 0;
     bool clock_synchronized = false;
     int64_t queue_depth = 0;
     std::map<std::string, std::string> health;  // part -> state ("whiteboard" -> "in-use" ...)
+    std::vector<lamp> lamps;                    // optional on the wire; absent when empty
     bool operator==(const heartbeat&) const = default;
 };
 

@@ -1,0 +1,97 @@
+// A bbt-county on loopback for the integration tests: its own PKI made by
+// `bbt-county init`, its own database and configuration, ports chosen by the
+// kernel the first time and kept across restarts.
+#pragma once
+
+#include "bbt/base/sqlite.hpp"
+
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+#include "doctest_bbt.hpp"
+#include <fmt/format.h>
+
+#include <csignal>
+#include <map>
+#include <regex>
+#include <string>
+#include <thread>
+#include <tuple>
+
+namespace bbt::test {
+
+using namespace std::chrono_literals;
+
+// A bbt-county on loopback, with its own PKI and database.
+struct county_fixture {
+    temp_dir dir;
+    std::filesystem::path pki = dir / "pki";
+    std::filesystem::path config = dir / "county.toml";
+    std::filesystem::path db = dir / "county.db";
+    uint16_t port = 0;
+    uint16_t dashboard_port = 0;
+    std::map<std::string, std::string> env;  // for bbt-county serve
+    child proc;
+
+    county_fixture() {
+        // By address: a minimal system may not even resolve localhost.
+        REQUIRE(run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "127.0.0.1"}) == 0);
+        write_config();
+    }
+    void write_config() {
+        write_file(config, fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n[storage]\ndatabase = "
+                                       "\"{}\"\n[pki]\ndir = \"{}\"\n[dashboard]\nlisten = \"127.0.0.1\"\n"
+                                       "port = {}\n",
+                                       port, db.string(), pki.string(), dashboard_port));
+    }
+    void start() {
+        spawn_options o;
+        o.stderr_path = dir / "county.log";
+        o.env = env;
+        proc = spawn({BBT_COUNTY_BINARY, "serve", "--config", config.string()}, o);
+        // The log names the ports bound (port 0 the first time).
+        std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
+        std::regex dashboard("dashboard on http://127\\.0\\.0\\.1:([0-9]+)/");
+        for (int i = 0; i < 400; ++i) {
+            std::smatch m, d;
+            std::string log = read_file(dir / "county.log");
+            if (std::regex_search(log, m, listening) && std::regex_search(log, d, dashboard)) {
+                port = static_cast<uint16_t>(std::stoi(m[1]));
+                dashboard_port = static_cast<uint16_t>(std::stoi(d[1]));
+                write_config();  // the same ports after a restart
+                return;
+            }
+            std::this_thread::sleep_for(25ms);
+        }
+        FAIL("bbt-county did not start: " << read_file(dir / "county.log"));
+    }
+    void stop() {
+        proc.signal(SIGTERM);
+        REQUIRE(proc.wait(10s));
+    }
+    std::string url() const { return fmt::format("https://127.0.0.1:{}", port); }
+    std::string code(const std::string& classroom) {
+        spawn_options o;
+        o.stdout_path = dir / "code.out";
+        REQUIRE(run({BBT_COUNTY_BINARY, "code", "--config", config.string(), "--school", "No.3 Primary", "--classroom",
+                     classroom},
+                    o) == 0);
+        std::string c = read_file(dir / "code.out");
+        while (!c.empty() && (c.back() == '\n' || c.back() == '\r'))
+            c.pop_back();
+        return c;
+    }
+    // (count, min seq, max seq) of a device's reports in the county's database.
+    std::tuple<int64_t, int64_t, int64_t> reports(const std::string& device) {
+        auto d = sqlite::database::open(db);
+        REQUIRE(d);
+        auto st = d->prepare(
+            "SELECT count(*), coalesce(min(seq), 0), coalesce(max(seq), 0) FROM reports WHERE device_id = ?");
+        REQUIRE(st);
+        st->bind(1, device);
+        REQUIRE(st->step());
+        return {st->column_int64(0), st->column_int64(1), st->column_int64(2)};
+    }
+};
+
+}  // namespace bbt::test

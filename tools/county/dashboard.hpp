@@ -1,0 +1,123 @@
+// What the county asset office sees: every school, classroom and set; online
+// or offline and last seen; uptime and the 班班通 usage rate over school
+// hours; hours used per day and week; lamp hours and replacements due; open
+// alerts; sets not seen for N days. Read from the store's tables, shown as an
+// HTML page (zh-CN or English), as JSON, and as CSV exports of every table.
+//
+// Definitions (the man page repeats them for the asset office):
+// - online: a report arrived within `online_window`;
+// - uptime %: the share of school hours (Monday to Friday, between
+//   `school_day_start` and `school_day_end`, local time) of the last 7 days
+//   during which the set was powered on, from its heartbeats;
+// - usage rate %: the same share during which a device was in use (the
+//   whiteboard touched, the projector on, a class running);
+// - hours used: in-use time per local calendar day, all devices of a set
+//   merged, so that two devices in use together count once.
+#pragma once
+
+#include "bbt/base/error.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/sqlite.hpp"
+
+#include <boost/json/value.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bbt::county {
+
+struct dashboard_options {
+    std::chrono::seconds online_window{300};
+    int stale_days = 3;                 // "not seen for N days"
+    int school_day_start_min = 8 * 60;  // minutes after local midnight
+    int school_day_end_min = 17 * 60;
+    double lamp_due_fraction = 0.9;  // of rated life
+};
+
+// One lamp of a set's projector.
+struct lamp_view {
+    std::string device;
+    int64_t index = 1;
+    double hours = 0;
+    double rated_hours = 0;  // 0: not known
+    bool due = false;        // at or past lamp_due_fraction of its rated life
+};
+
+// One classroom set (one enrolment).
+struct set_view {
+    std::string device_id;
+    std::string school;
+    std::string classroom;
+    std::string agent_version;
+    std::optional<int64_t> last_seen_us;
+    bool online = false;
+    bool stale = false;  // not seen for stale_days (or never)
+    double uptime_pct = 0;
+    double usage_rate_pct = 0;
+    std::array<double, 7> hours_by_day{};  // [6] is today
+    double week_hours = 0;
+    int64_t open_alerts = 0;
+    int64_t queue_depth = 0;
+    std::map<std::string, std::string> health;
+    std::vector<lamp_view> lamps;
+};
+
+struct school_view {
+    std::string name;
+    int64_t classrooms = 0;
+    int64_t sets = 0;
+    int64_t online = 0;
+    int64_t open_alerts = 0;
+    double usage_rate_pct = 0;  // mean over its sets
+};
+
+struct alert_view {
+    std::string device_id;
+    std::string school;
+    std::string classroom;
+    std::string device;
+    std::string code;
+    std::string severity;
+    std::string message;
+    int64_t opened_us = 0;
+};
+
+struct overview {
+    int64_t now_us = 0;
+    std::string school_filter;        // empty: every school
+    std::array<std::string, 7> days;  // YYYY-MM-DD, local; [6] is today
+    std::vector<school_view> schools;
+    std::vector<set_view> sets;
+    std::vector<alert_view> open_alerts;
+    int64_t online = 0;
+    int64_t stale = 0;
+    int64_t lamps_due = 0;
+};
+
+// Reads the picture at `now_us` (local time of the process decides the days),
+// of one school or of all.
+[[nodiscard]] result<overview> collect(sqlite::database& db, const dashboard_options& options, int64_t now_us,
+                                       const std::string& school = {});
+
+[[nodiscard]] boost::json::value to_json(const overview& o);
+[[nodiscard]] std::string render_html(const overview& o, const dashboard_options& options, i18n::language lang);
+
+// The tables the dashboard exports as CSV, by the name in /export/NAME.csv.
+[[nodiscard]] std::span<const std::string_view> csv_tables() noexcept;
+// A table as CSV (UTF-8 with a byte-order mark, so spreadsheets read the
+// Chinese right), with headers in `lang`; nullopt for a name not in csv_tables().
+[[nodiscard]] result<std::optional<std::string>> export_csv(sqlite::database& db, const overview& o,
+                                                            std::string_view table, i18n::language lang);
+
+// Where one string is put in an HTML text or attribute, or in a CSV cell.
+[[nodiscard]] std::string html_escape(std::string_view s);
+[[nodiscard]] std::string csv_cell(std::string_view s);
+
+}  // namespace bbt::county
