@@ -5,6 +5,12 @@
 //       a simulated IR touch frame: its HID report descriptor and reports,
 //       as a hid-recorder stream into PATH (a FIFO the agent reads, or a
 //       file), drawing with a finger, a pen and an eraser in turn.
+//
+//   bbt-sim projector [--port N] [--class 1|2] [--password P] [options]
+//       a PJLink projector on TCP (projector.hpp), each known quirk of real
+//       ones switchable.
+#include "projector.hpp"
+
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/drivers/whiteboard/hid_descriptor.hpp"
@@ -16,14 +22,17 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -38,10 +47,20 @@ void usage(std::FILE* out) {
                i18n::text({"Usage: bbt-sim whiteboard --out PATH [--rounds N]\n"
                            "  A simulated IR touch frame streamed as hid-recorder lines into PATH (a FIFO the\n"
                            "  agent reads as whiteboard.device, or a file): a finger, a pen and an eraser draw\n"
-                           "  in turn, N rounds (default: until stopped).\n",
+                           "  in turn, N rounds (default: until stopped).\n"
+                           "Usage: bbt-sim projector [--listen ADDR] [--port N] [--class 1|2] [--password P]\n"
+                           "         [--warmup S] [--cooldown S] [--lamp-hours H] [--hours-per-second X] [--lamps N]\n"
+                           "         [--filter-hours H] [--erst DIGITS] [--power-failure] [--idle-timeout S]\n"
+                           "         [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
+                           "  A PJLink projector on TCP (default 127.0.0.1:4352; port 0 picks a free one).\n",
                            "用法：bbt-sim whiteboard --out 路径 [--rounds 轮数]\n"
                            "  模拟红外触摸框，以 hid-recorder 格式写入路径（代理程序作为 whiteboard.device 读取的\n"
-                           "  FIFO，或普通文件）：手指、笔和板擦依次书写，共若干轮（默认直到停止）。\n"}));
+                           "  FIFO，或普通文件）：手指、笔和板擦依次书写，共若干轮（默认直到停止）。\n"
+                           "用法：bbt-sim projector [--listen 地址] [--port 端口] [--class 1|2] [--password 密码]\n"
+                           "         [--warmup 秒] [--cooldown 秒] [--lamp-hours 小时] [--hours-per-second 倍数]\n"
+                           "         [--lamps 个数] [--filter-hours 小时] [--erst 六位数字] [--power-failure]\n"
+                           "         [--idle-timeout 秒] [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
+                           "  模拟 PJLink 投影机（默认 127.0.0.1:4352；端口 0 表示任选空闲端口）。\n"}));
 }
 
 class stream {
@@ -123,6 +142,77 @@ int run_whiteboard(const std::string& out, long rounds) {
     return 0;
 }
 
+// The projector's options; nullopt (after saying why) when they are wrong.
+std::optional<bbt::sim::projector_options> parse_projector(const std::vector<std::string_view>& args) {
+    bbt::sim::projector_options o;
+    auto number = [](std::string_view text, double min, double max, double& out) {
+        std::string t(text);
+        char* end = nullptr;
+        double v = std::strtod(t.c_str(), &end);
+        if (end == t.c_str() || *end != '\0' || !(v >= min && v <= max)) return false;
+        out = v;
+        return true;
+    };
+    for (size_t i = 1; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        bool has_value = i + 1 < args.size();
+        std::string_view v = has_value ? args[i + 1] : std::string_view();
+        double d = 0;
+        bool ok = true;
+        if (a == "--power-failure") {
+            o.power_failure = true;
+            continue;
+        }
+        if (!has_value) {
+            ok = false;
+        } else if (a == "--listen") {
+            o.listen = std::string(v);
+        } else if (a == "--port") {
+            ok = number(v, 0, 65535, d);
+            o.port = static_cast<uint16_t>(d);
+        } else if (a == "--class") {
+            ok = number(v, 1, 2, d) && (d == 1 || d == 2);
+            o.pjlink_class = static_cast<int>(d);
+        } else if (a == "--password") {
+            o.password = std::string(v);
+        } else if (a == "--warmup") {
+            ok = number(v, 0, 3600, o.warmup_s);
+        } else if (a == "--cooldown") {
+            ok = number(v, 0, 3600, o.cooldown_s);
+        } else if (a == "--lamp-hours") {
+            ok = number(v, 0, 99999, o.lamp_hours);
+        } else if (a == "--hours-per-second") {
+            ok = number(v, 0, 1e6, o.hours_per_second);
+        } else if (a == "--lamps") {
+            ok = number(v, 0, 8, d) && d == std::floor(d);
+            o.lamps = static_cast<int>(d);
+        } else if (a == "--filter-hours") {
+            ok = number(v, 0, 99999, o.filter_hours);
+        } else if (a == "--erst") {
+            o.error_status = std::string(v);
+            ok = o.error_status.size() == 6 && o.error_status.find_first_not_of("012") == std::string::npos;
+        } else if (a == "--idle-timeout") {
+            ok = number(v, 0.05, 3600, o.idle_timeout_s);
+        } else if (a == "--quirk") {
+            const auto& known = bbt::sim::projector_quirks();
+            ok = std::find(known.begin(), known.end(), v) != known.end();
+            o.quirks.insert(std::string(v));
+        } else if (a == "--name") {
+            o.name = std::string(v);
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            fmt::print(
+                stderr, "{}",
+                i18n::format({"bbt-sim: projector: bad option {} {}\n", "bbt-sim：projector：选项错误 {} {}\n"}, a, v));
+            return std::nullopt;
+        }
+        ++i;
+    }
+    return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,6 +242,9 @@ int main(int argc, char** argv) {
             }
         }
         if (!out.empty()) return run_whiteboard(out, rounds);
+    }
+    if (!args.empty() && args[0] == "projector") {
+        if (auto o = parse_projector(args)) return bbt::sim::run_projector(*o);
     }
     usage(stderr);
     return 2;

@@ -3,6 +3,7 @@
 #include "common.hpp"
 #include "county.hpp"
 #include "hid.hpp"
+#include "projector.hpp"
 #include "whiteboard.hpp"
 
 #include "bbt/base/i18n.hpp"
@@ -38,6 +39,10 @@ void usage(std::FILE* out) {
                     "                  calibrate by touching targets; --check measures the accuracy (GB 50799: 2 mm)\n"
                     "  whiteboard record [--seconds N] [--out FILE.hid]\n"
                     "                  record the board's reports for N seconds (default 10), to replay anywhere\n"
+                    "  county enrol CODE | county status\n"
+                    "                  enrol this set with the county; the link's queue, last success and error\n"
+                    "  projector probe HOST[:PORT] [--password P]\n"
+                    "                  ask a projector everything PJLink tells, directly (no agent needed)\n"
                     "\n"
                     "Options:\n"
                     "  --json             print the answer as JSON, for scripts\n"
@@ -61,6 +66,10 @@ void usage(std::FILE* out) {
                     "                  依次触摸目标点进行校准；--check 测量定位精度（GB 50799：2 毫米）\n"
                     "  whiteboard record [--seconds 秒数] [--out 文件.hid]\n"
                     "                  录制白板报告若干秒（默认 10 秒），可在别处回放\n"
+                    "  county enrol 注册码 | county status\n"
+                    "                  向县级平台注册本设备；查看上报队列、最近成功和错误\n"
+                    "  projector probe 主机[:端口] [--password 密码]\n"
+                    "                  直接读取投影机经 PJLink 提供的全部信息（无需代理程序）\n"
                     "\n"
                     "选项：\n"
                     "  --json             以 JSON 输出结果，便于脚本处理\n"
@@ -245,6 +254,7 @@ int main(int argc, char** argv) {
     if (opt.args[0] == "hid") return bbtctl::run_hid(opt.args, opt.json);
     if (opt.args[0] == "whiteboard") return bbtctl::run_whiteboard(opt);
     if (opt.args[0] == "county") return bbtctl::run_county(opt);
+    if (opt.args[0] == "projector") return bbtctl::run_projector(opt);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
     if (opt.args[0] == "usage" && opt.args.size() <= 2) {
         int64_t days = 7;

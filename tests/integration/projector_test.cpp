@@ -1,0 +1,249 @@
+// PJLink end to end on loopback: `bbt-sim projector` speaking the real wire
+// protocol, probed by `bbtctl projector probe` and driven by the agent's
+// PJLink session: with and without a password, every known quirk, busy
+// answers during warm-up, and the failures a technician meets (a closed
+// port, a wrong password, something that is not a projector).
+#include "bbt/drivers/projector/pjlink_client.hpp"
+
+#include "doctest_bbt.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/json.hpp>
+
+#include <csignal>
+#include <regex>
+#include <thread>
+
+using namespace bbt;
+using namespace std::chrono_literals;
+namespace pj = bbt::drivers::pjlink;
+namespace json = boost::json;
+namespace asio = boost::asio;
+
+namespace {
+
+// A bbt-sim projector on a free loopback port.
+struct sim_projector {
+    test::temp_dir dir;
+    test::child proc;
+    uint16_t port = 0;
+
+    explicit sim_projector(std::vector<std::string> args) {
+        std::vector<std::string> argv{BBT_SIM_BINARY, "projector", "--port", "0"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        test::spawn_options o;
+        o.stdout_path = dir / "out";
+        o.stderr_path = dir / "err";
+        o.env = {{"LANG", "C"}};
+        proc = test::spawn(argv, o);
+        std::regex on("on 127\\.0\\.0\\.1:([0-9]+)");
+        for (int i = 0; i < 400; ++i) {
+            std::smatch m;
+            std::string out = test::read_file(dir / "out");
+            if (std::regex_search(out, m, on)) {
+                port = static_cast<uint16_t>(std::stoi(m[1]));
+                return;
+            }
+            std::this_thread::sleep_for(25ms);
+        }
+        FAIL("bbt-sim projector did not start: " << test::read_file(dir / "err"));
+    }
+    ~sim_projector() {
+        proc.signal(SIGTERM);
+        (void)proc.wait(5s);
+    }
+    std::string address() const { return fmt::format("127.0.0.1:{}", port); }
+};
+
+struct ctl_result {
+    int code = -1;
+    std::string out, err;
+};
+
+ctl_result probe(const std::vector<std::string>& extra) {
+    test::temp_dir d;
+    std::vector<std::string> argv{BBT_CTL_BINARY, "projector", "probe"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    test::spawn_options o;
+    o.stdout_path = d / "out";
+    o.stderr_path = d / "err";
+    o.env = {{"LANG", "C"}};
+    ctl_result r;
+    r.code = test::run(argv, o, 30s);
+    r.out = test::read_file(d / "out");
+    r.err = test::read_file(d / "err");
+    return r;
+}
+
+json::object probe_json(const std::vector<std::string>& extra) {
+    auto args = extra;
+    args.push_back("--json");
+    auto r = probe(args);
+    INFO(r.out << r.err);
+    REQUIRE(r.code == 0);
+    return json::parse(r.out).as_object();
+}
+
+result<std::vector<pj::exchange>> run(pj::endpoint e, std::vector<pj::request> reqs) {
+    asio::io_context ioc;
+    auto fut = asio::co_spawn(ioc, pj::run(ioc.get_executor(), std::move(e), std::move(reqs)), asio::use_future);
+    ioc.run();
+    return fut.get();
+}
+
+pj::endpoint at(const sim_projector& s, std::string password = {}) {
+    pj::endpoint e;
+    e.host = "127.0.0.1";
+    e.port = s.port;
+    e.password = std::move(password);
+    e.busy_wait = 400ms;
+    e.busy_retries = 10;
+    return e;
+}
+
+}  // namespace
+
+TEST_CASE("probe prints everything Class 1 and 2 tell, with and without a password") {
+    sim_projector open({"--lamp-hours", "1234", "--erst", "000010"});
+    auto j = probe_json({open.address()});
+    CHECK(j.at("class").as_int64() == 2);
+    CHECK(j.at("manufacturer").as_string() == "EPSON");
+    CHECK(j.at("product").as_string() == "CB-X06");
+    CHECK(j.at("serial").as_string() == "X5J1234567");
+    CHECK(j.at("power").as_string() == "standby");
+    CHECK(j.at("lamps").as_array().at(0).at("hours").as_int64() == 1234);
+    CHECK(j.at("errors").at("filter").as_string() == "warning");
+    CHECK(j.at("errors").at("fan").as_string() == "ok");
+    CHECK(j.at("filter_hours").as_int64() == 300);
+    REQUIRE(j.at("inputs").as_array().size() == 7);
+    CHECK(j.at("inputs").as_array().at(3).at("name").as_string() == "HDMI1");
+    CHECK(j.at("replacement_lamp").as_string() == "ELPLP97");
+
+    auto text = probe({open.address()});
+    CHECK(text.code == 0);
+    CHECK(text.out.find("PJLink class 2 projector") != std::string::npos);
+    CHECK(text.out.find("filter WARNING") != std::string::npos);
+
+    sim_projector locked({"--password", "JBMIAProjectorLink"});
+    CHECK(probe_json({locked.address(), "--password", "JBMIAProjectorLink"}).at("serial").as_string() == "X5J1234567");
+    auto wrong = probe({locked.address(), "--password", "guess"});
+    CHECK(wrong.code == 1);
+    CHECK(wrong.err.find("refused the password") != std::string::npos);
+    auto none = probe({locked.address()});
+    CHECK(none.code == 1);
+    CHECK(none.err.find("asks for a PJLink password") != std::string::npos);
+}
+
+TEST_CASE("probe says clearly when nothing listens, or what answers is not a projector") {
+    // A port nothing listens on: bind one, then close it.
+    uint16_t closed = 0;
+    {
+        asio::io_context ioc;
+        asio::ip::tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+        closed = a.local_endpoint().port();
+    }
+    auto refused = probe({fmt::format("127.0.0.1:{}", closed)});
+    CHECK(refused.code == 1);
+    CHECK(refused.err.find("connection refused") != std::string::npos);
+
+    // Something else on the port: an SSH server's banner.
+    asio::io_context ioc;
+    asio::ip::tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+    uint16_t port = a.local_endpoint().port();
+    std::thread server([&] {
+        auto s = a.accept();
+        asio::write(s, asio::buffer(std::string("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")));
+        std::this_thread::sleep_for(500ms);
+    });
+    auto other = probe({fmt::format("127.0.0.1:{}", port)});
+    server.join();
+    CHECK(other.code == 1);
+    CHECK(other.err.find("not a PJLink projector") != std::string::npos);
+    CHECK(other.err.find("SSH-2.0") != std::string::npos);
+
+    CHECK(probe({"127.0.0.1:99999"}).code == 2);
+    CHECK(probe({}).code == 2);
+}
+
+TEST_CASE("the known deviations of real projectors are tolerated") {
+    for (const char* quirk : {"lowercase", "nul", "lkup", "clss-text", "laser"}) {
+        CAPTURE(quirk);
+        sim_projector s({"--quirk", quirk, "--class", std::string(quirk) == "clss-text" ? "1" : "2"});
+        auto j = probe_json({s.address()});
+        CHECK(j.at("manufacturer").as_string() == "EPSON");
+        CHECK(j.at("power").as_string() == "standby");
+        if (std::string(quirk) == "clss-text") CHECK(j.at("class").as_int64() == 1);
+        if (std::string(quirk) == "laser") {
+            CHECK(j.at("no_lamp").as_bool());
+            CHECK(j.at("lamps").as_array().empty());
+        } else {
+            CHECK(j.at("lamps").as_array().size() == 1);
+        }
+    }
+}
+
+TEST_CASE("powering on: ERR3 while warming up is retried, the lamp lights, mute and input are set once on") {
+    sim_projector s({"--warmup", "1.2", "--cooldown", "0.8", "--password", "p"});
+    auto r = run(at(s, "p"), {{'1', "POWR", "1"},
+                              {'1', "INPT", "32"},
+                              {'1', "AVMT", "31"},
+                              pj::query("POWR"),
+                              pj::query("INPT"),
+                              pj::query("LAMP")});
+    REQUIRE(r);
+    REQUIRE(r->size() == 6);
+    for (const auto& x : *r) {
+        CAPTURE(x.req.command);
+        REQUIRE(x.answer);
+    }
+    CHECK((*r)[3].answer->body == "1");
+    CHECK((*r)[4].answer->body == "32");
+    CHECK(pj::decode_lamps((*r)[5].answer->body).value().at(0).on);
+
+    // Powering off: cooling, then standby; a power-on during cooling is refused (ERR3).
+    pj::endpoint impatient = at(s, "p");
+    impatient.busy_retries = 0;
+    auto off = run(impatient, {{'1', "POWR", "0"}, pj::query("POWR"), {'1', "POWR", "1"}});
+    REQUIRE(off);
+    CHECK((*off)[1].answer->body == "2");
+    CHECK((*off)[2].answer.error().code() == pj::pjlink_errc::unavailable_time);
+    std::this_thread::sleep_for(1s);
+    auto after = run(impatient, {pj::query("POWR"), {'1', "INPT", "99"}, {'2', "XXXX", "?"}});
+    REQUIRE(after);
+    CHECK((*after)[0].answer->body == "0");
+    CHECK((*after)[1].answer.error().code() == pj::pjlink_errc::out_of_parameter);
+    CHECK((*after)[2].answer.error().code() == pj::pjlink_errc::undefined_command);
+}
+
+TEST_CASE("a failing projector answers ERR4, and a Class 1 projector ERR1 to Class 2 commands") {
+    sim_projector s({"--power-failure", "--class", "1"});
+    auto r = run(at(s), {{'1', "POWR", "1"}, pj::query("SNUM", '2')});
+    REQUIRE(r);
+    CHECK((*r)[0].answer.error().code() == pj::pjlink_errc::projector_failure);
+    CHECK((*r)[1].answer.error().code() == pj::pjlink_errc::undefined_command);
+}
+
+TEST_CASE("the projector drops an idle connection, and a new one works") {
+    sim_projector s({"--idle-timeout", "0.3"});
+    asio::io_context ioc;
+    asio::ip::tcp::socket sock(ioc);
+    sock.connect({asio::ip::make_address("127.0.0.1"), s.port});
+    std::array<char, 64> buf{};
+    size_t n = sock.read_some(asio::buffer(buf));
+    CHECK(std::string(buf.data(), n) == "PJLINK 0\r");
+    std::this_thread::sleep_for(700ms);
+    boost::system::error_code ec;
+    asio::write(sock, asio::buffer(std::string("%1POWR ?\r")), ec);
+    n = sock.read_some(asio::buffer(buf), ec);
+    CHECK(ec == asio::error::eof);
+    auto again = run(at(s), {pj::query("POWR")});
+    REQUIRE(again);
+    CHECK((*again)[0].answer->body == "0");
+}

@@ -1,0 +1,291 @@
+#include "projector.hpp"
+
+#include "bbt/base/i18n.hpp"
+#include "bbt/drivers/projector/pjlink.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <csignal>
+#include <random>
+
+namespace bbt::sim {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace pj = drivers::pjlink;
+using tcp = asio::ip::tcp;
+using clock_type = std::chrono::steady_clock;
+
+// Epson's input numbers.
+const std::vector<std::string> inputs{"11", "12", "21", "32", "33", "41", "52"};
+const std::vector<std::string> input_names{"Computer1", "Computer2", "Video", "HDMI1", "HDMI2", "USB", "LAN"};
+
+// The projector itself: power with warm-up and cool-down, lamp hours, inputs,
+// mute; answers one command line.
+class projector_model {
+public:
+    explicit projector_model(projector_options o) : o_(std::move(o)), started_(clock_type::now()) {}
+
+    pj::power power() {
+        settle();
+        return power_;
+    }
+
+    // The reply line to one command (without CR), or "" when the line is not
+    // PJLink at all (nothing is answered).
+    std::string answer(const pj::request& r) {
+        settle();
+        auto reply = [&](std::string_view body) { return fmt::format("%{}{}={}", r.cls, r.command, body); };
+        const bool q = r.param == "?";
+        if (r.cls == '2' && o_.pjlink_class < 2) return reply("ERR1");
+        const std::string& c = r.command;
+        // Commands of Class 1 go with %1; only INPT and INST also have a %2 form.
+        static const std::set<std::string> class1{"POWR", "INPT", "AVMT", "ERST", "LAMP", "INST",
+                                                  "NAME", "INF1", "INF2", "INFO", "CLSS"};
+        static const std::set<std::string> class2{"SNUM", "SVER", "INNM", "IRES", "RRES", "FILT", "RLMP",
+                                                  "RFIL", "SVOL", "MVOL", "FREZ", "INPT", "INST"};
+        if ((r.cls == '1' && !class1.contains(c)) || (r.cls == '2' && !class2.contains(c))) return reply("ERR1");
+        if (c == "POWR") {
+            if (q) return reply(std::to_string(static_cast<int>(power_)));
+            if (r.param == "1") {
+                if (o_.power_failure) return reply("ERR4");
+                if (power_ == pj::power::cooling) return reply("ERR3");
+                if (power_ == pj::power::standby) change(pj::power::warming);
+                return reply("OK");
+            }
+            if (r.param == "0") {
+                if (power_ == pj::power::warming) return reply("ERR3");
+                if (power_ == pj::power::on) change(pj::power::cooling);
+                return reply("OK");
+            }
+            return reply("ERR2");
+        }
+        if (c == "INPT") {
+            if (q) return power_ == pj::power::on ? reply(input_) : reply("ERR3");
+            if (std::find(inputs.begin(), inputs.end(), r.param) == inputs.end()) return reply("ERR2");
+            if (power_ != pj::power::on) return reply("ERR3");
+            input_ = r.param;
+            return reply("OK");
+        }
+        if (c == "INST") {
+            std::string all;
+            for (const auto& i : inputs)
+                all += (all.empty() ? "" : " ") + i;
+            return reply(all);
+        }
+        if (c == "AVMT") {
+            if (q) return reply(video_mute_ && audio_mute_ ? "31" : video_mute_ ? "11" : audio_mute_ ? "21" : "30");
+            if (r.param.size() != 2 || r.param[0] < '1' || r.param[0] > '3' || (r.param[1] != '0' && r.param[1] != '1'))
+                return reply("ERR2");
+            if (power_ != pj::power::on) return reply("ERR3");
+            bool on = r.param[1] == '1';
+            if (r.param[0] != '2') video_mute_ = on;
+            if (r.param[0] != '1') audio_mute_ = on;
+            return reply("OK");
+        }
+        if (!q && c != "SVOL" && c != "MVOL" && c != "FREZ" && c != "INNM") return reply("ERR2");
+        if (c == "ERST") return reply(o_.error_status);
+        if (c == "LAMP") {
+            if (o_.quirks.contains("laser")) return reply("ERR1");
+            std::string body;
+            bool lit = power_ == pj::power::on || power_ == pj::power::warming;
+            for (int i = 0; i < o_.lamps; ++i) {
+                body +=
+                    fmt::format("{}{} {}", i ? " " : "", static_cast<int64_t>(std::floor(lamp_hours())), lit ? 1 : 0);
+            }
+            return reply(body);
+        }
+        if (c == "NAME") return reply(o_.name);
+        if (c == "INF1") return reply(o_.manufacturer);
+        if (c == "INF2") return reply(o_.product);
+        if (c == "INFO") return reply("bbt-sim");
+        if (c == "CLSS")
+            return reply(o_.quirks.contains("clss-text") ? fmt::format("Class {}", o_.pjlink_class)
+                                                         : std::to_string(o_.pjlink_class));
+        if (c == "SNUM") return reply(o_.serial);
+        if (c == "SVER") return reply(o_.software);
+        if (c == "FILT") return reply(std::to_string(static_cast<int64_t>(o_.filter_hours)));
+        if (c == "RLMP") return reply("ELPLP97");
+        if (c == "RFIL") return reply("ELPAF32");
+        if (c == "IRES") return reply(power_ == pj::power::on ? "1024x768" : "-");
+        if (c == "RRES") return reply("1024x768");
+        if (c == "INNM") {
+            auto it = std::find(inputs.begin(), inputs.end(), r.param.substr(1));
+            if (r.param.size() != 3 || it == inputs.end()) return reply("ERR2");
+            return reply(input_names[static_cast<size_t>(it - inputs.begin())]);
+        }
+        if (c == "SVOL" || c == "MVOL") return r.param == "0" || r.param == "1" ? reply("OK") : reply("ERR2");
+        if (c == "FREZ") {
+            if (q) return reply(frozen_ ? "1" : "0");
+            if (r.param != "0" && r.param != "1") return reply("ERR2");
+            frozen_ = r.param == "1";
+            return reply("OK");
+        }
+        return reply("ERR1");
+    }
+
+    const projector_options& options() const { return o_; }
+
+private:
+    double now_s() const { return std::chrono::duration<double>(clock_type::now() - started_).count(); }
+
+    double lamp_hours() const {
+        double lit = lit_s_;
+        if (power_ == pj::power::on || power_ == pj::power::warming) lit += now_s() - lit_since_;
+        return o_.lamp_hours + lit * o_.hours_per_second;
+    }
+
+    void change(pj::power p) {
+        double t = now_s();
+        bool was_lit = power_ == pj::power::on || power_ == pj::power::warming;
+        bool lit = p == pj::power::on || p == pj::power::warming;
+        if (was_lit && !lit) lit_s_ += t - lit_since_;
+        if (!was_lit && lit) lit_since_ = t;
+        fmt::print(stderr, "bbt-sim: projector {} -> {}\n", pj::to_string(power_), pj::to_string(p));
+        power_ = p;
+        changed_at_ = t;
+    }
+
+    // Warm-up and cool-down end by themselves.
+    void settle() {
+        double t = now_s();
+        if (power_ == pj::power::warming && t - changed_at_ >= o_.warmup_s) change(pj::power::on);
+        if (power_ == pj::power::cooling && t - changed_at_ >= o_.cooldown_s) {
+            change(pj::power::standby);
+            video_mute_ = audio_mute_ = false;
+        }
+    }
+
+    projector_options o_;
+    clock_type::time_point started_;
+    pj::power power_ = pj::power::standby;
+    double changed_at_ = 0;
+    double lit_since_ = 0;
+    double lit_s_ = 0;
+    std::string input_ = "32";
+    bool video_mute_ = false;
+    bool audio_mute_ = false;
+    bool frozen_ = false;
+};
+
+std::string random_token() {
+    std::random_device rd;
+    return fmt::format("{:08x}", rd());
+}
+
+asio::awaitable<void> serve(tcp::socket sock, projector_model& model) {
+    const auto& o = model.options();
+    beast::tcp_stream s(std::move(sock));
+    std::string random = o.password.empty() ? "" : random_token();
+    std::string expected = random.empty() ? "" : pj::auth_digest(random, o.password);
+    std::string greeting = random.empty() ? "PJLINK 0\r" : fmt::format("PJLINK 1 {}\r", random);
+    auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(o.idle_timeout_s));
+    s.expires_after(idle);
+    auto [gec, gn] = co_await asio::async_write(s, asio::buffer(greeting), asio::as_tuple(asio::use_awaitable));
+    if (gec) co_return;
+    pj::line_reader lines;
+    std::array<char, 512> buf{};
+    bool first = true;
+    for (;;) {
+        auto line = lines.next();
+        if (!line) {
+            // The projector drops a connection idle for idle_timeout.
+            s.expires_after(idle);
+            auto [ec, n] = co_await s.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+            if (ec) break;
+            lines.feed(std::string_view(buf.data(), n));
+            continue;
+        }
+        if (!*line) continue;  // too long: ignored, as projectors do
+        auto req = pj::parse_request(**line);
+        std::string out;
+        if (first && !expected.empty() && (!req || req->digest != expected)) {
+            out = "PJLINK ERRA\r";
+            co_await asio::async_write(s, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
+            break;
+        }
+        if (!req) continue;  // not PJLink: no answer
+        std::string body = model.answer(req->req);
+        if (o.quirks.contains("lowercase")) {
+            for (size_t i = 2; i < 6 && i < body.size(); ++i)
+                body[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i])));
+        }
+        if (first && o.quirks.contains("lkup")) out += "%2LKUP=00:1b:2c:3d:4e:5f\r";
+        out += body + "\r";
+        if (o.quirks.contains("nul")) out += std::string(3, '\0');
+        first = false;
+        auto [wec, wn] = co_await asio::async_write(s, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
+        if (wec) break;
+    }
+    boost::system::error_code ignored;
+    s.socket().shutdown(tcp::socket::shutdown_both, ignored);
+}
+
+asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, projector_model& model) {
+    for (;;) {
+        auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (!acceptor.is_open()) co_return;
+            continue;
+        }
+        asio::co_spawn(acceptor.get_executor(), serve(std::move(sock), model), asio::detached);
+    }
+}
+
+}  // namespace
+
+const std::vector<std::string>& projector_quirks() {
+    static const std::vector<std::string> q{"lowercase", "nul", "clss-text", "laser", "lkup"};
+    return q;
+}
+
+int run_projector(const projector_options& options) {
+    asio::io_context ioc(1);
+    projector_model model(options);
+    boost::system::error_code ec;
+    auto addr = asio::ip::make_address(options.listen, ec);
+    tcp::acceptor acceptor(ioc);
+    tcp::endpoint ep(addr, options.port);
+    if (!ec) acceptor.open(ep.protocol(), ec);
+    if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor.bind(ep, ec);
+    if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+        fmt::print(stderr, "bbt-sim: {}:{}: {}\n", options.listen, options.port, ec.message());
+        return 1;
+    }
+    std::string quirks;
+    for (const auto& q : options.quirks)
+        quirks += " " + q;
+    fmt::print("{}\n", i18n::format({"bbt-sim: projector (PJLink class {}, password {}) on {}:{}{}{}",
+                                     "bbt-sim：投影机（PJLink {} 类，密码{}）监听 {}:{}{}{}"},
+                                    options.pjlink_class,
+                                    options.password.empty() ? i18n::text({"off", "关"}) : i18n::text({"on", "开"}),
+                                    options.listen, acceptor.local_endpoint().port(),
+                                    quirks.empty() ? "" : i18n::text({", quirks:", "，偏差："}), quirks));
+    std::fflush(stdout);
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int) {
+        boost::system::error_code ignored;
+        acceptor.close(ignored);
+        ioc.stop();
+    });
+    asio::co_spawn(ioc, accept_loop(acceptor, model), asio::detached);
+    ioc.run();
+    return 0;
+}
+
+}  // namespace bbt::sim
