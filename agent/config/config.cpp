@@ -6,6 +6,7 @@
 #include "bbt/drivers/whiteboard/mt_decoder.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -102,6 +103,32 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
         if (auto q = drivers::hid::quirks_from_names(w.quirks); !q) wb.fail("quirks", q.error().message());
     }
     wb.finish();
+
+    auto pj = root.table("projector");
+    auto& p = c.projector;
+    pj.get("protocol", p.protocol).get("host", p.host).get("port", p.port, 1, 65535).get("password", p.password);
+    pj.get("input", p.input);
+    pj.get_seconds("poll", p.poll, 1, 3600).get_seconds("lamp_poll", p.lamp_poll, 10, 86400);
+    pj.get_seconds("reply_timeout", p.reply_timeout, 0.2, 60);
+    pj.get_seconds("warmup_timeout", p.warmup_timeout, 1, 1800)
+        .get_seconds("cooldown_timeout", p.cooldown_timeout, 1, 3600);
+    pj.get_seconds("mains_wait", p.mains_wait, 0, 600);
+    pj.get("lamp_rated_hours", p.lamp_rated_hours, 0, 100000).get("lamp_alert_percent", p.lamp_alert_percent, 1, 100);
+    pj.get("unreachable_after", p.unreachable_after, 1, 100);
+    if (p.protocol != "pjlink" && p.protocol != "none") {
+        pj.fail("protocol", i18n::text({"must be \"pjlink\" or \"none\"", "必须为“pjlink”或“none”"}));
+    }
+    if (p.protocol == "pjlink" && p.host.empty()) {
+        pj.fail("host", i18n::text({"the projector's address is needed with protocol = \"pjlink\"",
+                                    "protocol = “pjlink”时需要投影机地址"}));
+    }
+    if (p.input.size() != 2 || p.input[0] < '1' || p.input[0] > '6' ||
+        !std::isalnum(static_cast<unsigned char>(p.input[1]))) {
+        pj.fail("input",
+                i18n::text({"must be a PJLink input code: a type 1-6 and a terminal, e.g. \"32\" (HDMI1 on Epson)",
+                            "必须为 PJLink 输入代码：类型 1-6 加端子号，例如“32”（爱普生 HDMI1）"}));
+    }
+    pj.finish();
 
     auto log = root.table("log");
     log.get("level", c.log_level);

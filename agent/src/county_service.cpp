@@ -60,13 +60,15 @@ std::string hostname() {
 county_service::county_service(asio::any_io_executor executor, agent_config::county_config config,
                                ledger_service& ledger, std::filesystem::path state_dir,
                                std::function<std::map<std::string, std::string>()> health,
-                               std::function<std::vector<wire::device>()> inventory)
+                               std::function<std::vector<wire::device>()> inventory,
+                               std::function<std::vector<wire::lamp>()> lamps)
     : executor_(executor),
       config_(std::move(config)),
       ledger_(ledger),
       dir_(std::move(state_dir) / "county"),
       health_(std::move(health)),
       inventory_(std::move(inventory)),
+      lamps_(std::move(lamps)),
       wake_timer_(executor),
       beat_timer_(executor) {}
 
@@ -143,6 +145,7 @@ asio::awaitable<void> county_service::heartbeat_loop() {
         hb.clock_synchronized = clock::wall_clock_synchronized();
         if (auto s = co_await ledger_.outbox_stats_now()) hb.queue_depth = s->messages;
         if (health_) hb.health = health_();
+        if (lamps_) hb.lamps = lamps_();
         ledger_.outbox_put(clock::wall_now().count(), hb);
         // Sent at once, unless the sender is backing off after failures.
         if (failures_ == 0) wake();

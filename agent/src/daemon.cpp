@@ -1,9 +1,11 @@
 #include "bbt/agent/daemon.hpp"
 
+#include "bbt/agent/classroom_controller.hpp"
 #include "bbt/agent/county_service.hpp"
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/local_api_server.hpp"
 #include "bbt/agent/notify.hpp"
+#include "bbt/agent/projector_service.hpp"
 #include "bbt/agent/service.hpp"
 #include "bbt/agent/whiteboard_service.hpp"
 #include "bbt/base/clock.hpp"
@@ -11,6 +13,7 @@
 #include "bbt/base/log.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/board/profile.hpp"
+#include "bbt/board/relays.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -160,6 +163,34 @@ asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval) {
 
 }  // namespace
 
+// projector.control: {"power": true|false} | {"input": "32"} | {"blank": true|false}.
+asio::awaitable<result<json::value>> projector_control(projector_service& p, json::object params) {
+    auto refuse = [](std::string_view why) { return error(protocol::api_errc::malformed, why); };
+    if (!p.configured()) {
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"no projector is configured ([projector] protocol in agent.toml)",
+                                    "未配置投影机（agent.toml 中的 [projector] protocol）"}));
+    }
+    result<void> r;
+    if (const auto* v = params.if_contains("power"); v && v->is_bool()) {
+        r = co_await p.set_power(v->as_bool());
+    } else if (const auto* in = params.if_contains("input"); in && in->is_string()) {
+        std::string code(in->as_string());
+        if (!drivers::pjlink::decode_input(code)) {
+            co_return refuse(i18n::text({"an input is a PJLink code such as 32 (bbtctl projector probe lists them)",
+                                         "输入源须为 PJLink 代码，例如 32（可用 bbtctl projector probe 查看）"}));
+        }
+        r = co_await p.select_input(code);
+    } else if (const auto* b = params.if_contains("blank"); b && b->is_bool()) {
+        r = co_await p.blank(b->as_bool());
+    } else {
+        co_return refuse(i18n::text({"say power, input or blank", "请指定 power、input 或 blank"}));
+    }
+    if (!r) co_return error(protocol::api_errc::refused, r.error().message());
+    p.poll_soon();
+    co_return json::value(p.status());
+}
+
 int run_daemon(const agent_config& cfg) {
     auto started_mono = clock::monotonic_now();
     auto started_wall = clock::wall_now();
@@ -184,14 +215,22 @@ int run_daemon(const agent_config& cfg) {
     auto& board_svc = registry.add(std::make_unique<board_service>(*profile, ledger_svc));
     auto& whiteboard_svc =
         registry.add(std::make_unique<whiteboard_service>(ex, cfg.whiteboard, ledger_svc, cfg.state_dir));
-    auto health = [&whiteboard_svc]() {
-        std::map<std::string, std::string> h{{"agent", "ok"}};
+    auto& projector_svc = registry.add(std::make_unique<projector_service>(ex, cfg.projector, ledger_svc));
+    // The simulated board's mains relays keep their history beside the ledger.
+    std::unique_ptr<board::relay_bank> relays;
+    if (profile->simulated) relays = std::make_unique<board::sim_relays>(cfg.state_dir / "relays.log");
+    auto& classroom = registry.add(std::make_unique<classroom_controller>(ex, projector_svc, relays.get(), ledger_svc));
+    auto health = [&whiteboard_svc, &projector_svc, &classroom]() {
+        std::map<std::string, std::string> h{{"agent", "ok"}, {"classroom", classroom.state()}};
         auto wb = whiteboard_svc.status();
         if (wb.at("configured").as_bool()) h["whiteboard"] = std::string(wb.at("state").as_string());
+        if (projector_svc.configured() && !projector_svc.state().empty()) h["projector"] = projector_svc.state();
         return h;
     };
-    auto inventory = [&whiteboard_svc, pc = pc_identity(profile->name)]() {
+    auto lamps = [&projector_svc]() { return projector_svc.lamps(); };
+    auto inventory = [&whiteboard_svc, &projector_svc, pc = pc_identity(profile->name)]() {
         std::vector<protocol::county::device> devices{pc};
+        if (auto p = projector_svc.identity()) devices.push_back(*p);
         auto wb = whiteboard_svc.status();
         if (const auto* id = wb.if_contains("identity"); id && id->is_object()) {
             const auto& i = id->as_object();
@@ -202,8 +241,8 @@ int run_daemon(const agent_config& cfg) {
         }
         return devices;
     };
-    auto& county_svc =
-        registry.add(std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health, inventory));
+    auto& county_svc = registry.add(
+        std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health, inventory, lamps));
 
     std::vector<std::string> unknown;
     auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);
@@ -223,6 +262,23 @@ int run_daemon(const agent_config& cfg) {
     api.handle("whiteboard.calibrate", [&](const json::object& params) { return whiteboard_svc.calibrate(params); });
     api.handle("whiteboard.record", [&](const json::object& params) { return whiteboard_svc.record(params); });
     api.handle("usage", [&](const json::object& params) { return usage_json(params, ledger_svc); });
+    api.handle("class.start", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        co_return json::value(classroom.request(true, "bbtctl"));
+    });
+    api.handle("class.end", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        co_return json::value(classroom.request(false, "bbtctl"));
+    });
+    api.handle("class.key", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        co_return json::value(classroom.key("key"));
+    });
+    api.handle("class.status", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        co_return json::value(classroom.status());
+    });
+    api.handle("projector.status", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        co_return json::value(projector_svc.status());
+    });
+    api.handle("projector.control",
+               [&](const json::object& params) { return projector_control(projector_svc, params); });
 
     int code = exit_ok;
     asio::signal_set signals(ex, SIGTERM, SIGINT);

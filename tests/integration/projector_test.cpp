@@ -5,6 +5,7 @@
 // port, a wrong password, something that is not a projector).
 #include "bbt/drivers/projector/pjlink_client.hpp"
 
+#include "agent_fixture.hpp"
 #include "doctest_bbt.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -18,7 +19,9 @@
 #include <boost/json.hpp>
 
 #include <csignal>
+#include <memory>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 using namespace bbt;
@@ -246,4 +249,120 @@ TEST_CASE("the projector drops an idle connection, and a new one works") {
     auto again = run(at(s), {pj::query("POWR")});
     REQUIRE(again);
     CHECK((*again)[0].answer->body == "0");
+}
+
+// ---- The one-key class, through the agent ----
+
+namespace {
+
+// The agent, its classroom and a simulated projector; `extra` adds keys to [projector].
+struct classroom {
+    sim_projector projector;
+    std::unique_ptr<test::agent_fixture> agent;
+    std::unique_ptr<test::notify_listener> notify;
+    test::child proc;
+
+    classroom(std::vector<std::string> sim_args, const std::string& password, uint16_t port_override = 0)
+        : projector(std::move(sim_args)) {
+        std::string section = fmt::format(
+            "[projector]\nprotocol = \"pjlink\"\nhost = \"127.0.0.1\"\nport = {}\npassword = \"{}\"\npoll = 1\n"
+            "mains_wait = 3\nwarmup_timeout = 20\ncooldown_timeout = 20\nreply_timeout = 1\n",
+            port_override ? port_override : projector.port, password);
+        agent = std::make_unique<test::agent_fixture>("", "3", section);
+        notify = std::make_unique<test::notify_listener>(agent->dir / "notify");
+        proc = agent->start(*notify);
+        REQUIRE(notify->wait_for("READY=1"));
+    }
+    json::object until(const std::string& state) {
+        return agent->ctl_json_until({"class", "status"}, [&](const json::object& o) {
+            return o.at("state").as_string() == state &&
+                   o.at("goal").as_string() == (state == "idle" ? "idle" : "in-class");
+        });
+    }
+    // Every time the projector's mains went off, the simulator was in standby
+    // (not cooling, not on): checked on the relay's log against the
+    // simulator's own history. Returns how many times mains went off.
+    int mains_cuts_checked() {
+        std::vector<std::pair<int64_t, std::string>> sim;  // (time, state entered)
+        std::regex change("projector (\\w+) -> (\\w+) at ([0-9]+)");
+        std::string log = test::read_file(projector.dir / "err");
+        for (std::sregex_iterator it(log.begin(), log.end(), change), end; it != end; ++it) {
+            sim.emplace_back(std::stoll((*it)[3]), (*it)[2]);
+        }
+        int cuts = 0;
+        std::istringstream relays(test::read_file(agent->state / "relays.log"));
+        std::string line;
+        while (std::getline(relays, line)) {
+            std::istringstream l(line);
+            int64_t at = 0;
+            std::string which, state;
+            l >> at >> which >> state;
+            if (which != "projector" || state != "off") continue;
+            ++cuts;
+            std::string then = "standby";
+            for (const auto& [t, s] : sim) {
+                if (t <= at) then = s;
+            }
+            CHECK_MESSAGE(then == "standby", "mains cut at " << at << " while the projector was " << then);
+        }
+        return cuts;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("one key: a class starts and ends, and the projector's mains are cut only after it has cooled") {
+    for (std::string password : {"", "JBMIAProjectorLink"}) {
+        CAPTURE(password);
+        std::vector<std::string> args{"--warmup", "1", "--cooldown", "1.5"};
+        if (!password.empty()) args.insert(args.end(), {"--password", password});
+        classroom c(args, password);
+        REQUIRE(c.agent->ctl({"class", "start"}) == 0);
+        c.until("in-class");
+        auto p = c.agent->ctl_json({"projector", "status"});
+        CHECK(p.at("power").as_string() == "on");
+        CHECK(p.at("input").as_string() == "32");
+        CHECK(p.at("blanked").as_bool() == false);
+        auto s = c.agent->ctl_json({"class", "status"});
+        CHECK(s.at("mains").at("projector").as_bool());
+        REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+        auto ended = c.until("idle");
+        CHECK_FALSE(ended.at("mains").at("projector").as_bool());
+        CHECK(c.mains_cuts_checked() == 1);
+        CHECK(c.agent->ctl_json({"projector", "status"}).at("power").as_string() == "standby");
+    }
+}
+
+TEST_CASE("end, start, end pressed quickly in a row: mains are never cut while the projector cools") {
+    classroom c({"--warmup", "1", "--cooldown", "2"}, "");
+    REQUIRE(c.agent->ctl({"class", "start"}) == 0);
+    c.until("in-class");
+    REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+    c.agent->ctl_json_until({"class", "status"},
+                            [](const json::object& o) { return o.at("state").as_string() == "ending"; });
+    REQUIRE(c.agent->ctl({"class", "start"}) == 0);  // while cooling: starts again after it
+    REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+    REQUIRE(c.agent->ctl({"class", "key"}) == 0);  // the front-panel key: start again
+    c.until("in-class");
+    CHECK(c.agent->ctl_json({"projector", "status"}).at("power").as_string() == "on");
+    REQUIRE(c.agent->ctl({"class", "key"}) == 0);  // and end
+    c.until("idle");
+    CHECK(c.mains_cuts_checked() >= 1);
+}
+
+TEST_CASE("an unreachable projector puts the class in fault with a clear message, and the class can still end") {
+    uint16_t closed = 0;
+    {
+        asio::io_context ioc;
+        asio::ip::tcp::acceptor a(ioc, {asio::ip::make_address("127.0.0.1"), 0});
+        closed = a.local_endpoint().port();
+    }
+    classroom c({}, "", closed);
+    REQUIRE(c.agent->ctl({"class", "start"}) == 0);
+    auto f = c.until("fault");
+    CHECK(std::string(f.at("fault").as_string()).find("does not answer") != std::string::npos);
+    REQUIRE(c.agent->ctl({"class", "status"}) == 0);
+    CHECK(c.agent->ctl_out().find("FAULT") != std::string::npos);
+    REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+    c.until("idle");
 }

@@ -154,7 +154,11 @@ private:
         bool lit = p == pj::power::on || p == pj::power::warming;
         if (was_lit && !lit) lit_s_ += t - lit_since_;
         if (!was_lit && lit) lit_since_ = t;
-        fmt::print(stderr, "bbt-sim: projector {} -> {}\n", pj::to_string(power_), pj::to_string(p));
+        // With the wall time in µs, so that a test can line it up with the agent's relay log.
+        auto wall =
+            std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count();
+        fmt::print(stderr, "bbt-sim: projector {} -> {} at {}\n", pj::to_string(power_), pj::to_string(p), wall);
         power_ = p;
         changed_at_ = t;
     }

@@ -41,6 +41,10 @@ void usage(std::FILE* out) {
                     "                  record the board's reports for N seconds (default 10), to replay anywhere\n"
                     "  county enrol CODE | county status\n"
                     "                  enrol this set with the county; the link's queue, last success and error\n"
+                    "  class start|end|key|status\n"
+                    "                  start or end the class (projector, input, mains), as the front-panel key\n"
+                    "  projector status|on|off|input CODE|blank on|off\n"
+                    "                  the projector through the agent\n"
                     "  projector probe HOST[:PORT] [--password P]\n"
                     "                  ask a projector everything PJLink tells, directly (no agent needed)\n"
                     "\n"
@@ -68,6 +72,10 @@ void usage(std::FILE* out) {
                     "                  录制白板报告若干秒（默认 10 秒），可在别处回放\n"
                     "  county enrol 注册码 | county status\n"
                     "                  向县级平台注册本设备；查看上报队列、最近成功和错误\n"
+                    "  class start|end|key|status\n"
+                    "                  上课或下课（投影机、输入源、电源），与面板按键相同\n"
+                    "  projector status|on|off|input 代码|blank on|off\n"
+                    "                  经代理程序控制投影机\n"
                     "  projector probe 主机[:端口] [--password 密码]\n"
                     "                  直接读取投影机经 PJLink 提供的全部信息（无需代理程序）\n"
                     "\n"
@@ -255,6 +263,7 @@ int main(int argc, char** argv) {
     if (opt.args[0] == "whiteboard") return bbtctl::run_whiteboard(opt);
     if (opt.args[0] == "county") return bbtctl::run_county(opt);
     if (opt.args[0] == "projector") return bbtctl::run_projector(opt);
+    if (opt.args[0] == "class") return bbtctl::run_class(opt);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
     if (opt.args[0] == "usage" && opt.args.size() <= 2) {
         int64_t days = 7;

@@ -18,8 +18,10 @@ namespace pj = bbt::drivers::pjlink;
 int usage_error(std::string_view why) {
     fmt::print(stderr, "bbtctl: {}\n", why);
     fmt::print(stderr, "{}",
-               i18n::text({"Usage: bbtctl projector probe HOST[:PORT] [--password P] [--json]\n",
-                           "用法：bbtctl projector probe 主机[:端口] [--password 密码] [--json]\n"}));
+               i18n::text({"Usage: bbtctl projector status|on|off|input CODE|blank on|off\n"
+                           "       bbtctl projector probe HOST[:PORT] [--password P] [--json]\n",
+                           "用法：bbtctl projector status|on|off|input 代码|blank on|off\n"
+                           "      bbtctl projector probe 主机[:端口] [--password 密码] [--json]\n"}));
     return exit_usage;
 }
 
@@ -179,10 +181,86 @@ void print(const pj::projector_info& p, const pj::endpoint& e) {
 
 }  // namespace
 
+std::string state_text(std::string_view s) {
+    if (s == "on") return std::string(i18n::text({"on", "开机"}));
+    if (s == "warming") return std::string(i18n::text({"warming up", "预热中"}));
+    if (s == "cooling") return std::string(i18n::text({"cooling down", "散热中"}));
+    if (s == "standby") return std::string(i18n::text({"standby", "待机"}));
+    if (s == "unreachable") return std::string(i18n::text({"NOT reachable", "无法连接"}));
+    if (s == "idle") return std::string(i18n::text({"no class", "未上课"}));
+    if (s == "starting") return std::string(i18n::text({"starting", "正在上课准备"}));
+    if (s == "in-class") return std::string(i18n::text({"in class", "上课中"}));
+    if (s == "ending") return std::string(i18n::text({"ending", "正在下课"}));
+    if (s == "fault") return std::string(i18n::text({"in class, with a FAULT", "上课中（有故障）"}));
+    return std::string(s.empty() ? i18n::text({"not known yet", "尚未知"}) : s);
+}
+
+void print_projector_status(const json::object& o) {
+    if (!flag(o, "configured")) {
+        fmt::print("{}\n", i18n::text({"projector: none configured", "投影机：未配置"}));
+        return;
+    }
+    fmt::print("{}\n",
+               i18n::format({"projector at {}: {}", "投影机 {}：{}"}, str(o, "address"), state_text(str(o, "state"))));
+    if (const auto* id = o.if_contains("identity"); id && id->is_object()) {
+        const auto& i = id->as_object();
+        fmt::print("  {} {}  {} {}\n", str(i, "manufacturer"), str(i, "product"), i18n::text({"serial", "序列号"}),
+                   str(i, "serial"));
+    }
+    if (!str(o, "input").empty()) fmt::print("  {} {}\n", i18n::text({"input", "输入源"}), str(o, "input"));
+    if (const auto* l = o.if_contains("lamps"); l && l->is_array()) {
+        for (size_t i = 0; i < l->as_array().size(); ++i) {
+            const auto& lamp = l->as_array()[i].as_object();
+            fmt::print("  {}\n", i18n::format({"lamp {}: {} hours", "灯泡 {}：{} 小时"}, i + 1, num(lamp, "hours")));
+        }
+    }
+    if (const auto* e = o.if_contains("errors"); e && e->is_object()) {
+        for (const auto& [part, v] : e->as_object()) {
+            if (v.is_string() && v.as_string() != "ok") {
+                fmt::print("  {}\n", i18n::format({"error status: {} {}", "错误状态：{} {}"}, std::string_view(part),
+                                                  std::string_view(v.as_string())));
+            }
+        }
+    }
+    if (!str(o, "last_error").empty()) {
+        fmt::print("  {}\n", i18n::format({"last error: {}", "最近错误：{}"}, str(o, "last_error")));
+    }
+}
+
+void print_class_status(const json::object& o) {
+    std::string state = str(o, "state"), goal = str(o, "goal");
+    bool moving = (goal == "in-class") != (state == "in-class" || state == "fault" || state == "starting");
+    fmt::print("{}\n", moving ? i18n::format({"class: {} (asked: {})", "课堂：{}（请求：{}）"}, state_text(state),
+                                             state_text(goal))
+                              : i18n::format({"class: {}", "课堂：{}"}, state_text(state)));
+    if (!str(o, "step").empty()) fmt::print("  {}\n", str(o, "step"));
+    if (!str(o, "fault").empty()) fmt::print("  {}\n", i18n::format({"fault: {}", "故障：{}"}, str(o, "fault")));
+    if (const auto* m = o.if_contains("mains"); m && m->is_object()) {
+        std::string text;
+        for (const auto& [relay, on] : m->as_object()) {
+            text +=
+                fmt::format("{}{} {}", text.empty() ? "" : ", ", std::string_view(relay),
+                            on.is_bool() && on.as_bool() ? i18n::text({"on", "通电"}) : i18n::text({"off", "断电"}));
+        }
+        fmt::print("  {}\n", i18n::format({"mains: {}", "电源：{}"}, text));
+    }
+}
+
 int run_projector(const options& opt) {
     const auto& a = opt.args;
+    if (a.size() == 2 && a[1] == "status") return run_request(opt, "projector.status", {}, print_projector_status);
+    if (a.size() == 2 && (a[1] == "on" || a[1] == "off")) {
+        return run_request(opt, "projector.control", {{"power", a[1] == "on"}}, print_projector_status);
+    }
+    if (a.size() == 3 && a[1] == "input") {
+        return run_request(opt, "projector.control", {{"input", std::string(a[2])}}, print_projector_status);
+    }
+    if (a.size() == 3 && a[1] == "blank" && (a[2] == "on" || a[2] == "off")) {
+        return run_request(opt, "projector.control", {{"blank", a[2] == "on"}}, print_projector_status);
+    }
     if (a.size() < 2 || a[1] != "probe") {
-        return usage_error(i18n::text({"projector needs a subcommand", "projector 需要子命令"}));
+        return usage_error(i18n::text({"projector needs status, on, off, input CODE, blank on|off or probe HOST",
+                                       "projector 需要 status、on、off、input 代码、blank on|off 或 probe 主机"}));
     }
     pj::endpoint e;
     bool have_host = false;
@@ -212,6 +290,19 @@ int run_projector(const options& opt) {
         print(*info, e);
     }
     return exit_ok;
+}
+
+int run_class(const options& opt) {
+    const auto& a = opt.args;
+    if (a.size() == 2) {
+        if (a[1] == "start") return run_request(opt, "class.start", {}, print_class_status);
+        if (a[1] == "end") return run_request(opt, "class.end", {}, print_class_status);
+        if (a[1] == "key") return run_request(opt, "class.key", {}, print_class_status);
+        if (a[1] == "status") return run_request(opt, "class.status", {}, print_class_status);
+    }
+    fmt::print(stderr, "{}",
+               i18n::text({"Usage: bbtctl class start|end|key|status\n", "用法：bbtctl class start|end|key|status\n"}));
+    return exit_usage;
 }
 
 }  // namespace bbtctl

@@ -24,10 +24,12 @@ namespace bbt::agent {
 
 class county_service final : public service {
 public:
-    // `health` gives each part's state for heartbeats; `inventory` what is installed.
+    // `health` gives each part's state for heartbeats, `lamps` the projector's
+    // lamp hours for them; `inventory` what is installed.
     county_service(asio::any_io_executor executor, agent_config::county_config config, ledger_service& ledger,
                    std::filesystem::path state_dir, std::function<std::map<std::string, std::string>()> health,
-                   std::function<std::vector<protocol::county::device>()> inventory);
+                   std::function<std::vector<protocol::county::device>()> inventory,
+                   std::function<std::vector<protocol::county::lamp>()> lamps = {});
     ~county_service() override;
 
     [[nodiscard]] std::string_view name() const override { return "county"; }
@@ -56,6 +58,7 @@ private:
     std::filesystem::path dir_;  // state_dir/county
     std::function<std::map<std::string, std::string>()> health_;
     std::function<std::vector<protocol::county::device>()> inventory_;
+    std::function<std::vector<protocol::county::lamp>()> lamps_;
     std::string last_inventory_;  // as sent: sent again when it changes, and daily
     int64_t last_inventory_us_ = 0;
     asio::steady_timer wake_timer_;

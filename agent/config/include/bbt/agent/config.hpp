@@ -62,6 +62,24 @@ struct agent_config {
         // override table, else the descriptor decides.
         std::vector<std::string> quirks;
     } whiteboard;
+
+    // [projector]
+    struct projector_config {
+        std::string protocol = "none";  // "pjlink" (LAN) or "none"
+        std::string host;
+        int64_t port = 4352;
+        std::string password;  // PJLink's; never logged
+        std::string input = "32";  // PJLink input selected when a class starts (Epson: HDMI1)
+        std::chrono::milliseconds poll{30'000};        // power and error status
+        std::chrono::milliseconds lamp_poll{600'000};  // lamp and filter hours
+        std::chrono::milliseconds reply_timeout{5'000};
+        std::chrono::milliseconds warmup_timeout{180'000};
+        std::chrono::milliseconds cooldown_timeout{300'000};
+        std::chrono::milliseconds mains_wait{90'000};  // after mains on, until the projector answers
+        double lamp_rated_hours = 0;  // from the tender; 0: not known
+        double lamp_alert_percent = 90;
+        int64_t unreachable_after = 3;  // failed polls before the "unreachable" alert
+    } projector;
 };
 
 inline constexpr const char* default_config_path = "/etc/bbt/agent.toml";
