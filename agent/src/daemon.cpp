@@ -161,8 +161,6 @@ asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval) {
     }
 }
 
-}  // namespace
-
 // projector.control: {"power": true|false} | {"input": "32"} | {"blank": true|false}.
 asio::awaitable<result<json::value>> projector_control(projector_service& p, json::object params) {
     auto refuse = [](std::string_view why) { return error(protocol::api_errc::malformed, why); };
@@ -190,6 +188,8 @@ asio::awaitable<result<json::value>> projector_control(projector_service& p, jso
     p.poll_soon();
     co_return json::value(p.status());
 }
+
+}  // namespace
 
 int run_daemon(const agent_config& cfg) {
     auto started_mono = clock::monotonic_now();

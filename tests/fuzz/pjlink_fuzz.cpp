@@ -1,7 +1,8 @@
-// libFuzzer target: the PJLink codec. Any bytes from a projector (or, for the
+// libFuzzer target: the PJLink codec and the serial command sets' answers. Any bytes from a projector (or, for the
 // simulator, from a controller) give lines, and each line a value or an
 // error; a reply that parses encodes to a line that parses to the same reply.
 #include "bbt/drivers/projector/pjlink.hpp"
+#include "bbt/drivers/projector/serial_protocol.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             std::string again = encode_reply(r->cls, r->command, r->body);
             auto r2 = parse_reply(std::string_view(again).substr(0, again.size() - 1));
             if (!r2 || !(*r2 == *r)) std::abort();
+        }
+    }
+    // The same bytes as answers on a serial line, in each command set.
+    for (const auto& cs : bbt::drivers::serial::command_sets()) {
+        std::string buffer(bytes);
+        bool echo = false;
+        while (auto a = bbt::drivers::serial::take_answer(cs, buffer, cs.power_query, echo)) {
+            (void)bbt::drivers::serial::parse_power(cs, *a);
+            (void)bbt::drivers::serial::parse_lamp_hours(cs, *a);
+            (void)bbt::drivers::serial::parse_ack(cs, *a);
         }
     }
     return 0;

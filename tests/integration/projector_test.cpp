@@ -4,6 +4,7 @@
 // answers during warm-up, and the failures a technician meets (a closed
 // port, a wrong password, something that is not a projector).
 #include "bbt/drivers/projector/pjlink_client.hpp"
+#include "bbt/drivers/projector/serial_projector.hpp"
 
 #include "agent_fixture.hpp"
 #include "doctest_bbt.hpp"
@@ -365,4 +366,90 @@ TEST_CASE("an unreachable projector puts the class in fault with a clear message
     CHECK(c.agent->ctl_out().find("FAULT") != std::string::npos);
     REQUIRE(c.agent->ctl({"class", "end"}) == 0);
     c.until("idle");
+}
+
+TEST_CASE("the ledger's projector hours match the lamp hours the projector counted, within 1 %") {
+    // 1 s of lamp time is 100 lamp hours in the simulator, so a short class is a long one for the lamp.
+    constexpr double hours_per_second = 100;
+    classroom c({"--warmup", "1", "--cooldown", "1", "--lamp-hours", "1000", "--hours-per-second",
+                 std::to_string(hours_per_second)},
+                "");
+    REQUIRE(c.agent->ctl({"class", "start"}) == 0);
+    c.until("in-class");
+    std::this_thread::sleep_for(6s);
+    REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+    c.until("idle");
+    auto lamp = run(at(c.projector), {pj::query("LAMP")});
+    REQUIRE(lamp);
+    double counted = static_cast<double>(pj::decode_lamps((*lamp)[0].answer->body).value().at(0).hours) - 1000;
+
+    auto usage = c.agent->ctl_json({"usage", "1"});
+    double lit_hours = 0;
+    for (const auto& row : usage.at("usage").as_array()) {
+        const auto& r = row.as_object();
+        if (r.at("device").as_string() == "projector" &&
+            (r.at("state").as_string() == "on" || r.at("state").as_string() == "warming")) {
+            lit_hours += r.at("hours").to_number<double>();
+        }
+    }
+    double ledger = lit_hours * 3600 * hours_per_second;
+    MESSAGE("lamp hours counted by the projector: " << counted << ", by the ledger: " << ledger);
+    REQUIRE(counted > 500);
+    CHECK(std::abs(ledger - counted) <= 0.01 * counted);
+}
+
+// ---- Over a serial line ----
+
+TEST_CASE("a projector on a serial line (a pty): Epson ESC/VP21 and BenQ, warm-up, busy, lamp hours, cool-down") {
+    namespace ser = bbt::drivers::serial;
+    for (const char* set : {"epson-escvp21", "benq"}) {
+        CAPTURE(set);
+        test::temp_dir d;
+        auto link = (d / "ttyPROJ").string();
+        test::spawn_options o;
+        o.stdout_path = d / "out";
+        o.stderr_path = d / "err";
+        auto sim = test::spawn({BBT_SIM_BINARY, "projector", "--serial", set, "--pty", link, "--warmup", "1",
+                                "--cooldown", "1", "--lamp-hours", "2000"},
+                               o);
+        for (int i = 0; i < 200 && !std::filesystem::exists(link); ++i)
+            std::this_thread::sleep_for(25ms);
+        REQUIRE(std::filesystem::exists(link));
+
+        asio::io_context ioc;
+        auto steps = [&]() -> asio::awaitable<std::string> {
+            auto p = ser::serial_projector::open(co_await asio::this_coro::executor, link,
+                                                 ser::find_command_set(set).value());
+            if (!p) co_return p.error().what();
+            auto& pr = **p;
+            pr.reply_timeout = 2s;
+            std::string log;
+            auto power = co_await pr.query_power();
+            log += fmt::format("power {};", power ? std::string(pj::to_string(*power)) : power.error().message());
+            auto on = co_await pr.set_power(true);
+            log += fmt::format("on {};", on ? "ok" : "refused");
+            auto input = co_await pr.select_input("30");
+            log += fmt::format("input while warming {};",
+                               !input && input.error().code() == pj::pjlink_errc::unavailable_time ? "busy" : "?");
+            asio::steady_timer t(co_await asio::this_coro::executor, 1500ms);
+            co_await t.async_wait(asio::use_awaitable);
+            power = co_await pr.query_power();
+            log += fmt::format("power {};", power ? std::string(pj::to_string(*power)) : "?");
+            auto lamp = co_await pr.lamp_hours();
+            log += fmt::format("lamp {};", lamp ? (*lamp >= 2000 ? "counted" : "low") : lamp.error().message());
+            auto off = co_await pr.set_power(false);
+            log += fmt::format("off {};", off ? "ok" : "refused");
+            auto again = co_await pr.set_power(true);
+            log += fmt::format("on while cooling {};",
+                               !again && again.error().code() == pj::pjlink_errc::unavailable_time ? "busy" : "?");
+            co_return log;
+        };
+        auto fut = asio::co_spawn(ioc, steps(), asio::use_future);
+        ioc.run();
+        CHECK(fut.get() ==
+              "power standby;on ok;input while warming busy;power on;lamp counted;off ok;on while "
+              "cooling busy;");
+        sim.signal(SIGTERM);
+        (void)sim.wait(5s);
+    }
 }

@@ -52,7 +52,9 @@ void usage(std::FILE* out) {
                            "         [--warmup S] [--cooldown S] [--lamp-hours H] [--hours-per-second X] [--lamps N]\n"
                            "         [--filter-hours H] [--erst DIGITS] [--power-failure] [--idle-timeout S]\n"
                            "         [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
-                           "  A PJLink projector on TCP (default 127.0.0.1:4352; port 0 picks a free one).\n",
+                           "         [--serial epson-escvp21|benq --pty PATH]\n"
+                           "  A PJLink projector on TCP (default 127.0.0.1:4352; port 0 picks a free one), or with\n"
+                           "  --serial a projector on a serial line: a pseudo-terminal linked at PATH.\n",
                            "用法：bbt-sim whiteboard --out 路径 [--rounds 轮数]\n"
                            "  模拟红外触摸框，以 hid-recorder 格式写入路径（代理程序作为 whiteboard.device 读取的\n"
                            "  FIFO，或普通文件）：手指、笔和板擦依次书写，共若干轮（默认直到停止）。\n"
@@ -60,7 +62,9 @@ void usage(std::FILE* out) {
                            "         [--warmup 秒] [--cooldown 秒] [--lamp-hours 小时] [--hours-per-second 倍数]\n"
                            "         [--lamps 个数] [--filter-hours 小时] [--erst 六位数字] [--power-failure]\n"
                            "         [--idle-timeout 秒] [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
-                           "  模拟 PJLink 投影机（默认 127.0.0.1:4352；端口 0 表示任选空闲端口）。\n"}));
+                           "         [--serial epson-escvp21|benq --pty 路径]\n"
+                           "  模拟 PJLink 投影机（默认 127.0.0.1:4352；端口 0 表示任选空闲端口）；\n"
+                           "  使用 --serial 时模拟串口投影机：伪终端链接于指定路径。\n"}));
 }
 
 class stream {
@@ -197,6 +201,11 @@ std::optional<bbt::sim::projector_options> parse_projector(const std::vector<std
             const auto& known = bbt::sim::projector_quirks();
             ok = std::find(known.begin(), known.end(), v) != known.end();
             o.quirks.insert(std::string(v));
+        } else if (a == "--serial") {
+            o.serial_set = std::string(v);
+            ok = o.serial_set == "epson-escvp21" || o.serial_set == "benq";
+        } else if (a == "--pty") {
+            o.pty_link = std::string(v);
         } else if (a == "--name") {
             o.name = std::string(v);
         } else {
@@ -209,6 +218,12 @@ std::optional<bbt::sim::projector_options> parse_projector(const std::vector<std
             return std::nullopt;
         }
         ++i;
+    }
+    if (o.serial_set.empty() != o.pty_link.empty()) {
+        fmt::print(stderr, "{}",
+                   i18n::text({"bbt-sim: projector: --serial SET and --pty PATH go together\n",
+                               "bbt-sim：projector：--serial 与 --pty 须同时给出\n"}));
+        return std::nullopt;
     }
     return o;
 }

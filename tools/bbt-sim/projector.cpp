@@ -9,15 +9,24 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <fcntl.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <random>
 
 namespace bbt::sim {
@@ -138,6 +147,10 @@ public:
     }
 
     const projector_options& options() const { return o_; }
+    int64_t lamp_hours_now() {
+        settle();
+        return static_cast<int64_t>(std::floor(lamp_hours()));
+    }
 
 private:
     double now_s() const { return std::chrono::duration<double>(clock_type::now() - started_).count(); }
@@ -238,6 +251,64 @@ asio::awaitable<void> serve(tcp::socket sock, projector_model& model) {
     s.socket().shutdown(tcp::socket::shutdown_both, ignored);
 }
 
+// One command of a serial command set, answered as the projector model says.
+std::string serial_answer(const std::string& set, std::string cmd, projector_model& model) {
+    auto powr = [&](const char* p) { return model.answer({'1', "POWR", p}); };
+    auto ok = [](const std::string& pj_reply) { return pj_reply.ends_with("=OK"); };
+    if (set == "epson-escvp21") {
+        static const char* codes[] = {"04", "01", "03", "02"};  // standby, on, cooling, warming
+        if (cmd == "PWR?") return fmt::format("PWR={}\r:", codes[static_cast<int>(model.power())]);
+        if (cmd == "PWR ON") return ok(powr("1")) ? ":" : "ERR\r:";
+        if (cmd == "PWR OFF") return ok(powr("0")) ? ":" : "ERR\r:";
+        if (cmd == "LAMP?") return fmt::format("LAMP={}\r:", model.lamp_hours_now());
+        if (cmd.starts_with("SOURCE ") || cmd == "MUTE ON" || cmd == "MUTE OFF") {
+            return model.power() == pj::power::on ? ":" : "ERR\r:";
+        }
+        return "ERR\r:";
+    }
+    // benq: "*name=value#", echoed first.
+    std::string echo = cmd + "\r\n";
+    std::string lower = cmd;
+    for (char& c : lower)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto lit = [&] { return model.power() == pj::power::on || model.power() == pj::power::warming; };
+    if (lower == "*pow=?#") return echo + (lit() ? "*POW=ON#\r\n" : "*POW=OFF#\r\n");
+    if (lower == "*pow=on#") return echo + (ok(powr("1")) ? "*POW=ON#\r\n" : "*Block item#\r\n");
+    if (lower == "*pow=off#") return echo + (ok(powr("0")) ? "*POW=OFF#\r\n" : "*Block item#\r\n");
+    if (lower == "*ltim=?#") return echo + fmt::format("*LTIM={}#\r\n", model.lamp_hours_now());
+    if (lower.starts_with("*sour=") || lower.starts_with("*blank=")) {
+        if (model.power() != pj::power::on) return echo + "*Block item#\r\n";
+        std::string up = cmd;
+        for (char& c : up)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        return echo + up + "\r\n";
+    }
+    return echo + "*Illegal format#\r\n";
+}
+
+// The projector on a pty: its slave end is linked at `path` for the agent.
+asio::awaitable<void> serve_serial(asio::posix::stream_descriptor& master, projector_model& model, std::string set) {
+    std::string buffer;
+    std::array<char, 256> buf{};
+    for (;;) {
+        auto [ec, n] = co_await master.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        buffer.append(buf.data(), n);
+        for (;;) {
+            // Epson commands end with CR; BenQ's are "*...#" between CRs.
+            size_t end = set == "benq" ? buffer.find('#') : buffer.find('\r');
+            if (end == std::string::npos) break;
+            std::string cmd = buffer.substr(0, end + (set == "benq" ? 1 : 0));
+            buffer.erase(0, end + 1);
+            while (!cmd.empty() && (cmd.front() == '\r' || cmd.front() == '\n'))
+                cmd.erase(0, 1);
+            if (cmd.empty()) continue;
+            std::string out = serial_answer(set, cmd, model);
+            co_await asio::async_write(master, asio::buffer(out), asio::as_tuple(asio::use_awaitable));
+        }
+    }
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, projector_model& model) {
     for (;;) {
         auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
@@ -256,7 +327,45 @@ const std::vector<std::string>& projector_quirks() {
     return q;
 }
 
+int run_serial(const projector_options& options) {
+    asio::io_context ioc(1);
+    projector_model model(options);
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+        fmt::print(stderr, "bbt-sim: a pseudo-terminal cannot be made: {}\n", std::strerror(errno));
+        return 1;
+    }
+    std::string slave = ::ptsname(master);
+    // Raw: no echo, no line editing, bytes as they are.
+    termios t{};
+    ::tcgetattr(master, &t);
+    ::cfmakeraw(&t);
+    ::tcsetattr(master, TCSANOW, &t);
+    // Held open so that the master does not see a hang-up between the agent's sessions.
+    int keep = ::open(slave.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
+    std::error_code fec;
+    std::filesystem::remove(options.pty_link, fec);
+    std::filesystem::create_symlink(slave, options.pty_link, fec);
+    if (fec) {
+        fmt::print(stderr, "bbt-sim: {}: {}\n", options.pty_link, fec.message());
+        return 1;
+    }
+    fmt::print("{}\n", i18n::format({"bbt-sim: projector ({} over a serial line) on {}",
+                                     "bbt-sim：投影机（串口 {} 命令集）位于 {}"},
+                                    options.serial_set, options.pty_link));
+    std::fflush(stdout);
+    asio::posix::stream_descriptor m(ioc, master);
+    asio::signal_set signals(ioc, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code, int) { ioc.stop(); });
+    asio::co_spawn(ioc, serve_serial(m, model, options.serial_set), asio::detached);
+    ioc.run();
+    std::filesystem::remove(options.pty_link, fec);
+    if (keep >= 0) ::close(keep);
+    return 0;
+}
+
 int run_projector(const projector_options& options) {
+    if (!options.serial_set.empty()) return run_serial(options);
     asio::io_context ioc(1);
     projector_model model(options);
     boost::system::error_code ec;

@@ -36,6 +36,11 @@ struct projector_options {
     // clss-text: CLSS answers "Class 1"; laser: LAMP answers ERR1;
     // lkup: a %2LKUP= notice on the control connection before the first reply.
     std::set<std::string> quirks;
+    // Not empty: the projector is on a serial line instead, speaking this
+    // command set ("epson-escvp21", "benq") on a pseudo-terminal whose
+    // device is linked at `pty_link`.
+    std::string serial_set;
+    std::string pty_link;
 };
 
 // The quirks `projector_options::quirks` may name.

@@ -1,6 +1,7 @@
 // The PJLink codec against the specification's examples and replies captured
 // from real projectors, including the ways real ones deviate.
 #include "bbt/drivers/projector/pjlink.hpp"
+#include "bbt/drivers/projector/serial_protocol.hpp"
 
 #include "doctest_bbt.hpp"
 
@@ -135,4 +136,40 @@ TEST_CASE("typed answers, from real projectors' replies") {
     CHECK(decode_text(std::string("a\x01"
                                   "b",
                                   3)) == "ab");
+}
+
+// ---- RS-232 command sets ----
+
+TEST_CASE("serial command sets: Epson ESC/VP21 and BenQ answers, with echoes, prompts, busy and refusals") {
+    using namespace bbt::drivers::serial;
+    auto epson = find_command_set("epson-escvp21").value();
+    auto benq = find_command_set("benq").value();
+    CHECK(find_command_set("nec").error().message().find("epson-escvp21, benq") != std::string::npos);
+
+    bool echo = false;
+    std::string buf = "PWR=02\r:LAMP=01234\r:";
+    auto a = take_answer(epson, buf, "PWR?\r", echo);
+    REQUIRE(a);
+    CHECK(parse_power(epson, *a).value() == power::warming);
+    CHECK(parse_lamp_hours(epson, *take_answer(epson, buf, "LAMP?\r", echo)).value() == 1234);
+    CHECK_FALSE(take_answer(epson, buf, "PWR?\r", echo));
+    CHECK(parse_power(epson, "PWR=04\r:").value() == power::standby);  // standby, network on
+    CHECK(parse_ack(epson, ":"));
+    CHECK(parse_ack(epson, "ERR\r:").error().code() == pjlink_errc::unavailable_time);
+    CHECK(parse_power(epson, "PWR=77\r:").error().code() == pjlink_errc::malformed);
+
+    // BenQ repeats the command, then answers.
+    std::string b = "*pow=?#\r\n*POW=ON#\r\n*ltim=?#\r\n*LTIM= 1383#";
+    auto p = take_answer(benq, b, "\r*pow=?#\r", echo);
+    REQUIRE(p);
+    CHECK(parse_power(benq, *p).value() == power::on);
+    echo = false;
+    CHECK(parse_lamp_hours(benq, *take_answer(benq, b, "\r*ltim=?#\r", echo)).value() == 1383);
+    // A set command's answer repeats it in upper case: not mistaken for the echo.
+    std::string on = "*pow=on#\r\n*POW=ON#\r\n";
+    echo = false;
+    CHECK(parse_power(benq, *take_answer(benq, on, "\r*pow=on#\r", echo)).value() == power::on);
+    CHECK(parse_ack(benq, "*Block item#").error().code() == pjlink_errc::unavailable_time);
+    CHECK(parse_ack(benq, "*Illegal format#").error().code() == pjlink_errc::undefined_command);
+    CHECK(parse_power(benq, "*POW=MAYBE#").error().code() == pjlink_errc::malformed);
 }
