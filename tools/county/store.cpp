@@ -142,9 +142,10 @@ result<std::vector<std::pair<int64_t, int64_t>>> store::ingest(const std::string
                                                                int64_t now_us) {
     auto tx = sqlite::transaction::begin(db_);
     if (!tx) return tx.error();
-    auto ins = db_.prepare(
+    auto prepared = cached(
         "INSERT OR IGNORE INTO reports(device_id, seq, kind, at_us, body, received_us) VALUES (?, ?, ?, ?, ?, ?)");
-    if (!ins) return ins.error();
+    if (!prepared) return prepared.error();
+    auto* ins = *prepared;
     std::vector<int64_t> seqs;
     seqs.reserve(b.messages.size());
     for (const auto& m : b.messages) {
@@ -169,23 +170,38 @@ result<std::vector<std::pair<int64_t, int64_t>>> store::ingest(const std::string
     return ranges_of(std::move(seqs));
 }
 
-result<void> store::apply(const std::string& device_id, const wire::message& m) {
-    auto run = [&](std::string_view sql, const auto&... args) -> result<void> {
+result<sqlite::statement*> store::cached(std::string_view sql) {
+    auto it = statements_.find(sql);
+    if (it == statements_.end()) {
         auto st = db_.prepare(sql);
         if (!st) return st.error();
-        return st->bind_all(args...).run();
+        it = statements_.emplace(std::string(sql), std::move(*st)).first;
+    } else {
+        it->second.reset();
+    }
+    return &it->second;
+}
+
+result<void> store::apply(const std::string& device_id, const wire::message& m) {
+    auto run = [&](std::string_view sql, const auto&... args) -> result<void> {
+        auto st = cached(sql);
+        if (!st) return st.error();
+        return (*st)->bind_all(args...).run();
     };
     return std::visit(
         [&](const auto& x) -> result<void> {
             using T = std::decay_t<decltype(x)>;
             if constexpr (std::is_same_v<T, wire::inventory>) {
                 // Only a newer inventory replaces what is known.
-                auto st = db_.prepare("SELECT coalesce(inventory_at_us, -1) FROM devices WHERE device_id = ?");
-                if (!st) return st.error();
+                auto q = cached("SELECT coalesce(inventory_at_us, -1) FROM devices WHERE device_id = ?");
+                if (!q) return q.error();
+                auto* st = *q;
                 st->bind(1, device_id);
                 auto row = st->step();
                 if (!row) return row.error();
-                if (!*row || st->column_int64(0) > m.at_us) return {};
+                bool older = !*row || st->column_int64(0) > m.at_us;
+                st->reset();
+                if (older) return {};
                 if (auto r = run("DELETE FROM inventory WHERE device_id = ?", device_id); !r) return r;
                 int64_t pos = 0;
                 for (const auto& d : x.devices) {
@@ -215,9 +231,12 @@ result<void> store::apply(const std::string& device_id, const wire::message& m) 
                 st->bind_all(device_id, boot - same_boot_us, boot + same_boot_us);
                 auto row = st->step();
                 if (!row) return row.error();
-                auto span = *row ? run("UPDATE power SET last_us = max(last_us, ?) WHERE device_id = ? AND boot_us = ?",
-                                       m.at_us, device_id, st->column_int64(0))
-                                 : run("INSERT INTO power VALUES (?, ?, ?)", device_id, boot, m.at_us);
+                std::optional<int64_t> known = *row ? std::optional<int64_t>(st->column_int64(0)) : std::nullopt;
+                st->reset();
+                auto span = known
+                                ? run("UPDATE power SET last_us = max(last_us, ?) WHERE device_id = ? AND boot_us = ?",
+                                      m.at_us, device_id, *known)
+                                : run("INSERT INTO power VALUES (?, ?, ?)", device_id, boot, m.at_us);
                 if (!span) return span;
                 for (const auto& l : x.lamps) {
                     if (auto r = run("INSERT INTO lamps VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET "

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -60,8 +61,11 @@ public:
 private:
     // Brings the dashboard's tables up to date with a newly stored message.
     [[nodiscard]] result<void> apply(const std::string& device_id, const protocol::county::message& m);
+    // A prepared statement of the ingest path, kept for the next batch (reset).
+    [[nodiscard]] result<sqlite::statement*> cached(std::string_view sql);
     explicit store(sqlite::database db) : db_(std::move(db)) {}
     sqlite::database db_;
+    std::map<std::string, sqlite::statement, std::less<>> statements_;  // destroyed before db_
 };
 
 }  // namespace bbt::county
