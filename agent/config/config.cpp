@@ -3,6 +3,7 @@
 #include "bbt/base/config.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/drivers/projector/serial_protocol.hpp"
 #include "bbt/drivers/whiteboard/mt_decoder.hpp"
 
 #include <algorithm>
@@ -107,7 +108,7 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     auto pj = root.table("projector");
     auto& p = c.projector;
     pj.get("protocol", p.protocol).get("host", p.host).get("port", p.port, 1, 65535).get("password", p.password);
-    pj.get("input", p.input);
+    pj.get("input", p.input).get("device", p.device).get("command_set", p.command_set);
     pj.get_seconds("poll", p.poll, 1, 3600).get_seconds("lamp_poll", p.lamp_poll, 10, 86400);
     pj.get_seconds("reply_timeout", p.reply_timeout, 0.2, 60);
     pj.get_seconds("warmup_timeout", p.warmup_timeout, 1, 1800)
@@ -115,18 +116,30 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     pj.get_seconds("mains_wait", p.mains_wait, 0, 600);
     pj.get("lamp_rated_hours", p.lamp_rated_hours, 0, 100000).get("lamp_alert_percent", p.lamp_alert_percent, 1, 100);
     pj.get("unreachable_after", p.unreachable_after, 1, 100);
-    if (p.protocol != "pjlink" && p.protocol != "none") {
-        pj.fail("protocol", i18n::text({"must be \"pjlink\" or \"none\"", "必须为“pjlink”或“none”"}));
+    if (p.protocol != "pjlink" && p.protocol != "serial" && p.protocol != "none") {
+        pj.fail("protocol",
+                i18n::text({"must be \"pjlink\", \"serial\" or \"none\"", "必须为“pjlink”、“serial”或“none”"}));
+    }
+    if (p.protocol == "serial") {
+        if (p.device.empty()) {
+            pj.fail("device", i18n::text({"the serial port is needed with protocol = \"serial\" (e.g. /dev/ttyUSB0)",
+                                          "protocol = “serial”时需要串口设备（例如 /dev/ttyUSB0）"}));
+        }
+        if (auto cs = drivers::serial::find_command_set(p.command_set); !cs)
+            pj.fail("command_set", cs.error().message());
     }
     if (p.protocol == "pjlink" && p.host.empty()) {
         pj.fail("host", i18n::text({"the projector's address is needed with protocol = \"pjlink\"",
                                     "protocol = “pjlink”时需要投影机地址"}));
     }
-    if (p.input.size() != 2 || p.input[0] < '1' || p.input[0] > '6' ||
-        !std::isalnum(static_cast<unsigned char>(p.input[1]))) {
+    if (p.protocol == "serial" ? p.input.empty() || p.input.size() > 16
+                               : (p.input.size() != 2 || p.input[0] < '1' || p.input[0] > '6' ||
+                                  !std::isalnum(static_cast<unsigned char>(p.input[1])))) {
         pj.fail("input",
-                i18n::text({"must be a PJLink input code: a type 1-6 and a terminal, e.g. \"32\" (HDMI1 on Epson)",
-                            "必须为 PJLink 输入代码：类型 1-6 加端子号，例如“32”（爱普生 HDMI1）"}));
+                i18n::text({"must be a PJLink input code: a type 1-6 and a terminal, e.g. \"32\" (HDMI1 on Epson); "
+                            "with protocol = \"serial\", the command set's own code (Epson ESC/VP21: \"30\" HDMI1)",
+                            "必须为 PJLink 输入代码：类型 1-6 加端子号，例如“32”（爱普生 HDMI1）；"
+                            "protocol = “serial”时为命令集自己的代码（爱普生 ESC/VP21：“30”为 HDMI1）"}));
     }
     pj.finish();
 

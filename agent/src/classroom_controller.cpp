@@ -233,11 +233,15 @@ asio::awaitable<void> classroom_controller::end_class() {
         auto deadline = steady::now() + cfg.warmup_timeout + cfg.cooldown_timeout;
         bool standby = false;
         bool asked = false;
+        // A projector that does not report its cool-down is given the whole of it.
+        const bool timed_cooling = !projector_.reports_cooling();
+        auto asked_at = steady::now();
         while (steady::now() < deadline) {
             auto p = co_await projector_.query_power();
             if (p) {
                 may_be_lit = may_be_lit || *p != pj::power::standby;
-                if (*p == pj::power::standby) {
+                bool cooled = !timed_cooling || !asked || steady::now() - asked_at >= cfg.cooldown_timeout;
+                if (*p == pj::power::standby && cooled) {
                     standby = true;
                     break;
                 }
@@ -245,6 +249,7 @@ asio::awaitable<void> classroom_controller::end_class() {
                     // POWR 0 is refused (ERR3) during warm-up: asked again once on.
                     auto r = co_await projector_.set_power(false);
                     asked = static_cast<bool>(r);
+                    asked_at = steady::now();
                     if (!r && r.error().code() != pj::pjlink_errc::unavailable_time) {
                         log::warning(lg, "switching the projector off: {}", r.error().message());
                     }

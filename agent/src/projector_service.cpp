@@ -81,6 +81,13 @@ asio::awaitable<void> projector_service::stop() {
 
 void projector_service::poll_soon() { timer_.cancel(); }
 
+bool projector_service::reports_cooling() const {
+    if (!serial()) return true;
+    auto cs = drivers::serial::find_command_set(config_.command_set);
+    return cs && std::any_of(cs->power_values.begin(), cs->power_values.end(),
+                             [](const auto& v) { return v.second == pj::power::cooling; });
+}
+
 asio::awaitable<result<std::vector<pj::exchange>>> projector_service::exchange(std::vector<pj::request> requests) {
     // One connection at a time: a second one resets the projector's random
     // and confuses weak firmware.
@@ -99,6 +106,30 @@ asio::awaitable<result<std::vector<pj::exchange>>> projector_service::exchange(s
     co_return r;
 }
 
+asio::awaitable<result<drivers::serial::serial_projector*>> projector_service::take_serial() {
+    while (busy_) {
+        queue_timer_.expires_after(10ms);
+        co_await queue_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (stopping_) {
+            co_return error(std::make_error_code(std::errc::operation_canceled),
+                            i18n::text({"the agent is stopping", "代理程序正在停止"}));
+        }
+    }
+    if (!serial_) {
+        auto cs = drivers::serial::find_command_set(config_.command_set);
+        if (!cs) co_return cs.error();
+        auto opened = drivers::serial::serial_projector::open(executor_, config_.device, std::move(*cs));
+        if (!opened) {
+            note_unreachable(opened.error());
+            co_return opened.error();
+        }
+        serial_ = std::move(*opened);
+        serial_->reply_timeout = config_.reply_timeout;
+    }
+    busy_ = true;
+    co_return serial_.get();
+}
+
 asio::awaitable<result<void>> projector_service::command(pj::request req) {
     std::vector<pj::request> one{std::move(req)};
     auto r = co_await exchange(std::move(one));
@@ -109,6 +140,20 @@ asio::awaitable<result<void>> projector_service::command(pj::request req) {
 }
 
 asio::awaitable<result<pj::power>> projector_service::query_power() {
+    if (serial()) {
+        auto port = co_await take_serial();
+        if (!port) co_return port.error();
+        auto p = co_await (*port)->query_power();
+        release();
+        if (!p) {
+            note_unreachable(p.error());
+            co_return p.error();
+        }
+        reachable_ = true;
+        failures_ = 0;
+        note_power(*p);
+        co_return *p;
+    }
     std::vector<pj::request> q{pj::query("POWR")};
     auto r = co_await exchange(std::move(q));
     if (!r) co_return r.error();
@@ -125,8 +170,16 @@ asio::awaitable<result<pj::power>> projector_service::query_power() {
 asio::awaitable<result<void>> projector_service::set_power(bool on) {
     // Named, not a temporary in the co_await expression (GCC 12 frees such
     // temporaries twice).
-    pj::request req{'1', "POWR", on ? "1" : "0"};
-    auto r = co_await command(std::move(req));
+    result<void> r;
+    if (serial()) {
+        auto port = co_await take_serial();
+        if (!port) co_return port.error();
+        r = co_await (*port)->set_power(on);
+        release();
+    } else {
+        pj::request req{'1', "POWR", on ? "1" : "0"};
+        r = co_await command(std::move(req));
+    }
     if (r) {
         log::notice(lg, "projector switched {}", on ? "on" : "off");
         // The projector starts its warm-up or cool-down at once.
@@ -137,6 +190,13 @@ asio::awaitable<result<void>> projector_service::set_power(bool on) {
 }
 
 asio::awaitable<result<void>> projector_service::select_input(std::string code) {
+    if (serial()) {
+        auto port = co_await take_serial();
+        if (!port) co_return port.error();
+        auto r = co_await (*port)->select_input(code);
+        release();
+        co_return r;
+    }
     pj::request req{'1', "INPT", code};
     auto r = co_await command(std::move(req));
     if (r) {
@@ -146,8 +206,16 @@ asio::awaitable<result<void>> projector_service::select_input(std::string code) 
 }
 
 asio::awaitable<result<void>> projector_service::blank(bool on) {
-    pj::request req{'1', "AVMT", on ? "31" : "30"};
-    auto r = co_await command(std::move(req));
+    result<void> r;
+    if (serial()) {
+        auto port = co_await take_serial();
+        if (!port) co_return port.error();
+        r = co_await (*port)->blank(on);
+        release();
+    } else {
+        pj::request req{'1', "AVMT", on ? "31" : "30"};
+        r = co_await command(std::move(req));
+    }
     if (r) mute_ = pj::av_mute{on, on};
     co_return r;
 }
@@ -192,7 +260,44 @@ void projector_service::set_alert(const std::string& code, const std::string& se
     ledger_.outbox_put(clock::wall_now().count(), wire::alert{"projector", code, severity, message, open});
 }
 
+asio::awaitable<void> projector_service::poll_serial() {
+    auto p = co_await query_power();
+    if (!p) co_return;
+    set_alert("projector.unreachable", "warning",
+              std::string(i18n::text({"the projector answers again", "投影机恢复应答"})), false);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_lamp_poll_ < config_.lamp_poll && !lamp_hours_.empty()) co_return;
+    auto port = co_await take_serial();
+    if (!port) co_return;
+    auto hours = co_await (*port)->lamp_hours();
+    release();
+    if (!hours) {
+        if (hours.error().code() == pj::pjlink_errc::undefined_command) no_lamp_ = true;
+        co_return;
+    }
+    lamp_hours_ = {pj::lamp{*hours, *p == pj::power::on || *p == pj::power::warming}};
+    last_lamp_poll_ = now;
+    check_lamp_hours();
+}
+
+void projector_service::check_lamp_hours() {
+    if (config_.lamp_rated_hours <= 0) return;
+    int64_t worst = 0;
+    for (const auto& lamp : lamp_hours_)
+        worst = std::max(worst, lamp.hours);
+    double limit = config_.lamp_rated_hours * config_.lamp_alert_percent / 100;
+    set_alert("projector.lamp-hours", "warning",
+              i18n::format({"the projector's lamp has {} hours of its rated {}: order a replacement",
+                            "投影机灯泡已使用 {} 小时（额定 {} 小时）：请准备更换"},
+                           worst, config_.lamp_rated_hours),
+              static_cast<double>(worst) >= limit);
+}
+
 asio::awaitable<void> projector_service::poll_once() {
+    if (serial()) {
+        co_await poll_serial();
+        co_return;
+    }
     std::vector<pj::request> q{pj::query("POWR"), pj::query("ERST")};
     auto now = std::chrono::steady_clock::now();
     bool lamps_due = !reachable_ || now - last_lamp_poll_ >= config_.lamp_poll;
@@ -238,17 +343,7 @@ asio::awaitable<void> projector_service::poll_once() {
             if (auto l = pj::decode_lamps(b)) {
                 lamp_hours_ = *l;
                 last_lamp_poll_ = now;
-                if (config_.lamp_rated_hours > 0) {
-                    int64_t worst = 0;
-                    for (const auto& lamp : lamp_hours_)
-                        worst = std::max(worst, lamp.hours);
-                    double limit = config_.lamp_rated_hours * config_.lamp_alert_percent / 100;
-                    set_alert("projector.lamp-hours", "warning",
-                              i18n::format({"the projector's lamp has {} hours of its rated {}: order a replacement",
-                                            "投影机灯泡已使用 {} 小时（额定 {} 小时）：请准备更换"},
-                                           worst, config_.lamp_rated_hours),
-                              static_cast<double>(worst) >= limit);
-                }
+                check_lamp_hours();
             }
         } else if (c == "INPT") {
             if (auto in = pj::decode_input(b)) input_ = *in;
@@ -292,7 +387,8 @@ asio::awaitable<void> projector_service::poll_loop() {
 json::object projector_service::status() const {
     json::object o{{"configured", configured()}};
     if (!configured()) return o;
-    o["address"] = fmt::format("{}:{}", config_.host, config_.port);
+    o["address"] = serial() ? fmt::format("{} ({})", config_.device, config_.command_set)
+                            : fmt::format("{}:{}", config_.host, config_.port);
     o["reachable"] = reachable_;
     o["state"] = state_;
     if (!last_error_.empty()) o["last_error"] = last_error_;

@@ -38,10 +38,15 @@ struct sim_projector {
     test::temp_dir dir;
     test::child proc;
     uint16_t port = 0;
+    std::string pty;  // a projector on a serial line: its device
 
     explicit sim_projector(std::vector<std::string> args) {
         std::vector<std::string> argv{BBT_SIM_BINARY, "projector", "--port", "0"};
         argv.insert(argv.end(), args.begin(), args.end());
+        if (std::find(args.begin(), args.end(), "--serial") != args.end()) {
+            pty = (dir / "ttyPROJ").string();
+            argv.insert(argv.end(), {"--pty", pty});
+        }
         test::spawn_options o;
         o.stdout_path = dir / "out";
         o.stderr_path = dir / "err";
@@ -51,6 +56,7 @@ struct sim_projector {
         for (int i = 0; i < 400; ++i) {
             std::smatch m;
             std::string out = test::read_file(dir / "out");
+            if (!pty.empty() && std::filesystem::exists(pty)) return;
             if (std::regex_search(out, m, on)) {
                 port = static_cast<uint16_t>(std::stoi(m[1]));
                 return;
@@ -269,6 +275,13 @@ struct classroom {
             "[projector]\nprotocol = \"pjlink\"\nhost = \"127.0.0.1\"\nport = {}\npassword = \"{}\"\npoll = 1\n"
             "mains_wait = 3\nwarmup_timeout = 20\ncooldown_timeout = 20\nreply_timeout = 1\n",
             port_override ? port_override : projector.port, password);
+        if (!projector.pty.empty()) {
+            // On a serial line; `password` names the command set.
+            section = fmt::format(
+                "[projector]\nprotocol = \"serial\"\ndevice = \"{}\"\ncommand_set = \"{}\"\ninput = \"30\"\n"
+                "poll = 1\nmains_wait = 3\nwarmup_timeout = 20\ncooldown_timeout = 3\nreply_timeout = 1\n",
+                projector.pty, password);
+        }
         agent = std::make_unique<test::agent_fixture>("", "3", section);
         notify = std::make_unique<test::notify_listener>(agent->dir / "notify");
         proc = agent->start(*notify);
@@ -451,5 +464,19 @@ TEST_CASE("a projector on a serial line (a pty): Epson ESC/VP21 and BenQ, warm-u
               "cooling busy;");
         sim.signal(SIGTERM);
         (void)sim.wait(5s);
+    }
+}
+
+TEST_CASE("one key with the projector on a serial line: Epson ESC/VP21 reports its cool-down, BenQ's is timed") {
+    for (const char* set : {"epson-escvp21", "benq"}) {
+        CAPTURE(set);
+        classroom c({"--serial", set, "--warmup", "1", "--cooldown", "1.5"}, set);
+        REQUIRE(c.agent->ctl({"class", "start"}) == 0);
+        c.until("in-class");
+        auto p = c.agent->ctl_json({"projector", "status"});
+        CHECK(p.at("power").as_string() == "on");
+        REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+        c.until("idle");
+        CHECK(c.mains_cuts_checked() == 1);
     }
 }

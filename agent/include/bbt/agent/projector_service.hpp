@@ -1,4 +1,5 @@
-// The agent's projector: PJLink over the LAN, polled gently (power and error
+// The agent's projector: PJLink over the LAN (or a command set over RS-232,
+// which tells power and lamp hours only), polled gently (power and error
 // status every `poll`, lamp and filter hours every `lamp_poll`, identity once
 // each time it comes back), with every state in the usage ledger (on,
 // warming, cooling, standby, unreachable) and alerts for error-status
@@ -11,6 +12,7 @@
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/service.hpp"
 #include "bbt/drivers/projector/pjlink_client.hpp"
+#include "bbt/drivers/projector/serial_projector.hpp"
 #include "bbt/protocol/county.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -42,6 +44,10 @@ public:
     // "on", "warming", "cooling", "standby", "unreachable", or "" before the first poll.
     [[nodiscard]] const std::string& state() const noexcept { return state_; }
 
+    // Whether the projector says when it is cooling down (PJLink and Epson
+    // do; BenQ's serial protocol says OFF at once): if not, a cool-down is
+    // timed instead of seen.
+    [[nodiscard]] bool reports_cooling() const;
     // The power state now (asked, not remembered).
     asio::awaitable<result<drivers::pjlink::power>> query_power();
     // POWR 1 / POWR 0 (ERR3 while warming or cooling is the caller's to wait out).
@@ -56,6 +62,12 @@ private:
     asio::awaitable<result<std::vector<drivers::pjlink::exchange>>> exchange(
         std::vector<drivers::pjlink::request> requests);
     asio::awaitable<result<void>> command(drivers::pjlink::request r);
+    [[nodiscard]] bool serial() const noexcept { return config_.protocol == "serial"; }
+    // The serial port, opened (again) when needed; waits for the one-at-a-time queue.
+    asio::awaitable<result<drivers::serial::serial_projector*>> take_serial();
+    void release() noexcept { busy_ = false; }
+    asio::awaitable<void> poll_serial();
+    void check_lamp_hours();
     asio::awaitable<void> poll_loop();
     asio::awaitable<void> poll_once();
     void note_power(drivers::pjlink::power p);
@@ -66,6 +78,7 @@ private:
     agent_config::projector_config config_;
     ledger_service& ledger_;
     drivers::pjlink::endpoint endpoint_;
+    std::unique_ptr<drivers::serial::serial_projector> serial_;
     asio::steady_timer timer_;
     asio::steady_timer queue_timer_;
     bool busy_ = false;

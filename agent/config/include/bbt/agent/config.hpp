@@ -65,18 +65,20 @@ struct agent_config {
 
     // [projector]
     struct projector_config {
-        std::string protocol = "none";  // "pjlink" (LAN) or "none"
+        std::string protocol = "none";  // "pjlink" (LAN), "serial" (RS-232) or "none"
         std::string host;
         int64_t port = 4352;
-        std::string password;  // PJLink's; never logged
-        std::string input = "32";  // PJLink input selected when a class starts (Epson: HDMI1)
+        std::string password;                          // PJLink's; never logged
+        std::string input = "32";                      // input selected when a class starts (PJLink code; Epson: HDMI1)
+        std::string device;                            // serial: the port, e.g. /dev/ttyUSB0
+        std::string command_set = "epson-escvp21";     // serial: the projector's command set
         std::chrono::milliseconds poll{30'000};        // power and error status
         std::chrono::milliseconds lamp_poll{600'000};  // lamp and filter hours
         std::chrono::milliseconds reply_timeout{5'000};
         std::chrono::milliseconds warmup_timeout{180'000};
         std::chrono::milliseconds cooldown_timeout{300'000};
         std::chrono::milliseconds mains_wait{90'000};  // after mains on, until the projector answers
-        double lamp_rated_hours = 0;  // from the tender; 0: not known
+        double lamp_rated_hours = 0;                   // from the tender; 0: not known
         double lamp_alert_percent = 90;
         int64_t unreachable_after = 3;  // failed polls before the "unreachable" alert
     } projector;
