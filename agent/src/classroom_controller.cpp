@@ -11,6 +11,8 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 
+#include <unistd.h>
+
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -33,15 +35,58 @@ double seconds(std::chrono::milliseconds d) { return static_cast<double>(d.count
 }  // namespace
 
 classroom_controller::classroom_controller(asio::any_io_executor executor, projector_service& projector,
-                                           board::relay_bank* relays, ledger_service& ledger)
-    : executor_(executor), projector_(projector), relays_(relays), ledger_(ledger), wake_(executor), step_(executor) {}
+                                           board::relay_bank* relays, board::panel* panel, ledger_service& ledger)
+    : executor_(executor),
+      projector_(projector),
+      relays_(relays),
+      panel_(panel),
+      ledger_(ledger),
+      wake_(executor),
+      step_(executor) {}
 
 asio::awaitable<result<void>> classroom_controller::start() {
     stopping_ = false;
     running_ = true;
     ledger_.record("classroom", state_);
+    show_leds();
     asio::co_spawn(executor_, run(), asio::detached);
+    if (panel_ && panel_->key_fd() >= 0) {
+        int fd = ::dup(panel_->key_fd());
+        if (fd >= 0) {
+            keys_ = std::make_unique<asio::posix::stream_descriptor>(executor_, fd);
+            asio::co_spawn(executor_, watch_keys(), asio::detached);
+        }
+    }
     co_return result<void>{};
+}
+
+asio::awaitable<void> classroom_controller::watch_keys() {
+    while (!stopping_) {
+        auto [ec] =
+            co_await keys_->async_wait(asio::posix::stream_descriptor::wait_read, asio::as_tuple(asio::use_awaitable));
+        if (ec || stopping_) co_return;
+        auto keys = panel_->read_keys();
+        if (!keys) {
+            log::error(lg, "front panel: {}", keys.error().what());
+            co_return;
+        }
+        for (const auto& k : *keys) {
+            if (k == "class") {
+                (void)key("the front-panel key");
+            } else {
+                log::warning(lg, "front panel: unknown key \"{}\" ignored", k);
+            }
+        }
+    }
+}
+
+void classroom_controller::show_leds() {
+    if (!panel_) return;
+    bool class_on = state_ == "starting" || state_ == "in-class" || state_ == "fault";
+    for (auto [l, on] : {std::pair{board::led::in_class, class_on}, std::pair{board::led::fault, state_ == "fault"}}) {
+        if (panel_->led_state(l) == on) continue;
+        if (auto r = panel_->set_led(l, on); !r) log::warning(lg, "front panel LED: {}", r.error().what());
+    }
 }
 
 asio::awaitable<void> classroom_controller::stop() {
@@ -49,6 +94,10 @@ asio::awaitable<void> classroom_controller::stop() {
     stopping_ = true;
     wake_.cancel();
     step_.cancel();
+    if (keys_) {
+        boost::system::error_code ignored;
+        keys_->cancel(ignored);
+    }
     asio::steady_timer wait(executor_);
     while (running_) {
         wait.expires_after(10ms);
@@ -92,6 +141,7 @@ void classroom_controller::set_state(std::string s) {
     log::notice(lg, "{} -> {}", state_, s);
     state_ = std::move(s);
     ledger_.record("classroom", state_);
+    show_leds();
     if (state_ == "idle" || state_ == "in-class" || state_ == "fault") step_text_.clear();
 }
 

@@ -217,9 +217,19 @@ int run_daemon(const agent_config& cfg) {
         registry.add(std::make_unique<whiteboard_service>(ex, cfg.whiteboard, ledger_svc, cfg.state_dir));
     auto& projector_svc = registry.add(std::make_unique<projector_service>(ex, cfg.projector, ledger_svc));
     // The simulated board's mains relays keep their history beside the ledger.
+    // Its front panel takes key presses as lines ("class") written into the FIFO `panel`.
     std::unique_ptr<board::relay_bank> relays;
-    if (profile->simulated) relays = std::make_unique<board::sim_relays>(cfg.state_dir / "relays.log");
-    auto& classroom = registry.add(std::make_unique<classroom_controller>(ex, projector_svc, relays.get(), ledger_svc));
+    std::unique_ptr<board::panel> panel;
+    if (profile->simulated) {
+        relays = std::make_unique<board::sim_relays>(cfg.state_dir / "relays.log");
+        if (auto p = board::sim_panel::open(cfg.state_dir / "panel", cfg.state_dir / "panel.log")) {
+            panel = std::move(*p);
+        } else {
+            log::error(lg, "the simulated front panel: {}", p.error().what());
+        }
+    }
+    auto& classroom =
+        registry.add(std::make_unique<classroom_controller>(ex, projector_svc, relays.get(), panel.get(), ledger_svc));
     auto health = [&whiteboard_svc, &projector_svc, &classroom]() {
         std::map<std::string, std::string> h{{"agent", "ok"}, {"classroom", classroom.state()}};
         auto wb = whiteboard_svc.status();

@@ -480,3 +480,20 @@ TEST_CASE("one key with the projector on a serial line: Epson ESC/VP21 reports i
         CHECK(c.mains_cuts_checked() == 1);
     }
 }
+
+TEST_CASE("the front-panel key starts and ends the class, and its LEDs show it") {
+    classroom c({"--warmup", "1", "--cooldown", "1"}, "");
+    auto press = [&] {
+        REQUIRE(test::run({BBT_SIM_BINARY, "key", "--panel", (c.agent->state / "panel").string()}) == 0);
+    };
+    press();
+    c.until("in-class");
+    std::string leds = test::read_file(c.agent->state / "panel.log");
+    CHECK(leds.find("led in-class on") != std::string::npos);
+    CHECK(leds.find("led fault on") == std::string::npos);
+    press();
+    c.until("idle");
+    leds = test::read_file(c.agent->state / "panel.log");
+    CHECK(leds.find("led in-class off") != std::string::npos);
+    CHECK(c.mains_cuts_checked() == 1);
+}

@@ -44,7 +44,10 @@ volatile std::sig_atomic_t stopping = 0;
 
 void usage(std::FILE* out) {
     fmt::print(out, "{}",
-               i18n::text({"Usage: bbt-sim whiteboard --out PATH [--rounds N]\n"
+               i18n::text({"Usage: bbt-sim key --panel PATH [KEY]\n"
+                           "  Press a simulated board's front-panel key (default class: start or end the class);\n"
+                           "  PATH is `panel` in the agent's state directory.\n"
+                           "Usage: bbt-sim whiteboard --out PATH [--rounds N]\n"
                            "  A simulated IR touch frame streamed as hid-recorder lines into PATH (a FIFO the\n"
                            "  agent reads as whiteboard.device, or a file): a finger, a pen and an eraser draw\n"
                            "  in turn, N rounds (default: until stopped).\n"
@@ -55,6 +58,8 @@ void usage(std::FILE* out) {
                            "         [--serial epson-escvp21|benq --pty PATH]\n"
                            "  A PJLink projector on TCP (default 127.0.0.1:4352; port 0 picks a free one), or with\n"
                            "  --serial a projector on a serial line: a pseudo-terminal linked at PATH.\n",
+                           "用法：bbt-sim key --panel 路径 [按键]\n"
+                           "  按下模拟板卡的面板按键（默认 class：上课/下课），路径为代理程序状态目录中的 panel。\n"
                            "用法：bbt-sim whiteboard --out 路径 [--rounds 轮数]\n"
                            "  模拟红外触摸框，以 hid-recorder 格式写入路径（代理程序作为 whiteboard.device 读取的\n"
                            "  FIFO，或普通文件）：手指、笔和板擦依次书写，共若干轮（默认直到停止）。\n"
@@ -257,6 +262,22 @@ int main(int argc, char** argv) {
             }
         }
         if (!out.empty()) return run_whiteboard(out, rounds);
+    }
+    if (args.size() >= 3 && args[0] == "key" && args[1] == "--panel") {
+        // A press of the front-panel key of a simulated board: a line into its FIFO.
+        std::string name = args.size() >= 4 ? std::string(args[3]) : "class";
+        int fd = ::open(std::string(args[2]).c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        std::string line = name + "\n";
+        if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+            fmt::print(stderr, "{}",
+                       i18n::format({"bbt-sim: key: {}: {} (is the agent running on the simulated board?)\n",
+                                     "bbt-sim：按键：{}：{}（代理程序是否在模拟板卡上运行？）\n"},
+                                    args[2], std::strerror(errno)));
+            if (fd >= 0) ::close(fd);
+            return 1;
+        }
+        ::close(fd);
+        return 0;
     }
     if (!args.empty() && args[0] == "projector") {
         if (auto o = parse_projector(args)) return bbt::sim::run_projector(*o);

@@ -20,20 +20,24 @@
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/projector_service.hpp"
 #include "bbt/agent/service.hpp"
+#include "bbt/board/panel.hpp"
 #include "bbt/board/relays.hpp"
 
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <memory>
 #include <string>
 
 namespace bbt::agent {
 
 class classroom_controller final : public service {
 public:
+    // `relays` and `panel` may be null: a board without them.
     classroom_controller(asio::any_io_executor executor, projector_service& projector, board::relay_bank* relays,
-                         ledger_service& ledger);
+                         board::panel* panel, ledger_service& ledger);
 
     [[nodiscard]] std::string_view name() const override { return "classroom"; }
     asio::awaitable<result<void>> start() override;
@@ -49,6 +53,8 @@ public:
 
 private:
     asio::awaitable<void> run();
+    asio::awaitable<void> watch_keys();
+    void show_leds();
     asio::awaitable<void> start_class();
     asio::awaitable<void> end_class();
     asio::awaitable<bool> pause(std::chrono::milliseconds d);
@@ -59,6 +65,8 @@ private:
     asio::any_io_executor executor_;
     projector_service& projector_;
     board::relay_bank* relays_;
+    board::panel* panel_;
+    std::unique_ptr<asio::posix::stream_descriptor> keys_;
     ledger_service& ledger_;
     asio::steady_timer wake_;
     asio::steady_timer step_;
