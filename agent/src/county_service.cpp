@@ -257,7 +257,18 @@ asio::awaitable<void> county_service::handle_commands(const std::vector<wire::co
         // Audited: the command as received, then its result.
         log::notice(lg, "command {} from the county: {} {}", c.id, c.verb, json::serialize(c.args));
         ledger_.outbox_put(now, wire::event{"agent", "county.command", fmt::format("{} {}", c.id, c.verb)});
-        ledger_.outbox_put(now, wire::command_result{c.id, c.verb, false, "not available on this set yet"});
+        if (!command_handler_) {
+            ledger_.outbox_put(now, wire::command_result{c.id, c.verb, false, "not available on this set"});
+            continue;
+        }
+        // Called first, awaited second: no temporaries inside the co_await (GCC 12).
+        wire::command copy = c;
+        auto pending = command_handler_(std::move(copy));
+        auto done = co_await std::move(pending);
+        auto detail = done ? *done : done.error().message();
+        log::notice(lg, "command {} ({}): {}", c.id, c.verb, done ? "done" : detail);
+        ledger_.outbox_put(clock::wall_now().count(),
+                           wire::command_result{c.id, c.verb, static_cast<bool>(done), detail});
     }
     if (!commands.empty()) wake();
 }

@@ -254,6 +254,29 @@ int run_daemon(const agent_config& cfg) {
     auto& county_svc = registry.add(
         std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health, inventory, lamps));
 
+    // What the county may ask of the set (the verbs are checked against the
+    // allowlist before this is reached).
+    county_svc.on_command([&](protocol::county::command c) -> asio::awaitable<result<std::string>> {
+        if (c.verb == "class.start" || c.verb == "class.end") {
+            auto s = classroom.request(c.verb == "class.start", "the county");
+            co_return fmt::format("class goal {}, now {}", std::string_view(s.at("goal").as_string()),
+                                  std::string_view(s.at("state").as_string()));
+        }
+        if (c.verb == "projector.power") {
+            const auto* on = c.args.if_contains("on");
+            if (!on || !on->is_bool()) {
+                co_return error(protocol::api_errc::malformed, "projector.power needs {\"on\": true|false}");
+            }
+            if (!projector_svc.configured()) {
+                co_return error(protocol::api_errc::unavailable, "no projector is configured on this set");
+            }
+            auto r = co_await projector_svc.set_power(on->as_bool());
+            if (!r) co_return r.error();
+            co_return std::string(on->as_bool() ? "projector switched on" : "projector switched off");
+        }
+        co_return error(protocol::api_errc::unavailable, fmt::format("{} is not available on this set yet", c.verb));
+    });
+
     std::vector<std::string> unknown;
     auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);
     for (const auto& name : unknown) {

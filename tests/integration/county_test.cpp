@@ -251,6 +251,21 @@ TEST_CASE("commands from the county are checked: a signed one is answered, a for
     auto shell = queue("shell.run");
     CHECK(wait_result(shell) == std::pair{false, std::string("not-allowed")});
 
+    // A signed, allowed command is carried out: the class starts.
+    auto start = queue("class.start");
+    auto done = wait_result(start);
+    CHECK(done.first);
+    CHECK(done.second.find("class goal in-class") != std::string::npos);
+    CHECK(f.ctl_json_until({"class", "status"},
+                           [](const json::object& o) { return o.at("state").as_string() == "in-class"; })
+              .at("goal")
+              .as_string() == "in-class");
+    // Without a projector, projector.power says so.
+    auto power = queue("projector.power");
+    auto no_projector = wait_result(power);
+    CHECK_FALSE(no_projector.first);
+    CHECK(no_projector.second.find("no projector") != std::string::npos);
+
     // The county's command key is replaced by another: its commands are forgeries to the set.
     county.stop();
     auto other_key = protocol::pki::generate_signing_key().value();

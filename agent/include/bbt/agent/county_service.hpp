@@ -49,6 +49,16 @@ private:
     asio::awaitable<void> heartbeat_loop();
     void queue_inventory_if_changed();
     asio::awaitable<void> handle_commands(const std::vector<protocol::county::command>& commands);
+
+public:
+    // Carries out a verified command from the county: a detail for its
+    // result, or the error. Without one, every command is answered "not
+    // available on this set".
+    using command_handler = std::function<asio::awaitable<result<std::string>>(protocol::county::command)>;
+    void on_command(command_handler h) { command_handler_ = std::move(h); }
+
+private:
+    command_handler command_handler_;
     result<void> load_identity();
     std::chrono::milliseconds next_delay(std::optional<int64_t> retry_after_s);
 
