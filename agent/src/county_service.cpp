@@ -1,12 +1,6 @@
 #include "bbt/agent/county_service.hpp"
 
-// GCC 12 reports asio's coroutine frames as freed by a mismatched operator
-// delete when their frames are large (they are allocated and freed by the
-// same awaitable_frame_base pair, through asio's recycling allocator): a
-// false positive, silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "bbt/base/coroutine_frames.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"

@@ -1,11 +1,6 @@
 #include "bbt/agent/projector_service.hpp"
 
-// GCC 12 reports asio's large coroutine frames as freed by a mismatched
-// operator delete (they are allocated and freed by the same
-// awaitable_frame_base pair): a false positive, silenced for this file only.
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
+#include "bbt/base/coroutine_frames.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/i18n.hpp"

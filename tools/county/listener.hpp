@@ -1,23 +1,38 @@
-// A TCP listening socket for bbt-county's servers, with an error that says
-// which address could not be listened on and why.
+// bbt-county's listening sockets: bind, listen, and hand every accepted
+// connection to a session coroutine; errors say which address could not be
+// listened on and why.
 #pragma once
 
 #include "bbt/base/error.hpp"
 #include "bbt/base/i18n.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
 namespace bbt::county {
 
-// Binds `address`:`port` (port 0: the kernel picks) and listens; `doing`
-// names what for in the error ("listening for agents").
-[[nodiscard]] result<std::unique_ptr<boost::asio::ip::tcp::acceptor>> open_listener(boost::asio::any_io_executor ex,
-                                                                                    const std::string& address,
-                                                                                    uint16_t port,
-                                                                                    const i18n::msg& doing);
+class listener {
+public:
+    using session_fn = std::function<boost::asio::awaitable<void>(boost::asio::ip::tcp::socket)>;
+
+    // Binds `address`:`port` (port 0: the kernel picks) and starts accepting;
+    // `doing` names what for in an error ("listening for agents"). The port bound.
+    [[nodiscard]] result<uint16_t> start(boost::asio::any_io_executor ex, const std::string& address, uint16_t port,
+                                         const i18n::msg& doing, session_fn session);
+    void stop();
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+
+    boost::asio::any_io_executor ex_;
+    std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+    session_fn session_;
+    bool stopping_ = false;
+};
 
 }  // namespace bbt::county

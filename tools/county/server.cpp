@@ -136,8 +136,7 @@ struct server::impl {
     server_options options;
     std::string command_public;
     ssl::context ctx{ssl::context::tls_server};
-    std::unique_ptr<tcp::acceptor> acceptor;
-    bool stopping = false;
+    listener accepting;
 
     impl(asio::any_io_executor e, store& s, pki_files p, server_options o)
         : ex(e), db(s), pki(std::move(p)), options(std::move(o)) {}
@@ -159,17 +158,6 @@ struct server::impl {
         if (!pub) return pub.error();
         command_public = *pub;
         return {};
-    }
-
-    asio::awaitable<void> accept_loop() {
-        while (!stopping) {
-            auto [ec, sock] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
-            if (ec) {
-                if (stopping) co_return;
-                continue;
-            }
-            asio::co_spawn(ex, session(std::move(sock)), asio::detached);
-        }
     }
 
     asio::awaitable<void> session(tcp::socket sock) {
@@ -310,22 +298,14 @@ server::~server() = default;
 
 result<uint16_t> server::start() {
     if (auto r = impl_->setup_tls(); !r) return r.error();
-    auto acc = open_listener(impl_->ex, impl_->options.listen, impl_->options.port,
-                             {"listening for agents", "监听代理程序连接"});
-    if (!acc) return acc.error();
-    uint16_t port = (*acc)->local_endpoint().port();
-    impl_->acceptor = std::move(*acc);
-    asio::co_spawn(impl_->ex, impl_->accept_loop(), asio::detached);
-    log::notice(lg, "listening on {}:{}", impl_->options.listen, port);
-    return port;
+    auto port = impl_->accepting.start(impl_->ex, impl_->options.listen, impl_->options.port,
+                                       {"listening for agents", "监听代理程序连接"},
+                                       [impl = impl_.get()](tcp::socket s) { return impl->session(std::move(s)); });
+    if (!port) return port.error();
+    log::notice(lg, "listening on {}:{}", impl_->options.listen, *port);
+    return *port;
 }
 
-void server::stop() {
-    impl_->stopping = true;
-    if (impl_->acceptor) {
-        boost::system::error_code ec;
-        impl_->acceptor->close(ec);
-    }
-}
+void server::stop() { impl_->accepting.stop(); }
 
 }  // namespace bbt::county

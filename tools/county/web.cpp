@@ -51,21 +51,9 @@ struct web_server::impl {
     asio::any_io_executor ex;
     store& db;
     web_options options;
-    std::unique_ptr<tcp::acceptor> acceptor;
-    bool stopping = false;
+    listener accepting;
 
     impl(asio::any_io_executor e, store& s, web_options o) : ex(e), db(s), options(std::move(o)) {}
-
-    asio::awaitable<void> accept_loop() {
-        while (!stopping) {
-            auto [ec, sock] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
-            if (ec) {
-                if (stopping) co_return;
-                continue;
-            }
-            asio::co_spawn(ex, session(std::move(sock)), asio::detached);
-        }
-    }
 
     asio::awaitable<void> session(tcp::socket sock) {
         beast::tcp_stream stream(std::move(sock));
@@ -165,22 +153,14 @@ web_server::web_server(asio::any_io_executor ex, store& db, web_options options)
 web_server::~web_server() = default;
 
 result<uint16_t> web_server::start() {
-    auto acc = open_listener(impl_->ex, impl_->options.listen, impl_->options.port,
-                             {"listening for the dashboard", "监听看板连接"});
-    if (!acc) return acc.error();
-    uint16_t port = (*acc)->local_endpoint().port();
-    impl_->acceptor = std::move(*acc);
-    asio::co_spawn(impl_->ex, impl_->accept_loop(), asio::detached);
-    log::notice(lg, "dashboard on http://{}:{}/", impl_->options.listen, port);
-    return port;
+    auto port = impl_->accepting.start(impl_->ex, impl_->options.listen, impl_->options.port,
+                                       {"listening for the dashboard", "监听看板连接"},
+                                       [impl = impl_.get()](tcp::socket s) { return impl->session(std::move(s)); });
+    if (!port) return port.error();
+    log::notice(lg, "dashboard on http://{}:{}/", impl_->options.listen, *port);
+    return *port;
 }
 
-void web_server::stop() {
-    impl_->stopping = true;
-    if (impl_->acceptor) {
-        boost::system::error_code ec;
-        impl_->acceptor->close(ec);
-    }
-}
+void web_server::stop() { impl_->accepting.stop(); }
 
 }  // namespace bbt::county
