@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <csignal>
 #include <cstring>
+#include <set>
 
 using namespace bbt;
 using test::agent_fixture;
@@ -104,8 +105,12 @@ TEST_CASE("bbtctl status shows the running agent, in text and in JSON") {
     REQUIRE(f.ctl({"--json", "status"}) == 0);
     auto j = boost::json::parse(f.ctl_out());
     CHECK(j.at("pid").as_int64() == agent.pid());
-    CHECK(j.at("services").as_array().size() == 5);  // ledger, board, whiteboard, county, local API
-    CHECK(j.at("today").at("usage").as_array().at(0).at("device").as_string() == "set");
+    // ledger, board, whiteboard, projector, classroom, county, local API
+    CHECK(j.at("services").as_array().size() == 7);
+    std::set<std::string> devices;
+    for (const auto& row : j.at("today").at("usage").as_array())
+        devices.insert(std::string(row.at("device").as_string()));
+    CHECK(devices == std::set<std::string>{"classroom", "set"});
 }
 
 TEST_CASE("bbtctl usage reports hours per device, state and day") {
@@ -116,11 +121,14 @@ TEST_CASE("bbtctl usage reports hours per device, state and day") {
     REQUIRE(f.ctl({"--json", "usage", "3"}) == 0);
     auto j = boost::json::parse(f.ctl_out());
     const auto& rows = j.at("usage").as_array();
-    REQUIRE(rows.size() == 1);
-    CHECK(rows[0].at("device").as_string() == "set");
-    CHECK(rows[0].at("state").as_string() == "on");
-    CHECK(rows[0].at("hours").as_double() >= 0.0);
-    CHECK(rows[0].at("hours").as_double() < 1.0);
+    REQUIRE(rows.size() == 2);  // the set on, and no class yet
+    for (const auto& row : rows) {
+        bool set = row.at("device").as_string() == "set";
+        CHECK(row.at("state").as_string() == (set ? "on" : "idle"));
+        if (!set) CHECK(row.at("device").as_string() == "classroom");
+        CHECK(row.at("hours").as_double() >= 0.0);
+        CHECK(row.at("hours").as_double() < 1.0);
+    }
     REQUIRE(f.ctl({"usage"}) == 0);
     CHECK(f.ctl_out().find("set") != std::string::npos);
     CHECK(f.ctl({"usage", "0"}) == 2);
