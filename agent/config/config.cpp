@@ -109,6 +109,15 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     auto& p = c.projector;
     pj.get("protocol", p.protocol).get("host", p.host).get("port", p.port, 1, 65535).get("password", p.password);
     pj.get("input", p.input).get("device", p.device).get("command_set", p.command_set);
+    pj.get("baud", p.baud, 0, 921600).get("notify_port", p.notify_port, 0, 65535);
+    if (p.baud != 0 && p.baud != 1200 && p.baud != 2400 && p.baud != 4800 && p.baud != 9600 && p.baud != 19200 &&
+        p.baud != 38400 && p.baud != 57600 && p.baud != 115200) {
+        pj.fail(
+            "baud",
+            i18n::text({"must be 0 (the command set's own) or one of 1200, 2400, 4800, 9600, 19200, 38400, "
+                        "57600, 115200",
+                        "必须为 0（使用命令集默认值）或 1200、2400、4800、9600、19200、38400、57600、115200 之一"}));
+    }
     pj.get_seconds("poll", p.poll, 1, 3600).get_seconds("lamp_poll", p.lamp_poll, 10, 86400);
     pj.get_seconds("reply_timeout", p.reply_timeout, 0.2, 60);
     pj.get_seconds("warmup_timeout", p.warmup_timeout, 1, 1800)

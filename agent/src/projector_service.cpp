@@ -58,12 +58,34 @@ asio::awaitable<result<void>> projector_service::start() {
     stopping_ = false;
     loop_done_ = false;
     asio::co_spawn(executor_, poll_loop(), asio::detached);
-    log::info(lg, "PJLink projector at {}:{}", config_.host, config_.port);
+    if (config_.notify_port > 0 && !serial()) {
+        auto sock = std::make_unique<asio::ip::udp::socket>(executor_);
+        boost::system::error_code ec;
+        sock->open(asio::ip::udp::v4(), ec);
+        if (!ec) sock->set_option(asio::socket_base::reuse_address(true), ec);
+        if (!ec) sock->bind({asio::ip::udp::v4(), static_cast<uint16_t>(config_.notify_port)}, ec);
+        if (ec) {
+            log::warning(lg, "PJLink status notices cannot be received on UDP {}: {}; polling only",
+                         config_.notify_port, ec.message());
+        } else {
+            notices_ = std::move(sock);
+            asio::co_spawn(executor_, listen_notices(), asio::detached);
+        }
+    }
+    if (serial()) {
+        log::info(lg, "projector on {} ({})", config_.device, config_.command_set);
+    } else {
+        log::info(lg, "PJLink projector at {}:{}", config_.host, config_.port);
+    }
     co_return result<void>{};
 }
 
 asio::awaitable<void> projector_service::stop() {
     stopping_ = true;
+    if (notices_) {
+        boost::system::error_code ignored;
+        notices_->close(ignored);
+    }
     timer_.cancel();
     queue_timer_.cancel();
     // The loop ends at its next step (a PJLink exchange is bounded by its timeouts).
@@ -75,6 +97,29 @@ asio::awaitable<void> projector_service::stop() {
 }
 
 void projector_service::poll_soon() { timer_.cancel(); }
+
+asio::awaitable<void> projector_service::listen_notices() {
+    std::array<char, pj::max_line + 16> buf{};
+    while (!stopping_) {
+        asio::ip::udp::endpoint from;
+        auto [ec, n] =
+            co_await notices_->async_receive_from(asio::buffer(buf), from, asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        // Notices are hints: what they say is read again by a poll, now.
+        boost::system::error_code aec;
+        auto host = asio::ip::make_address(config_.host, aec);
+        if (!aec && host != from.address()) continue;  // another projector's
+        pj::line_reader lines;
+        lines.feed(std::string_view(buf.data(), n));
+        while (auto l = lines.next()) {
+            if (!*l) continue;
+            auto r = pj::parse_reply(**l);
+            if (!r || r->cls != '2') continue;
+            log::info(lg, "projector notice: {} {}", r->command, r->body);
+            poll_soon();
+        }
+    }
+}
 
 bool projector_service::reports_cooling() const {
     if (!serial()) return true;
@@ -113,6 +158,7 @@ asio::awaitable<result<drivers::serial::serial_projector*>> projector_service::t
     if (!serial_) {
         auto cs = drivers::serial::find_command_set(config_.command_set);
         if (!cs) co_return cs.error();
+        if (config_.baud > 0) cs->baud = static_cast<unsigned>(config_.baud);
         auto opened = drivers::serial::serial_projector::open(executor_, config_.device, std::move(*cs));
         if (!opened) {
             note_unreachable(opened.error());
@@ -300,6 +346,7 @@ asio::awaitable<void> projector_service::poll_once() {
         q.push_back(pj::query("LAMP"));
         q.push_back(pj::query("INPT"));
         q.push_back(pj::query("AVMT"));
+        if (info_ && info_->pjlink_class >= 2) q.push_back(pj::query("FILT", '2'));
     }
     auto r = co_await exchange(std::move(q));
     if (!r) co_return;
@@ -344,6 +391,8 @@ asio::awaitable<void> projector_service::poll_once() {
             if (auto in = pj::decode_input(b)) input_ = *in;
         } else if (c == "AVMT") {
             if (auto m = pj::decode_av_mute(b)) mute_ = *m;
+        } else if (c == "FILT") {
+            if (auto h = pj::decode_hours(b)) filter_hours_ = *h;
         }
     }
     // Who the projector is, once each time it comes back.

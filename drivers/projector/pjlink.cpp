@@ -385,6 +385,20 @@ result<std::optional<resolution>> decode_resolution(std::string_view body) {
     return std::optional<resolution>(resolution{static_cast<int>(*w), static_cast<int>(*h)});
 }
 
+std::string search_line() { return "%2SRCH\r"; }
+
+result<std::string> decode_mac(std::string_view body) {
+    if (body.size() != 17) return bad_body("ACKN", body);
+    for (size_t i = 0; i < 17; ++i) {
+        bool colon = i % 3 == 2;
+        if (colon ? body[i] != ':' : !std::isxdigit(static_cast<unsigned char>(body[i]))) return bad_body("ACKN", body);
+    }
+    std::string mac(body);
+    for (char& c : mac)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return mac;
+}
+
 std::string decode_text(std::string_view body) {
     // Valid UTF-8 stays as it is; otherwise each byte is a Latin-1 character.
     auto valid_utf8 = [](std::string_view s) {

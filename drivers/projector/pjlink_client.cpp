@@ -7,10 +7,13 @@
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+
+#include <algorithm>
 
 namespace bbt::drivers::pjlink {
 namespace {
@@ -231,6 +234,67 @@ asio::awaitable<result<projector_info>> probe(asio::any_io_executor ex, endpoint
         }
     }
     co_return info;
+}
+
+asio::awaitable<result<std::vector<found_projector>>> search(asio::any_io_executor ex, std::string to, uint16_t port,
+                                                             uint16_t local_port, std::chrono::milliseconds wait) {
+    using udp = asio::ip::udp;
+    boost::system::error_code ec;
+    auto target = asio::ip::make_address(to, ec);
+    if (ec) {
+        co_return error(ec, i18n::format({"\"{}\" is not an address to search on (give a broadcast address such as "
+                                          "192.168.1.255, or a projector's address)",
+                                          "“{}”不是可搜索的地址（请给出广播地址，例如 192.168.1.255，或投影机地址）"},
+                                         to));
+    }
+    udp::socket sock(ex);
+    sock.open(target.is_v4() ? udp::v4() : udp::v6(), ec);
+    if (!ec) sock.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) sock.set_option(asio::socket_base::broadcast(true), ec);
+    if (!ec) sock.bind(udp::endpoint(target.is_v4() ? udp::v4() : udp::v6(), local_port), ec);
+    if (ec) {
+        co_return error(ec,
+                        i18n::format({"cannot listen for projectors' answers on UDP port {}: {} (another PJLink "
+                                      "controller on this machine may hold it)",
+                                      "无法在 UDP 端口 {} 上接收投影机应答：{}（本机可能有其他 PJLink 控制器占用）"},
+                                     local_port, ec.message()));
+    }
+    std::string line = search_line();
+    auto [sec, sn] = co_await sock.async_send_to(asio::buffer(line), udp::endpoint(target, port),
+                                                 asio::as_tuple(asio::use_awaitable));
+    if (sec) {
+        co_return error(
+            sec, i18n::format({"sending the search to {}:{}: {}", "向 {}:{} 发送搜索：{}"}, to, port, sec.message()));
+    }
+    std::vector<found_projector> found;
+    asio::steady_timer deadline(ex, wait);
+    deadline.async_wait([&sock](boost::system::error_code e) {
+        if (!e) {
+            boost::system::error_code ignored;
+            sock.cancel(ignored);
+        }
+    });
+    std::array<char, max_line + 16> buf{};
+    for (;;) {
+        udp::endpoint from;
+        auto [rec, n] = co_await sock.async_receive_from(asio::buffer(buf), from, asio::as_tuple(asio::use_awaitable));
+        if (rec) break;  // the wait is over
+        line_reader lines;
+        lines.feed(std::string_view(buf.data(), n));
+        while (auto l = lines.next()) {
+            if (!*l) continue;
+            auto r = parse_reply(**l);
+            if (!r || r->command != "ACKN") continue;
+            auto mac = decode_mac(r->body);
+            if (!mac) continue;
+            std::string address = from.address().to_string();
+            bool seen = std::any_of(found.begin(), found.end(),
+                                    [&](const found_projector& f) { return f.mac == *mac && f.address == address; });
+            if (!seen) found.push_back({address, *mac});
+        }
+    }
+    deadline.cancel();
+    co_return found;
 }
 
 }  // namespace bbt::drivers::pjlink

@@ -15,6 +15,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json.hpp>
@@ -496,4 +497,49 @@ TEST_CASE("the front-panel key starts and ends the class, and its LEDs show it")
     leds = test::read_file(c.agent->state / "panel.log");
     CHECK(leds.find("led in-class off") != std::string::npos);
     CHECK(c.mains_cuts_checked() == 1);
+}
+
+TEST_CASE("Class 2 over UDP: a search finds the projector, and its status notices make the agent look at once") {
+    sim_projector s({"--udp-port", "0"});
+    std::smatch m;
+    std::string out = test::read_file(s.dir / "out");
+    std::regex udp("search on UDP 127\\.0\\.0\\.1:([0-9]+)");
+    REQUIRE(std::regex_search(out, m, udp));
+    std::string udp_port = m[1];
+    test::temp_dir d;
+    test::spawn_options o;
+    o.stdout_path = d / "out";
+    REQUIRE(test::run({BBT_CTL_BINARY, "--json", "projector", "search", "--to", "127.0.0.1", "--port", udp_port,
+                       "--local-port", "0", "--wait", "1"},
+                      o) == 0);
+    auto found = json::parse(test::read_file(d / "out")).at("projectors").as_array();
+    REQUIRE(found.size() == 1);
+    CHECK(found[0].at("address").as_string() == "127.0.0.1");
+    CHECK(found[0].at("mac").as_string() == "00:1b:2c:3d:4e:5f");
+
+    // A UDP port for the agent's notices: bound, then freed for the agent.
+    uint16_t notice_port = 0;
+    {
+        asio::io_context ioc;
+        asio::ip::udp::socket probe_sock(ioc, asio::ip::udp::endpoint(asio::ip::udp::v4(), 0));
+        notice_port = probe_sock.local_endpoint().port();
+    }
+    sim_projector notifying({"--warmup", "30", "--notify", fmt::format("127.0.0.1:{}", notice_port)});
+    std::string section = fmt::format(
+        "[projector]\nprotocol = \"pjlink\"\nhost = \"127.0.0.1\"\nport = {}\npoll = 600\nnotify_port = {}\n",
+        notifying.port, notice_port);
+    test::agent_fixture f("", "3", section);
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    f.ctl_json_until({"projector", "status"}, [](const json::object& st) { return st.contains("power"); });
+    // Switched on behind the agent's back (from the projector's remote): the
+    // notice, not the 10-minute poll, tells the agent.
+    auto on = run(at(notifying), {{'1', "POWR", "1"}});
+    REQUIRE(on);
+    auto st = f.ctl_json_until(
+        {"projector", "status"}, [](const json::object& x) { return x.at("power").as_string() == "warming"; },
+        std::chrono::seconds(20));
+    CHECK(st.at("state").as_string() == "warming");
+    CHECK(f.log().find("projector notice: POWR 1") != std::string::npos);
 }

@@ -55,7 +55,7 @@ void usage(std::FILE* out) {
                            "         [--warmup S] [--cooldown S] [--lamp-hours H] [--hours-per-second X] [--lamps N]\n"
                            "         [--filter-hours H] [--erst DIGITS] [--power-failure] [--idle-timeout S]\n"
                            "         [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
-                           "         [--serial epson-escvp21|benq --pty PATH]\n"
+                           "         [--udp-port N] [--notify HOST:PORT] [--serial epson-escvp21|benq --pty PATH]\n"
                            "  A PJLink projector on TCP (default 127.0.0.1:4352; port 0 picks a free one), or with\n"
                            "  --serial a projector on a serial line: a pseudo-terminal linked at PATH.\n",
                            "用法：bbt-sim key --panel 路径 [按键]\n"
@@ -67,7 +67,7 @@ void usage(std::FILE* out) {
                            "         [--warmup 秒] [--cooldown 秒] [--lamp-hours 小时] [--hours-per-second 倍数]\n"
                            "         [--lamps 个数] [--filter-hours 小时] [--erst 六位数字] [--power-failure]\n"
                            "         [--idle-timeout 秒] [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
-                           "         [--serial epson-escvp21|benq --pty 路径]\n"
+                           "         [--udp-port 端口] [--notify 主机:端口] [--serial epson-escvp21|benq --pty 路径]\n"
                            "  模拟 PJLink 投影机（默认 127.0.0.1:4352；端口 0 表示任选空闲端口）；\n"
                            "  使用 --serial 时模拟串口投影机：伪终端链接于指定路径。\n"}));
 }
@@ -209,6 +209,11 @@ std::optional<bbt::sim::projector_options> parse_projector(const std::vector<std
         } else if (a == "--serial") {
             o.serial_set = std::string(v);
             ok = o.serial_set == "epson-escvp21" || o.serial_set == "benq";
+        } else if (a == "--udp-port") {
+            ok = number(v, 0, 65535, d);
+            o.udp_port = static_cast<int>(d);
+        } else if (a == "--notify") {
+            o.notify = std::string(v);
         } else if (a == "--pty") {
             o.pty_link = std::string(v);
         } else if (a == "--name") {

@@ -9,6 +9,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 namespace bbt::sim {
@@ -147,6 +149,8 @@ public:
     }
 
     const projector_options& options() const { return o_; }
+    // Where Class 2 status notices go (set when a controller is registered).
+    std::function<void(std::string)> notify;
     int64_t lamp_hours_now() {
         settle();
         return static_cast<int64_t>(std::floor(lamp_hours()));
@@ -172,6 +176,8 @@ private:
             std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
                 .count();
         fmt::print(stderr, "bbt-sim: projector {} -> {} at {}\n", pj::to_string(power_), pj::to_string(p), wall);
+        // Class 2 notices carry 1 for on or warming, 0 for cooling or standby.
+        if (notify && was_lit != lit) notify(fmt::format("%2POWR={}\r", lit ? 1 : 0));
         power_ = p;
         changed_at_ = t;
     }
@@ -309,6 +315,22 @@ asio::awaitable<void> serve_serial(asio::posix::stream_descriptor& master, proje
     }
 }
 
+// Class 2 search: SRCH answered with ACKN and the projector's MAC, to the sender.
+asio::awaitable<void> serve_search(asio::ip::udp::socket& sock, std::string mac) {
+    std::array<char, 256> buf{};
+    for (;;) {
+        asio::ip::udp::endpoint from;
+        auto [ec, n] = co_await sock.async_receive_from(asio::buffer(buf), from, asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        std::string_view got(buf.data(), n);
+        while (!got.empty() && (got.back() == '\r' || got.back() == '\n'))
+            got.remove_suffix(1);
+        if (got != "%2SRCH") continue;
+        std::string answer = fmt::format("%2ACKN={}\r", mac);
+        co_await sock.async_send_to(asio::buffer(answer), from, asio::as_tuple(asio::use_awaitable));
+    }
+}
+
 asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, projector_model& model) {
     for (;;) {
         auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
@@ -397,6 +419,38 @@ int run_projector(const projector_options& options) {
         ioc.stop();
     });
     asio::co_spawn(ioc, accept_loop(acceptor, model), asio::detached);
+
+    // Class 2 over UDP: search answers, and status notices to a registered controller.
+    const std::string mac = "00:1b:2c:3d:4e:5f";
+    asio::ip::udp::socket search(ioc);
+    if (options.udp_port >= 0 && options.pjlink_class >= 2) {
+        search.open(addr.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
+        if (!ec) search.bind({addr, static_cast<uint16_t>(options.udp_port)}, ec);
+        if (ec) {
+            fmt::print(stderr, "bbt-sim: UDP {}: {}\n", options.udp_port, ec.message());
+            return 1;
+        }
+        fmt::print("bbt-sim: PJLink search on UDP {}:{}\n", options.listen, search.local_endpoint().port());
+        std::fflush(stdout);
+        asio::co_spawn(ioc, serve_search(search, mac), asio::detached);
+    }
+    asio::ip::udp::socket notices(ioc);
+    if (!options.notify.empty()) {
+        auto colon = options.notify.rfind(':');
+        auto to = asio::ip::make_address(options.notify.substr(0, colon), ec);
+        uint16_t to_port = static_cast<uint16_t>(std::atoi(options.notify.substr(colon + 1).c_str()));
+        if (!ec) notices.open(to.is_v4() ? asio::ip::udp::v4() : asio::ip::udp::v6(), ec);
+        if (ec || colon == std::string::npos || to_port == 0) {
+            fmt::print(stderr, "bbt-sim: --notify {}: give HOST:PORT\n", options.notify);
+            return 1;
+        }
+        asio::ip::udp::endpoint dest(to, to_port);
+        model.notify = [&notices, dest](std::string line) {
+            boost::system::error_code ignored;
+            notices.send_to(asio::buffer(line), dest, 0, ignored);
+        };
+        model.notify(fmt::format("%2LKUP={}\r", mac));
+    }
     ioc.run();
     return 0;
 }

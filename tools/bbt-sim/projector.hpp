@@ -40,6 +40,11 @@ struct projector_options {
     // command set ("epson-escvp21", "benq") on a pseudo-terminal whose
     // device is linked at `pty_link`.
     std::string serial_set;
+    // Class 2 over UDP: the port answering searches (-1: none; 0: any free
+    // one, printed), and HOST:PORT of a controller registered for status
+    // notices (empty: none).
+    int udp_port = -1;
+    std::string notify;
     std::string pty_link;
 };
 

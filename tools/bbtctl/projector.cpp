@@ -17,11 +17,14 @@ namespace pj = bbt::drivers::pjlink;
 
 int usage_error(std::string_view why) {
     fmt::print(stderr, "bbtctl: {}\n", why);
-    fmt::print(stderr, "{}",
-               i18n::text({"Usage: bbtctl projector status|on|off|input CODE|blank on|off\n"
-                           "       bbtctl projector probe HOST[:PORT] [--password P] [--json]\n",
-                           "用法：bbtctl projector status|on|off|input 代码|blank on|off\n"
-                           "      bbtctl projector probe 主机[:端口] [--password 密码] [--json]\n"}));
+    fmt::print(
+        stderr, "{}",
+        i18n::text({"Usage: bbtctl projector status|on|off|input CODE|blank on|off\n"
+                    "       bbtctl projector probe HOST[:PORT] [--password P] [--json]\n"
+                    "       bbtctl projector search [--to ADDR] [--port P] [--local-port P] [--wait S]\n",
+                    "用法：bbtctl projector status|on|off|input 代码|blank on|off\n"
+                    "      bbtctl projector probe 主机[:端口] [--password 密码] [--json]\n"
+                    "      bbtctl projector search [--to 地址] [--port 端口] [--local-port 端口] [--wait 秒]\n"}));
     return exit_usage;
 }
 
@@ -179,8 +182,6 @@ void print(const pj::projector_info& p, const pj::endpoint& e) {
         line(cmd, why);
 }
 
-}  // namespace
-
 std::string state_text(std::string_view s) {
     if (s == "on") return std::string(i18n::text({"on", "开机"}));
     if (s == "warming") return std::string(i18n::text({"warming up", "预热中"}));
@@ -246,6 +247,69 @@ void print_class_status(const json::object& o) {
     }
 }
 
+// `bbtctl projector search [--to ADDR] [--port P] [--local-port P] [--wait S]`.
+int run_search(const options& opt) {
+    const auto& a = opt.args;
+    std::string to = "255.255.255.255";
+    long port = pj::default_port, local_port = pj::default_port;
+    double wait = 5;
+    for (size_t i = 2; i < a.size(); ++i) {
+        auto value = [&](long min, long max, long& out) {
+            if (i + 1 >= a.size()) return false;
+            std::string t(a[++i]);
+            char* end = nullptr;
+            long v = std::strtol(t.c_str(), &end, 10);
+            if (end == t.c_str() || *end != '\0' || v < min || v > max) return false;
+            out = v;
+            return true;
+        };
+        if (a[i] == "--to" && i + 1 < a.size()) {
+            to = std::string(a[++i]);
+        } else if (a[i] == "--port") {
+            if (!value(1, 65535, port)) return usage_error(i18n::text({"--port needs 1-65535", "--port 须为 1-65535"}));
+        } else if (a[i] == "--local-port") {
+            if (!value(0, 65535, local_port)) {
+                return usage_error(i18n::text({"--local-port needs 0-65535", "--local-port 须为 0-65535"}));
+            }
+        } else if (a[i] == "--wait") {
+            long w = 0;
+            if (!value(1, 120, w))
+                return usage_error(i18n::text({"--wait needs 1-120 seconds", "--wait 须为 1-120 秒"}));
+            wait = static_cast<double>(w);
+        } else {
+            return usage_error(i18n::format({"unexpected \"{}\"", "多余的参数“{}”"}, a[i]));
+        }
+    }
+    boost::asio::io_context ioc;
+    auto fut = boost::asio::co_spawn(
+        ioc,
+        pj::search(ioc.get_executor(), to, static_cast<uint16_t>(port), static_cast<uint16_t>(local_port),
+                   std::chrono::milliseconds(static_cast<int64_t>(wait * 1000))),
+        boost::asio::use_future);
+    ioc.run();
+    auto found = fut.get();
+    if (!found) return report(found.error(), opt);
+    if (opt.json) {
+        json::array list;
+        for (const auto& f : *found)
+            list.push_back(json::object{{"address", f.address}, {"mac", f.mac}});
+        fmt::print("{}\n", json::serialize(json::object{{"projectors", std::move(list)}}));
+    } else if (found->empty()) {
+        fmt::print("{}\n",
+                   i18n::format({"no PJLink Class 2 projector answered within {} s (Class 1 projectors do not "
+                                 "answer searches; try bbtctl projector probe HOST)",
+                                 "{} 秒内没有 PJLink 2 类投影机应答（1 类投影机不应答搜索；可试 bbtctl projector "
+                                 "probe 主机）"},
+                                wait));
+    } else {
+        for (const auto& f : *found)
+            fmt::print("{}  {}\n", f.address, f.mac);
+    }
+    return exit_ok;
+}
+
+}  // namespace
+
 int run_projector(const options& opt) {
     const auto& a = opt.args;
     if (a.size() == 2 && a[1] == "status") return run_request(opt, "projector.status", {}, print_projector_status);
@@ -258,6 +322,7 @@ int run_projector(const options& opt) {
     if (a.size() == 3 && a[1] == "blank" && (a[2] == "on" || a[2] == "off")) {
         return run_request(opt, "projector.control", {{"blank", a[2] == "on"}}, print_projector_status);
     }
+    if (a.size() >= 2 && a[1] == "search") return run_search(opt);
     if (a.size() < 2 || a[1] != "probe") {
         return usage_error(i18n::text({"projector needs status, on, off, input CODE, blank on|off or probe HOST",
                                        "projector 需要 status、on、off、input 代码、blank on|off 或 probe 主机"}));

@@ -68,6 +68,18 @@ TEST_CASE("commands and replies on the wire") {
     CHECK_FALSE(parse_request("%1POWR"));
 }
 
+TEST_CASE("Class 2 over UDP: the search line, and ACKN and notices read as replies") {
+    CHECK(search_line() == "%2SRCH\r");
+    auto ackn = parse_reply("%2ACKN=00:1B:2C:3D:4E:5F");
+    REQUIRE(ackn);
+    CHECK(ackn->command == "ACKN");
+    CHECK(decode_mac(ackn->body).value() == "00:1b:2c:3d:4e:5f");
+    CHECK_FALSE(decode_mac("00:1b:2c:3d:4e"));
+    CHECK_FALSE(decode_mac("00-1b-2c-3d-4e-5f"));
+    CHECK(parse_reply("%2POWR=1")->cls == '2');
+    CHECK(decode_error_status(parse_reply("%2ERST=000200")->body).value().any_error());
+}
+
 TEST_CASE("lines: NUL padding dropped, CR and LF end lines, an overlong line is refused and skipped") {
     line_reader lr;
     lr.feed(std::string("PJLINK 0\r%1POWR=1\r\0\0\0%1LA", 26));

@@ -15,6 +15,7 @@
 #include "bbt/drivers/projector/serial_projector.hpp"
 #include "bbt/protocol/county.hpp"
 
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
 
@@ -69,6 +70,7 @@ private:
     asio::awaitable<void> poll_serial();
     void check_lamp_hours();
     asio::awaitable<void> poll_loop();
+    asio::awaitable<void> listen_notices();
     asio::awaitable<void> poll_once();
     void note_power(drivers::pjlink::power p);
     void note_unreachable(const error& why);
@@ -79,6 +81,7 @@ private:
     ledger_service& ledger_;
     drivers::pjlink::endpoint endpoint_;
     std::unique_ptr<drivers::serial::serial_projector> serial_;
+    std::unique_ptr<asio::ip::udp::socket> notices_;
     asio::steady_timer timer_;
     asio::steady_timer queue_timer_;
     bool busy_ = false;

@@ -68,10 +68,13 @@ struct agent_config {
         std::string protocol = "none";  // "pjlink" (LAN), "serial" (RS-232) or "none"
         std::string host;
         int64_t port = 4352;
-        std::string password;                          // PJLink's; never logged
-        std::string input = "32";                      // input selected when a class starts (PJLink code; Epson: HDMI1)
-        std::string device;                            // serial: the port, e.g. /dev/ttyUSB0
-        std::string command_set = "epson-escvp21";     // serial: the projector's command set
+        std::string password;                       // PJLink's; never logged
+        std::string input = "32";                   // input selected when a class starts (PJLink code; Epson: HDMI1)
+        std::string device;                         // serial: the port, e.g. /dev/ttyUSB0
+        std::string command_set = "epson-escvp21";  // serial: the projector's command set
+        int64_t baud = 0;                           // serial: 0 for the command set's own rate
+        // Class 2 status notices (UDP) are listened for on this port; 0: not.
+        int64_t notify_port = 0;
         std::chrono::milliseconds poll{30'000};        // power and error status
         std::chrono::milliseconds lamp_poll{600'000};  // lamp and filter hours
         std::chrono::milliseconds reply_timeout{5'000};

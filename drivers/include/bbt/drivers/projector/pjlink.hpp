@@ -160,6 +160,13 @@ struct resolution {
     bool operator==(const resolution&) const = default;
 };
 [[nodiscard]] result<std::optional<resolution>> decode_resolution(std::string_view body);
+// Class 2 over UDP 4352: the search a controller broadcasts ("%2SRCH", no
+// parameter), and the projectors' answers (%2ACKN=<MAC>) and notices
+// (%2LKUP=<MAC>, %2ERST=..., %2POWR=..., %2INPT=...), which read as replies.
+[[nodiscard]] std::string search_line();
+// "xx:xx:xx:xx:xx:xx", upper or lower case hex.
+[[nodiscard]] result<std::string> decode_mac(std::string_view body);
+
 // NAME, INF1, INF2, INFO, SNUM, SVER, RLMP, RFIL, INNM: text; bytes that are
 // not UTF-8 are read as Latin-1, control characters dropped.
 [[nodiscard]] std::string decode_text(std::string_view body);

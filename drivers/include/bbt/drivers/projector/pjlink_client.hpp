@@ -65,4 +65,17 @@ struct projector_info {
 
 [[nodiscard]] boost::asio::awaitable<result<projector_info>> probe(boost::asio::any_io_executor ex, endpoint where);
 
+// Class 2 search: SRCH sent to `to`:`port` (a broadcast address, or one
+// projector) from a UDP socket bound to `local_port` (4352 by the
+// specification, as some projectors answer there; 0 for any), and the
+// ACKN answers collected for `wait`: (address, MAC) of each projector.
+struct found_projector {
+    std::string address;
+    std::string mac;
+};
+[[nodiscard]] boost::asio::awaitable<result<std::vector<found_projector>>> search(boost::asio::any_io_executor ex,
+                                                                                  std::string to, uint16_t port,
+                                                                                  uint16_t local_port,
+                                                                                  std::chrono::milliseconds wait);
+
 }  // namespace bbt::drivers::pjlink
