@@ -543,3 +543,19 @@ TEST_CASE("Class 2 over UDP: a search finds the projector, and its status notice
     CHECK(st.at("state").as_string() == "warming");
     CHECK(f.log().find("projector notice: POWR 1") != std::string::npos);
 }
+
+TEST_CASE("one key with each known deviation of real projectors: the class still starts and ends") {
+    for (const char* quirk : {"lowercase", "nul", "lkup", "clss-text", "laser"}) {
+        CAPTURE(quirk);
+        bool class1 = std::string(quirk) == "clss-text";
+        classroom c({"--quirk", quirk, "--class", class1 ? "1" : "2", "--warmup", "1", "--cooldown", "1"}, "");
+        REQUIRE(c.agent->ctl({"class", "start"}) == 0);
+        c.until("in-class");
+        auto p = c.agent->ctl_json({"projector", "status"});
+        CHECK(p.at("power").as_string() == "on");
+        CHECK(p.at("input").as_string() == "32");
+        REQUIRE(c.agent->ctl({"class", "end"}) == 0);
+        c.until("idle");
+        CHECK(c.mains_cuts_checked() == 1);
+    }
+}
