@@ -8,8 +8,8 @@
 #include "process.hpp"
 #include "temp_dir.hpp"
 
-#include "doctest_bbt.hpp"
 #include <fmt/format.h>
+#include "doctest_bbt.hpp"
 
 #include <csignal>
 #include <map>

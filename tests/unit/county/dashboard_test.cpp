@@ -6,8 +6,8 @@
 
 #include "temp_dir.hpp"
 
-#include "doctest_bbt.hpp"
 #include <boost/json.hpp>
+#include "doctest_bbt.hpp"
 
 #include <cstdlib>
 #include <ctime>
