@@ -98,6 +98,16 @@ asio::awaitable<void> projector_service::stop() {
 
 void projector_service::poll_soon() { timer_.cancel(); }
 
+asio::awaitable<bool> projector_service::take_turn() {
+    while (busy_ && !stopping_) {
+        queue_timer_.expires_after(10ms);
+        co_await queue_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    if (stopping_) co_return false;
+    busy_ = true;
+    co_return true;
+}
+
 asio::awaitable<void> projector_service::listen_notices() {
     std::array<char, pj::max_line + 16> buf{};
     while (!stopping_) {
@@ -131,15 +141,10 @@ bool projector_service::reports_cooling() const {
 asio::awaitable<result<std::vector<pj::exchange>>> projector_service::exchange(std::vector<pj::request> requests) {
     // One connection at a time: a second one resets the projector's random
     // and confuses weak firmware.
-    while (busy_) {
-        queue_timer_.expires_after(10ms);
-        co_await queue_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (stopping_) {
-            co_return error(std::make_error_code(std::errc::operation_canceled),
-                            i18n::text({"the agent is stopping", "代理程序正在停止"}));
-        }
+    if (!co_await take_turn()) {
+        co_return error(std::make_error_code(std::errc::operation_canceled),
+                        i18n::text({"the agent is stopping", "代理程序正在停止"}));
     }
-    busy_ = true;
     auto r = co_await pj::run(executor_, endpoint_, std::move(requests));
     busy_ = false;
     if (!r) note_unreachable(r.error());
@@ -147,27 +152,26 @@ asio::awaitable<result<std::vector<pj::exchange>>> projector_service::exchange(s
 }
 
 asio::awaitable<result<drivers::serial::serial_projector*>> projector_service::take_serial() {
-    while (busy_) {
-        queue_timer_.expires_after(10ms);
-        co_await queue_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (stopping_) {
-            co_return error(std::make_error_code(std::errc::operation_canceled),
-                            i18n::text({"the agent is stopping", "代理程序正在停止"}));
-        }
+    if (!co_await take_turn()) {
+        co_return error(std::make_error_code(std::errc::operation_canceled),
+                        i18n::text({"the agent is stopping", "代理程序正在停止"}));
     }
     if (!serial_) {
         auto cs = drivers::serial::find_command_set(config_.command_set);
-        if (!cs) co_return cs.error();
+        if (!cs) {
+            release();
+            co_return cs.error();
+        }
         if (config_.baud > 0) cs->baud = static_cast<unsigned>(config_.baud);
         auto opened = drivers::serial::serial_projector::open(executor_, config_.device, std::move(*cs));
         if (!opened) {
+            release();
             note_unreachable(opened.error());
             co_return opened.error();
         }
         serial_ = std::move(*opened);
         serial_->reply_timeout = config_.reply_timeout;
     }
-    busy_ = true;
     co_return serial_.get();
 }
 
@@ -397,12 +401,7 @@ asio::awaitable<void> projector_service::poll_once() {
     }
     // Who the projector is, once each time it comes back.
     if (!was_reachable || !info_) {
-        while (busy_ && !stopping_) {
-            queue_timer_.expires_after(10ms);
-            co_await queue_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
-        }
-        if (stopping_) co_return;
-        busy_ = true;
+        if (!co_await take_turn()) co_return;
         auto info = co_await pj::probe(executor_, endpoint_);
         busy_ = false;
         if (info) {

@@ -67,6 +67,8 @@ private:
     // The serial port, opened (again) when needed; waits for the one-at-a-time queue.
     asio::awaitable<result<drivers::serial::serial_projector*>> take_serial();
     void release() noexcept { busy_ = false; }
+    // Waits for the one-at-a-time queue and takes it; false when stopping.
+    asio::awaitable<bool> take_turn();
     asio::awaitable<void> poll_serial();
     void check_lamp_hours();
     asio::awaitable<void> poll_loop();
