@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace bbt::protocol {
 namespace {
@@ -32,6 +33,19 @@ error malformed(std::string_view what) {
                  i18n::format({"malformed local API message: {}", "本地接口消息格式错误：{}"}, what));
 }
 
+// Boost.JSON reads a literal beyond a double's range (1e999) as infinity, and
+// would write it back out as "Infinity", which is not JSON: such a number is
+// refused where it comes in.
+bool all_finite(const boost::json::value& v) {
+    if (v.is_double()) return std::isfinite(v.get_double());
+    if (v.is_array()) return std::all_of(v.get_array().begin(), v.get_array().end(), all_finite);
+    if (v.is_object()) {
+        return std::all_of(v.get_object().begin(), v.get_object().end(),
+                           [](const boost::json::key_value_pair& kv) { return all_finite(kv.value()); });
+    }
+    return true;
+}
+
 result<boost::json::object> parse_object(std::string_view line) {
     if (line.size() > max_line_bytes) {
         return error(api_errc::too_large, i18n::format({"local API message of {} bytes exceeds the limit of {}",
@@ -41,6 +55,9 @@ result<boost::json::object> parse_object(std::string_view line) {
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(line, ec);
     if (ec) return malformed(ec.message());
+    if (!all_finite(v)) {
+        return malformed(i18n::text({"a number is too large (beyond 1.7e308)", "数值过大（超过 1.7e308）"}));
+    }
     if (!v.is_object()) return malformed(i18n::text({"not a JSON object", "不是 JSON 对象"}));
     return std::move(v.as_object());
 }

@@ -56,6 +56,20 @@ TEST_CASE("malformed requests are refused with a reason") {
     }
 }
 
+TEST_CASE("a number beyond a double's range is refused, not turned into infinity") {
+    for (const char* line : {R"({"method":"status","params":{"x":1e999}})",
+                             R"({"method":"status","params":{"x":[1,{"y":-73709E551}]}})"}) {
+        CAPTURE(line);
+        auto r = parse_request(line);
+        REQUIRE_FALSE(r);
+        CHECK(r.error().code() == api_errc::malformed);
+        CHECK(r.error().message().find("too large") != std::string::npos);
+    }
+    auto fine = parse_request(R"({"method":"status","params":{"x":1.5e300}})");
+    REQUIRE(fine);
+    CHECK(fine->params.at("x").as_double() == 1.5e300);
+}
+
 TEST_CASE("an oversized line is refused before it is parsed") {
     std::string line = R"({"method":"status","params":{"pad":")" + std::string(max_line_bytes, 'x') + "\"}}";
     auto r = parse_request(line);
