@@ -152,6 +152,32 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     }
     pj.finish();
 
+    auto gp = root.table("gpio");
+    gp.get("chip", c.gpio.chip).get_seconds("key_debounce", c.gpio.key_debounce, 0, 1);
+    const std::pair<const char*, std::optional<board::gpio_line>*> lines[] = {
+        {"projector_relay", &c.gpio.projector_relay},
+        {"pc_relay", &c.gpio.pc_relay},
+        {"amplifier_relay", &c.gpio.amplifier_relay},
+        {"class_key", &c.gpio.class_key},
+        {"class_led", &c.gpio.class_led},
+        {"fault_led", &c.gpio.fault_led}};
+    bool any_line = false;
+    for (const auto& [key, line] : lines) {
+        std::string spec;
+        gp.get(key, spec);
+        if (auto l = board::parse_gpio_line(spec)) {
+            *line = *l;
+            any_line = any_line || l->has_value();
+        } else {
+            gp.fail(key, l.error().message());
+        }
+    }
+    if (any_line && c.gpio.chip.empty()) {
+        gp.fail("chip", i18n::text({"the GPIO chip the lines are on is needed (e.g. \"gpiochip0\"; see gpioinfo)",
+                                    "需要这些线所在的 GPIO 芯片（例如“gpiochip0”；可用 gpioinfo 查看）"}));
+    }
+    gp.finish();
+
     auto log = root.table("log");
     log.get("level", c.log_level);
     if (log.has("level")) {

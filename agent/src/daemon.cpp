@@ -12,6 +12,7 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 #include "bbt/base/versions.hpp"
+#include "bbt/board/gpio.hpp"
 #include "bbt/board/profile.hpp"
 #include "bbt/board/relays.hpp"
 
@@ -226,6 +227,18 @@ int run_daemon(const agent_config& cfg) {
             panel = std::move(*p);
         } else {
             log::error(lg, "the simulated front panel: {}", p.error().what());
+        }
+    } else if (profile->gpio) {
+        // Without its relays the class still runs; mains are then switched by hand.
+        if (auto r = board::open_gpio_relays(cfg.gpio)) {
+            relays = std::move(*r);
+        } else {
+            log::error(lg, "the control board's relays: {}", r.error().what());
+        }
+        if (auto p = board::open_gpio_panel(cfg.gpio)) {
+            panel = std::move(*p);
+        } else {
+            log::error(lg, "the control board's class key and LEDs: {}", p.error().what());
         }
     }
     auto& classroom =

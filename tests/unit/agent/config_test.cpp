@@ -41,11 +41,13 @@ TEST_CASE("the shipped example documents every key with its default, and parses"
     CHECK(c->whiteboard.pen_max_mm == defaults.whiteboard.pen_max_mm);
     CHECK(c->whiteboard.release_after == defaults.whiteboard.release_after);
     CHECK(c->whiteboard.area_width == c->whiteboard.screen_width);
-    for (const char* key : {"state_dir",     "board",       "stop_timeout",  "socket",        "allow_users",
-                            "allow_groups",  "heartbeat",   "level",         "device",        "loop",
-                            "output",        "uinput",      "screen_width",  "screen_height", "area_x",
-                            "area_y",        "area_width",  "area_height",   "tools_by_size", "pen_max_mm",
-                            "eraser_min_mm", "palm_min_mm", "release_after", "activity_idle", "quirks"}) {
+    for (const char* key :
+         {"state_dir",     "board",         "stop_timeout",    "socket",      "allow_users",     "allow_groups",
+          "heartbeat",     "level",         "device",          "loop",        "output",          "uinput",
+          "screen_width",  "screen_height", "area_x",          "area_y",      "area_width",      "area_height",
+          "tools_by_size", "pen_max_mm",    "eraser_min_mm",   "palm_min_mm", "release_after",   "activity_idle",
+          "quirks",        "chip",          "projector_relay", "pc_relay",    "amplifier_relay", "class_key",
+          "class_led",     "fault_led",     "key_debounce"}) {
         CHECK_MESSAGE(std::regex_search(text, std::regex(std::string("\n") + key + " = ")), key);
     }
 }
@@ -165,4 +167,33 @@ TEST_CASE("whiteboard settings are checked against each other, and quirks by the
     CHECK(m.find("past the screen") != std::string::npos);
     CHECK(m.find("NSMU") != std::string::npos);
     CHECK(m.find("NOT_SEEN_MEANS_UP") != std::string::npos);  // the known names are listed
+}
+
+TEST_CASE("the control board's GPIO wiring: offsets, names, active-low lines, and a chip they are on") {
+    auto c = parse_agent_config(
+        "[agent]\nboard = \"gpio-control\"\n[gpio]\nchip = \"gpiochip2\"\nprojector_relay = \"17\"\n"
+        "class_key = \"!KEY_CLASS\"\nfault_led = \"!4\"\nkey_debounce = 0.02\n",
+        "agent.toml");
+    REQUIRE_MESSAGE(c, (c ? "" : c.error().what()));
+    CHECK(c->gpio.chip == "gpiochip2");
+    REQUIRE(c->gpio.projector_relay);
+    CHECK(c->gpio.projector_relay->offset == 17u);
+    CHECK_FALSE(c->gpio.projector_relay->active_low);
+    REQUIRE(c->gpio.class_key);
+    CHECK(c->gpio.class_key->name == "KEY_CLASS");
+    CHECK(c->gpio.class_key->active_low);
+    CHECK(c->gpio.fault_led->offset == 4u);
+    CHECK_FALSE(c->gpio.pc_relay);
+    CHECK(c->gpio.key_debounce == std::chrono::milliseconds(20));
+
+    auto no_chip = parse_agent_config("[gpio]\nclass_led = \"3\"\n", "agent.toml");
+    REQUIRE_FALSE(no_chip);
+    check_names(no_chip.error().message(), "agent.toml", 1, "gpio.chip");
+
+    auto bad =
+        parse_agent_config("[gpio]\nchip = \"gpiochip0\"\npc_relay = \"!\"\nclass_led = \"LED 1\"\n", "agent.toml");
+    REQUIRE_FALSE(bad);
+    check_names(bad.error().message(), "agent.toml", 3, "gpio.pc_relay");
+    check_names(bad.error().message(), "agent.toml", 4, "gpio.class_led");
+    CHECK(bad.error().message().find("active low") != std::string::npos);
 }

@@ -22,6 +22,7 @@ struct profile {
     std::string description;
     std::string description_zh;
     bool simulated = false;  // every device is a simulator speaking the real protocol
+    bool gpio = false;       // relays, class key and LEDs on GPIO lines, wired as [gpio] says
     std::vector<device> devices;
 };
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "bbt/base/error.hpp"
+#include "bbt/board/gpio.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -85,6 +86,10 @@ struct agent_config {
         double lamp_alert_percent = 90;
         int64_t unreachable_after = 3;  // failed polls before the "unreachable" alert
     } projector;
+
+    // [gpio]: the control board's wiring, on a board profile that drives
+    // relays, the class key and LEDs on GPIO lines.
+    board::gpio_wiring gpio;
 };
 
 inline constexpr const char* default_config_path = "/etc/bbt/agent.toml";
