@@ -5,6 +5,7 @@
 #include "bbt/base/log.hpp"
 #include "bbt/drivers/projector/serial_protocol.hpp"
 #include "bbt/drivers/whiteboard/mt_decoder.hpp"
+#include "bbt/drivers/whiteboard/usb_boards.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -100,6 +101,7 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
         w.area_width = w.screen_width;
         w.area_height = w.screen_height;
     }
+    if (auto usb = drivers::whiteboard::parse_usb_device(device); !usb) wb.fail("device", usb.error().message());
     if (wb.has("quirks")) {
         if (auto q = drivers::hid::quirks_from_names(w.quirks); !q) wb.fail("quirks", q.error().message());
     }

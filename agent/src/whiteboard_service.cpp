@@ -6,6 +6,7 @@
 #include "bbt/base/log.hpp"
 #include "bbt/drivers/whiteboard/calibration.hpp"
 #include "bbt/drivers/whiteboard/uinput_sink.hpp"
+#include "bbt/drivers/whiteboard/usb_boards.hpp"
 #include "bbt/protocol/local_api.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -67,7 +68,12 @@ asio::awaitable<result<void>> whiteboard_service::start() {
     }
     state_ = "disconnected";
     ledger_.record("whiteboard", state_);
-    source_ = wb::make_replay_source(executor_, config_.device, config_.loop);
+    // "usb" or "usb:VID:PID": a board on USB; anything else names a recording or a FIFO.
+    if (auto usb = wb::parse_usb_device(config_.device.string()); usb && *usb) {
+        source_ = wb::make_usb_source(executor_, **usb);
+    } else {
+        source_ = wb::make_replay_source(executor_, config_.device, config_.loop);
+    }
     wb::board_events events;
     events.connected = [this](const wb::board_identity& id, std::span<const uint8_t> d) { on_connected(id, d); };
     events.report = [this](std::span<const uint8_t> r) { on_report(r); };

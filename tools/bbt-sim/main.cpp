@@ -10,6 +10,7 @@
 //       a PJLink projector on TCP (projector.hpp), each known quirk of real
 //       ones switchable.
 #include "projector.hpp"
+#include "usb_gadget.hpp"
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/versions.hpp"
@@ -51,6 +52,12 @@ void usage(std::FILE* out) {
                            "  A simulated IR touch frame streamed as hid-recorder lines into PATH (a FIFO the\n"
                            "  agent reads as whiteboard.device, or a file): a finger, a pen and an eraser draw\n"
                            "  in turn, N rounds (default: until stopped).\n"
+                           "Usage: bbt-sim usb-gadget --recording FILE [--udc NAME] [--reports N]\n"
+                           "         [--replug-at N [--replug-gap S]] [--delay S] [--max-gap S] [--hold S]\n"
+                           "  A recorded whiteboard played on the USB bus by the kernel's gadget stack (configfs,\n"
+                           "  usb_f_hid; root): its ids, strings and descriptor, its reports into /dev/hidg0 with\n"
+                           "  their timing (pauses cut to --max-gap); --replug-at unplugs the board before report N\n"
+                           "  and plugs it in again.\n"
                            "Usage: bbt-sim projector [--listen ADDR] [--port N] [--class 1|2] [--password P]\n"
                            "         [--warmup S] [--cooldown S] [--lamp-hours H] [--hours-per-second X] [--lamps N]\n"
                            "         [--filter-hours H] [--erst DIGITS] [--power-failure] [--idle-timeout S]\n"
@@ -63,6 +70,11 @@ void usage(std::FILE* out) {
                            "用法：bbt-sim whiteboard --out 路径 [--rounds 轮数]\n"
                            "  模拟红外触摸框，以 hid-recorder 格式写入路径（代理程序作为 whiteboard.device 读取的\n"
                            "  FIFO，或普通文件）：手指、笔和板擦依次书写，共若干轮（默认直到停止）。\n"
+                           "用法：bbt-sim usb-gadget --recording 文件 [--udc 名称] [--reports 数量]\n"
+                           "         [--replug-at 序号 [--replug-gap 秒]] [--delay 秒] [--max-gap 秒] [--hold 秒]\n"
+                           "  由内核 USB gadget 协议栈（configfs、usb_f_hid；需 root）在 USB 总线上扮演录制的白板：\n"
+                           "  使用其 ID、字符串和描述符，按原始时间将报告写入 /dev/hidg0；--replug-at 在第 N 个\n"
+                           "  报告前拔出白板并重新插入。\n"
                            "用法：bbt-sim projector [--listen 地址] [--port 端口] [--class 1|2] [--password 密码]\n"
                            "         [--warmup 秒] [--cooldown 秒] [--lamp-hours 小时] [--hours-per-second 倍数]\n"
                            "         [--lamps 个数] [--filter-hours 小时] [--erst 六位数字] [--power-failure]\n"
@@ -286,6 +298,37 @@ int main(int argc, char** argv) {
     }
     if (!args.empty() && args[0] == "projector") {
         if (auto o = parse_projector(args)) return bbt::sim::run_projector(*o);
+    }
+    if (!args.empty() && args[0] == "usb-gadget") {
+        bbt::sim::gadget_options o;
+        bool ok = true;
+        for (size_t i = 1; i < args.size() && ok; ++i) {
+            bool more = i + 1 < args.size();
+            std::string v = more ? std::string(args[i + 1]) : std::string();
+            if (args[i] == "--recording" && more) {
+                o.recording = v;
+            } else if (args[i] == "--udc" && more) {
+                o.udc = v;
+            } else if (args[i] == "--configfs" && more) {
+                o.configfs = v;
+            } else if (args[i] == "--reports" && more) {
+                o.reports = std::strtol(v.c_str(), nullptr, 10);
+            } else if (args[i] == "--replug-at" && more) {
+                o.replug_at = std::strtol(v.c_str(), nullptr, 10);
+            } else if (args[i] == "--replug-gap" && more) {
+                o.replug_gap_s = std::strtod(v.c_str(), nullptr);
+            } else if (args[i] == "--hold" && more) {
+                o.hold_s = std::strtod(v.c_str(), nullptr);
+            } else if (args[i] == "--delay" && more) {
+                o.delay_s = std::strtod(v.c_str(), nullptr);
+            } else if (args[i] == "--max-gap" && more) {
+                o.max_gap_s = std::strtod(v.c_str(), nullptr);
+            } else {
+                ok = false;
+            }
+            ++i;
+        }
+        if (ok && !o.recording.empty()) return bbt::sim::run_usb_gadget(o);
     }
     usage(stderr);
     return 2;

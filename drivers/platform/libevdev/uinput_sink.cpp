@@ -7,6 +7,8 @@
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
 #include <linux/input.h>
+#include <linux/uinput.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,13 +45,25 @@ error uinput_error(int err, std::string_view what, const std::filesystem::path& 
                  path.string());
 }
 
+// uinput refuses a name of UINPUT_MAX_NAME_SIZE (80) bytes or more with
+// EINVAL; boards' product strings can be longer. Cut at a UTF-8 boundary.
+std::string node_name(std::string name, size_t max = UINPUT_MAX_NAME_SIZE - 1) {
+    if (name.size() <= max) return name;
+    size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xc0) == 0x80)
+        --cut;
+    name.resize(cut);
+    return name;
+}
+
 }  // namespace
 
 void libevdev_deleter::operator()(libevdev* d) const noexcept { libevdev_free(d); }
 
 evdev_device describe_node(const uinput_spec& spec, node n) {
     evdev_device d(libevdev_new());
-    std::string name = n == node::pen ? spec.name + " Pen" : spec.name;
+    // The pen node's name keeps its " Pen" however long the board's is.
+    std::string name = n == node::pen ? node_name(spec.name, UINPUT_MAX_NAME_SIZE - 5) + " Pen" : node_name(spec.name);
     libevdev_set_name(d.get(), name.c_str());
     libevdev_set_id_bustype(d.get(), BUS_USB);
     libevdev_set_id_vendor(d.get(), spec.vendor);
@@ -78,12 +92,19 @@ evdev_device describe_node(const uinput_spec& spec, node n) {
 
 result<std::unique_ptr<uinput_sink>> uinput_sink::create(const uinput_spec& spec, const std::filesystem::path& uinput) {
     std::unique_ptr<uinput_sink> sink(new uinput_sink());
-    sink->fd_ = ::open(uinput.c_str(), O_RDWR | O_CLOEXEC);
-    if (sink->fd_ < 0) return uinput_error(errno, i18n::text({"create input devices", "创建输入设备"}), uinput);
     for (node n : {node::touch, node::pen}) {
+        int& fd = n == node::touch ? sink->touch_fd_ : sink->pen_fd_;
+        fd = ::open(uinput.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0) return uinput_error(errno, i18n::text({"create input devices", "创建输入设备"}), uinput);
+        // libevdev does not pass the phys on to uinput; set on the descriptor
+        // first, it stays through the device's creation. Touch and pen
+        // nodes share it, which is how user space groups them.
+        if (!spec.phys.empty() && ::ioctl(fd, UI_SET_PHYS, spec.phys.c_str()) != 0) {
+            return uinput_error(errno, i18n::text({"create input devices", "创建输入设备"}), uinput);
+        }
         auto d = describe_node(spec, n);
         libevdev_uinput*& out = n == node::touch ? sink->touch_ : sink->pen_;
-        if (int rc = libevdev_uinput_create_from_device(d.get(), sink->fd_, &out); rc < 0) {
+        if (int rc = libevdev_uinput_create_from_device(d.get(), fd, &out); rc < 0) {
             return uinput_error(-rc, i18n::text({"create input devices", "创建输入设备"}), uinput);
         }
     }
@@ -93,7 +114,8 @@ result<std::unique_ptr<uinput_sink>> uinput_sink::create(const uinput_spec& spec
 uinput_sink::~uinput_sink() {
     if (touch_) libevdev_uinput_destroy(touch_);
     if (pen_) libevdev_uinput_destroy(pen_);
-    if (fd_ >= 0) ::close(fd_);
+    if (touch_fd_ >= 0) ::close(touch_fd_);
+    if (pen_fd_ >= 0) ::close(pen_fd_);
 }
 
 result<void> uinput_sink::write(node n, std::span<const evdev_event> events) {

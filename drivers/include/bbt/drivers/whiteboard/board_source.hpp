@@ -8,6 +8,8 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
+
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -51,5 +53,18 @@ public:
 // disconnected when its writer closes it, connected again with the next one.
 [[nodiscard]] std::unique_ptr<board_source> make_replay_source(boost::asio::any_io_executor executor,
                                                                std::filesystem::path path, bool loop);
+
+struct usb_match;
+
+// A board on USB, through libusb on the control loop: found in sysfs
+// (`sysfs_root`, normally /sys/bus/usb/devices) by HID class and the table of
+// supported boards or the configured ids, opened from /dev/bus/usb, taken from
+// the kernel's driver, put into multitouch mode (Input Mode feature := 2) and
+// read with interrupt transfers. Unplugged, it is looked for again every
+// `rescan` (and at once on a libusb hotplug event where the system has them).
+[[nodiscard]] std::unique_ptr<board_source> make_usb_source(
+    boost::asio::any_io_executor executor, const usb_match& match,
+    std::filesystem::path sysfs_root = "/sys/bus/usb/devices",
+    std::chrono::milliseconds rescan = std::chrono::milliseconds(500));
 
 }  // namespace bbt::drivers::whiteboard

@@ -50,7 +50,9 @@ private:
     uinput_sink() = default;
     libevdev_uinput* touch_ = nullptr;
     libevdev_uinput* pen_ = nullptr;
-    int fd_ = -1;
+    // One /dev/uinput descriptor per device: a descriptor creates only one.
+    int touch_fd_ = -1;
+    int pen_fd_ = -1;
 };
 
 }  // namespace bbt::drivers::hid
