@@ -27,6 +27,10 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     auto agent = root.table("agent");
     std::string state_dir;
     agent.get("state_dir", state_dir).get("board", c.board).get_seconds("stop_timeout", c.stop_timeout, 0.5, 600);
+    std::string watchdog;
+    agent.get("watchdog", watchdog).get_seconds("watchdog_timeout", c.watchdog_timeout, 2, 3600);
+    agent.get("debug_commands", c.debug_commands);
+    c.watchdog = watchdog;
     if (agent.has("state_dir") && state_dir.empty()) {
         agent.fail("state_dir", i18n::text({"must not be empty; leave the key out for the default",
                                             "不能为空；如需默认值请删除此键"}));

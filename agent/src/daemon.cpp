@@ -13,9 +13,12 @@
 #include "bbt/base/log.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/board/gpio.hpp"
+#include "bbt/board/local_devices.hpp"
 #include "bbt/board/profile.hpp"
 #include "bbt/board/relays.hpp"
+#include "bbt/board/watchdog.hpp"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -24,6 +27,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -152,6 +156,18 @@ asio::awaitable<result<json::value>> usage_json(json::object params, ledger_serv
         json::object{{"from", clock::local_day(from)}, {"to", clock::local_day(wall)}, {"usage", std::move(out)}});
 }
 
+// The hardware watchdog, fed from the control loop: a loop that hangs stops
+// feeding it, and the set resets.
+asio::awaitable<void> hardware_watchdog_loop(board::watchdog& dog) {
+    asio::steady_timer t(co_await asio::this_coro::executor);
+    for (;;) {
+        if (auto r = dog.feed(); !r) log::error(lg, "{}", r.error().what());
+        t.expires_after(dog.timeout() / 4);
+        auto [ec] = co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+    }
+}
+
 asio::awaitable<void> watchdog_loop(std::chrono::microseconds interval) {
     asio::steady_timer t(co_await asio::this_coro::executor);
     for (;;) {
@@ -262,6 +278,11 @@ int run_daemon(const agent_config& cfg) {
                                text("vendor") + ":" + text("product") + " " + text("product_name"), text("serial"),
                                ""});
         }
+        // Cameras and sound cards, for recording lessons: where they are is part of the model.
+        for (const auto& d : board::find_cameras())
+            devices.push_back({d.kind, d.driver, d.name + " (" + d.node + ")", "", ""});
+        for (const auto& d : board::find_sound_cards())
+            devices.push_back({d.kind, d.driver, d.name + " (" + d.node + ")", "", ""});
         return devices;
     };
     auto& county_svc = registry.add(
@@ -296,9 +317,41 @@ int run_daemon(const agent_config& cfg) {
         log::warning(lg, "api.allow_users/allow_groups: no user or group is named \"{}\"; it is ignored", name);
     }
     auto& api = registry.add(std::make_unique<local_api_server>(ex, cfg.socket, std::move(policy)));
+    // The hardware watchdog is armed once the agent is up, and fed from then on.
+    std::unique_ptr<board::watchdog> dog;
+    if (!cfg.watchdog.empty()) {
+        if (auto w = board::watchdog::open(cfg.watchdog,
+                                           std::chrono::duration_cast<std::chrono::seconds>(cfg.watchdog_timeout))) {
+            dog = std::move(*w);
+            log::info(lg, "watchdog {} armed, timeout {} s", cfg.watchdog.string(), dog->timeout().count());
+        } else {
+            log::error(lg, "{}", w.error().what());
+        }
+    }
     api.handle("status", [&](const json::object&) {
         return status_json(cfg, board_svc.profile(), registry, ledger_svc, whiteboard_svc, county_svc, started_mono,
                            started_wall);
+    });
+    if (cfg.debug_commands) {
+        // Stalls the control loop, as a bug would: the watchdog must then reset the set.
+        api.handle("debug.hang", [&](const json::object& params) -> asio::awaitable<result<json::value>> {
+            double seconds = 30;
+            if (const auto* s = params.if_contains("seconds"); s && s->is_number()) seconds = s->to_number<double>();
+            log::warning(lg, "debug.hang: the control loop stops for {} s", seconds);
+            std::this_thread::sleep_for(std::chrono::duration<double>(std::clamp(seconds, 0.0, 600.0)));
+            co_return json::value(json::object{{"hung_s", seconds}});
+        });
+    }
+    api.handle("inventory", [&](const json::object&) -> asio::awaitable<result<json::value>> {
+        json::array out;
+        for (const auto& d : inventory()) {
+            out.push_back(json::object{{"kind", d.kind},
+                                       {"vendor", d.vendor},
+                                       {"model", d.model},
+                                       {"serial", d.serial},
+                                       {"firmware", d.firmware}});
+        }
+        co_return json::value(json::object{{"devices", std::move(out)}});
     });
     api.handle("county.enrol", [&](const json::object& params) { return county_svc.enrol(params); });
     api.handle("county.status", [&](const json::object&) { return county_svc.status(); });
@@ -343,6 +396,7 @@ int run_daemon(const agent_config& cfg) {
             if (auto interval = notify::watchdog_interval()) {
                 asio::co_spawn(ex, watchdog_loop(*interval), asio::detached);
             }
+            if (dog) asio::co_spawn(ex, hardware_watchdog_loop(*dog), asio::detached);
             auto [ec, signo] = co_await signals.async_wait(asio::as_tuple(asio::use_awaitable));
             log::notice(lg, "{} received; stopping (deadline {} ms)", signo == SIGINT ? "SIGINT" : "SIGTERM",
                         cfg.stop_timeout.count());

@@ -6,7 +6,9 @@
 //   A: <axis code, hex> <min> <max> <fuzz> <flat> <resolution>
 //   E: <sec.usec> <type, hex> <code, hex> <value>
 // It waits for the node, then records until no event came for --idle seconds.
-//   bbt-rig-evdev --out FILE [--phys PREFIX] [--wait S] [--idle S]
+// With --follow, a node that goes away (the board unplugged) is waited for
+// again, and the times it went and came back are noted.
+//   bbt-rig-evdev --out FILE [--phys PREFIX] [--wait S] [--idle S] [--follow]
 #include <fcntl.h>
 #include <libevdev/libevdev.h>
 #include <poll.h>
@@ -18,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -55,20 +58,35 @@ libevdev* find_node(const std::string& prefix, int& fd_out, std::string* seen = 
     return nullptr;
 }
 
+// The guest's monotonic clock in seconds, as /proc/uptime and the other
+// rig programs give it.
+double uptime() {
+    timespec t{};
+    ::clock_gettime(CLOCK_BOOTTIME, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string out_path, prefix = "bbt/";
     double wait_s = 30, idle_s = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool follow = false;
+    for (int i = 1; i < argc; ++i) {
         std::string k = argv[i];
+        if (k == "--follow") {
+            follow = true;
+            continue;
+        }
+        if (i + 1 >= argc) break;
         if (k == "--out") out_path = argv[i + 1];
         if (k == "--phys") prefix = argv[i + 1];
         if (k == "--wait") wait_s = std::strtod(argv[i + 1], nullptr);
         if (k == "--idle") idle_s = std::strtod(argv[i + 1], nullptr);
+        ++i;
     }
     if (out_path.empty()) {
-        fmt::print(stderr, "usage: bbt-rig-evdev --out FILE [--phys PREFIX] [--wait S] [--idle S]\n");
+        fmt::print(stderr, "usage: bbt-rig-evdev --out FILE [--phys PREFIX] [--wait S] [--idle S] [--follow]\n");
         return 2;
     }
     int fd = -1;
@@ -116,7 +134,26 @@ int main(int argc, char** argv) {
             ++events;
             seen = true;
         }
-        if (rc != -EAGAIN) break;
+        if (rc == -EAGAIN) continue;
+        if (rc != -ENODEV || !follow) break;
+        // Unplugged: the node went away. With --follow, wait for the next one.
+        double gone = uptime();
+        fmt::print(out, "# node gone at {:.3f}\n", gone);
+        fmt::print(stderr, "bbt-rig-evdev: node gone at {:.3f} s\n", gone);
+        libevdev_free(dev);
+        ::close(fd);
+        give_up = clock_type::now() + std::chrono::milliseconds(static_cast<int64_t>(wait_s * 1000));
+        while ((dev = find_node(prefix, fd)) == nullptr) {
+            if (clock_type::now() > give_up) {
+                fmt::print(stderr, "bbt-rig-evdev: no node came back in {} s\n", wait_s);
+                std::fclose(out);
+                return 1;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        double back = uptime();
+        fmt::print(out, "# node back at {:.3f}\n", back);
+        fmt::print(stderr, "bbt-rig-evdev: node back at {:.3f} s\n", back);
     }
     std::fclose(out);
     fmt::print(stderr, "bbt-rig-evdev: {} events\n", events);

@@ -54,10 +54,11 @@ void usage(std::FILE* out) {
                            "  in turn, N rounds (default: until stopped).\n"
                            "Usage: bbt-sim usb-gadget --recording FILE [--udc NAME] [--reports N]\n"
                            "         [--replug-at N [--replug-gap S]] [--delay S] [--max-gap S] [--hold S]\n"
+                           "         [--host-driver usbfs|usbhid]\n"
                            "  A recorded whiteboard played on the USB bus by the kernel's gadget stack (configfs,\n"
                            "  usb_f_hid; root): its ids, strings and descriptor, its reports into /dev/hidg0 with\n"
                            "  their timing (pauses cut to --max-gap); --replug-at unplugs the board before report N\n"
-                           "  and plugs it in again.\n"
+                           "  and plugs it in again; --host-driver waits until the host binds that driver to it.\n"
                            "Usage: bbt-sim projector [--listen ADDR] [--port N] [--class 1|2] [--password P]\n"
                            "         [--warmup S] [--cooldown S] [--lamp-hours H] [--hours-per-second X] [--lamps N]\n"
                            "         [--filter-hours H] [--erst DIGITS] [--power-failure] [--idle-timeout S]\n"
@@ -72,9 +73,10 @@ void usage(std::FILE* out) {
                            "  FIFO，或普通文件）：手指、笔和板擦依次书写，共若干轮（默认直到停止）。\n"
                            "用法：bbt-sim usb-gadget --recording 文件 [--udc 名称] [--reports 数量]\n"
                            "         [--replug-at 序号 [--replug-gap 秒]] [--delay 秒] [--max-gap 秒] [--hold 秒]\n"
+                           "         [--host-driver usbfs|usbhid]\n"
                            "  由内核 USB gadget 协议栈（configfs、usb_f_hid；需 root）在 USB 总线上扮演录制的白板：\n"
                            "  使用其 ID、字符串和描述符，按原始时间将报告写入 /dev/hidg0；--replug-at 在第 N 个\n"
-                           "  报告前拔出白板并重新插入。\n"
+                           "  报告前拔出白板并重新插入；--host-driver 等待主机一侧为其绑定该驱动。\n"
                            "用法：bbt-sim projector [--listen 地址] [--port 端口] [--class 1|2] [--password 密码]\n"
                            "         [--warmup 秒] [--cooldown 秒] [--lamp-hours 小时] [--hours-per-second 倍数]\n"
                            "         [--lamps 个数] [--filter-hours 小时] [--erst 六位数字] [--power-failure]\n"
@@ -321,6 +323,8 @@ int main(int argc, char** argv) {
                 o.hold_s = std::strtod(v.c_str(), nullptr);
             } else if (args[i] == "--delay" && more) {
                 o.delay_s = std::strtod(v.c_str(), nullptr);
+            } else if (args[i] == "--host-driver" && more) {
+                o.host_driver = v;
             } else if (args[i] == "--max-gap" && more) {
                 o.max_gap_s = std::strtod(v.c_str(), nullptr);
             } else {

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,6 +78,11 @@ public:
             throw gadget_error{std::string(i18n::text({"no USB device controller in /sys/class/udc (load dummy_hcd)",
                                                        "/sys/class/udc 中没有 USB 设备控制器（请加载 dummy_hcd）"}))};
         }
+        // A gadget left bound by an earlier run is the same board still plugged in.
+        std::ifstream bound(dir_ / "UDC");
+        std::string bound_to;
+        std::getline(bound, bound_to);
+        if (!bound_to.empty()) return;
         make_dir(dir_);
         write_file(dir_ / "idVendor", fmt::format("0x{:04x}", rec.vendor));
         write_file(dir_ / "idProduct", fmt::format("0x{:04x}", rec.product));
@@ -116,6 +122,38 @@ private:
     std::string udc_;
 };
 
+// Seconds since boot, as /proc/uptime: the rig's programs note times on it.
+double uptime() {
+    timespec t{};
+    ::clock_gettime(CLOCK_BOOTTIME, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+// Waits until the host side's interface of the board (vendor:product) is
+// bound to `driver`; false when it was not within `wait_s`.
+bool wait_host_driver(const hid::recording& rec, const std::string& driver, double wait_s) {
+    auto until = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(wait_s));
+    auto vid = fmt::format("{:04x}", rec.vendor), pid = fmt::format("{:04x}", rec.product);
+    for (;;) {
+        std::error_code ec;
+        for (const auto& e : fs::directory_iterator("/sys/bus/usb/devices", ec)) {
+            auto name = e.path().filename().string();
+            auto colon = name.find(':');
+            if (colon == std::string::npos) continue;
+            auto dev = e.path().parent_path() / name.substr(0, colon);
+            std::ifstream v(dev / "idVendor"), p(dev / "idProduct");
+            std::string vs, ps;
+            std::getline(v, vs);
+            std::getline(p, ps);
+            if (vs != vid || ps != pid) continue;
+            auto link = fs::read_symlink(e.path() / "driver", ec);
+            if (!ec && link.filename() == driver) return true;
+        }
+        if (clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 int open_hidg(double wait_s) {
     auto until = clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(wait_s));
     for (;;) {
@@ -148,6 +186,13 @@ int run_usb_gadget(const gadget_options& o) {
             o.reports > 0 ? std::min<size_t>(static_cast<size_t>(o.reports), rec->reports.size()) : rec->reports.size();
         fmt::print(stderr, "bbt-sim: usb-gadget {:04x}:{:04x} \"{}\": {} reports\n", rec->vendor, rec->product,
                    rec->name, n);
+        auto wait_driver = [&] {
+            if (!o.host_driver.empty() && !wait_host_driver(*rec, o.host_driver, o.wait_s)) {
+                throw gadget_error{
+                    fmt::format("the host did not bind {} to the board within {} s", o.host_driver, o.wait_s)};
+            }
+        };
+        wait_driver();
         std::this_thread::sleep_for(std::chrono::duration<double>(o.delay_s));
         auto start = clock::now();
         double first = rec->reports.empty() ? 0 : rec->reports.front().time;
@@ -160,20 +205,28 @@ int run_usb_gadget(const gadget_options& o) {
             if (o.replug_at > 0 && i == static_cast<size_t>(o.replug_at)) {
                 ::close(fd);
                 g.unplug();
-                fmt::print(stderr, "bbt-sim: usb-gadget: unplugged before report {}\n", i);
+                fmt::print(stderr, "bbt-sim: usb-gadget: unplugged before report {} at {:.3f} s\n", i, uptime());
                 std::this_thread::sleep_for(std::chrono::duration<double>(o.replug_gap_s));
                 g.plug();
-                fmt::print(stderr, "bbt-sim: usb-gadget: plugged in again\n");
-                auto back = clock::now();
+                fmt::print(stderr, "bbt-sim: usb-gadget: plugged in again at {:.3f} s\n", uptime());
                 fd = open_hidg(o.wait_s);
+                wait_driver();
+                auto back = clock::now();
                 if (fd < 0) throw gadget_error{fmt::format("/dev/hidg0 after replug: {}", std::strerror(errno))};
                 shift = std::chrono::duration<double>(back - start).count() - (r.time - first);
             }
             std::this_thread::sleep_until(start + std::chrono::duration_cast<clock::duration>(
                                                       std::chrono::duration<double>(r.time - first + shift)));
             // Blocks until the host side polls: the host's pace, not ours.
-            if (::write(fd, r.data.data(), r.data.size()) != static_cast<ssize_t>(r.data.size())) {
-                throw gadget_error{fmt::format("writing report {} to /dev/hidg0: {}", i, std::strerror(errno))};
+            // Just plugged in, the function answers ESHUTDOWN until the host
+            // has configured the device.
+            auto give_up =
+                clock::now() + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(o.wait_s));
+            while (::write(fd, r.data.data(), r.data.size()) != static_cast<ssize_t>(r.data.size())) {
+                if (errno != ESHUTDOWN || clock::now() > give_up) {
+                    throw gadget_error{fmt::format("writing report {} to /dev/hidg0: {}", i, std::strerror(errno))};
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
             }
         }
         ::close(fd);

@@ -21,6 +21,11 @@ struct gadget_options {
     double hold_s = 0;                            // seconds plugged in after the last report
     double delay_s = 0;                           // seconds between the host taking the board and the first report
     double max_gap_s = 0;                         // > 0: longer pauses between reports are cut to this
+    // Not empty: before the first report (and after a replug), wait until the
+    // host side has bound this driver to the board's interface ("usbfs": a
+    // program holds it through libusb; "usbhid": the kernel's own driver), so
+    // that no report goes to a reader other than the one under test.
+    std::string host_driver;
 };
 
 // Runs the gadget; returns the process's exit status.

@@ -14,6 +14,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,12 +33,16 @@ void usage(std::FILE* out) {
                     "Commands:\n"
                     "  status          the agent's version, uptime, services and today's usage\n"
                     "  usage [DAYS]    hours in each state per device per day, for the last DAYS days (default 7)\n"
+                    "  inventory       the set's devices as reported to the county: PC, whiteboard, projector,\n"
+                    "                  cameras, sound cards\n"
                     "  hid decode --descriptor FILE | --recording FILE.hid\n"
                     "                  a HID report descriptor's layout, or a recording's frames, offline\n"
                     "  whiteboard status\n"
                     "                  the whiteboard: identity, state, output, calibration\n"
                     "  whiteboard calibrate [--points 4|9|16|25] [--check]\n"
                     "                  calibrate by touching targets; --check measures the accuracy (GB 50799: 2 mm)\n"
+                    "  whiteboard udev-rules [--group G]\n"
+                    "                  udev rules giving group G (default bbt) the supported boards and uinput\n"
                     "  whiteboard record [--seconds N] [--out FILE.hid]\n"
                     "                  record the board's reports for N seconds (default 10), to replay anywhere\n"
                     "  county enrol CODE | county status\n"
@@ -62,12 +68,15 @@ void usage(std::FILE* out) {
                     "命令：\n"
                     "  status          代理程序的版本、运行时长、各服务状态及今日使用情况\n"
                     "  usage [天数]    最近若干天（默认 7 天）每台设备每天在各状态下的小时数\n"
+                    "  inventory       上报县级平台的本机设备清单：电脑、白板、投影机、摄像头、声卡\n"
                     "  hid decode --descriptor 文件 | --recording 文件.hid\n"
                     "                  离线解析 HID 报告描述符的布局，或录制文件的各帧\n"
                     "  whiteboard status\n"
                     "                  白板：型号标识、状态、输出、校准\n"
                     "  whiteboard calibrate [--points 4|9|16|25] [--check]\n"
                     "                  依次触摸目标点进行校准；--check 测量定位精度（GB 50799：2 毫米）\n"
+                    "  whiteboard udev-rules [--group 组]\n"
+                    "                  生成 udev 规则，使该组（默认 bbt）可访问受支持的白板和 uinput\n"
                     "  whiteboard record [--seconds 秒数] [--out 文件.hid]\n"
                     "                  录制白板报告若干秒（默认 10 秒），可在别处回放\n"
                     "  county enrol 注册码 | county status\n"
@@ -199,6 +208,30 @@ void print_status(const json::object& s) {
     }
 }
 
+void print_inventory(const json::object& inv) {
+    fmt::print("{}\n", i18n::text({"devices of this set:", "本机设备："}));
+    const auto* devices = inv.if_contains("devices");
+    if (!devices || !devices->is_array() || devices->as_array().empty()) {
+        fmt::print("  {}\n", i18n::text({"none found", "未发现设备"}));
+        return;
+    }
+    for (const auto& d : devices->as_array()) {
+        if (!d.is_object()) continue;
+        const auto& o = d.as_object();
+        auto kind = str(o, "kind");
+        static const std::map<std::string, i18n::msg> kinds = {{"pc", {"PC", "电脑"}},
+                                                               {"whiteboard", {"whiteboard", "白板"}},
+                                                               {"projector", {"projector", "投影机"}},
+                                                               {"camera", {"camera", "摄像头"}},
+                                                               {"sound", {"sound card", "声卡"}}};
+        if (auto it = kinds.find(kind); it != kinds.end()) kind = std::string(i18n::text(it->second));
+        fmt::print("  {:<11} {} {}", kind, str(o, "vendor"), str(o, "model"));
+        if (auto sn = str(o, "serial"); !sn.empty()) fmt::print("  {} {}", i18n::text({"serial", "序列号"}), sn);
+        if (auto fw = str(o, "firmware"); !fw.empty()) fmt::print("  {} {}", i18n::text({"firmware", "固件"}), fw);
+        fmt::print("\n");
+    }
+}
+
 void print_usage_table(const json::object& u) {
     fmt::print("{}\n", i18n::format({"usage from {} to {}:", "使用情况（{} 至 {}）："}, str(u, "from"), str(u, "to")));
     const auto* rows = u.if_contains("usage");
@@ -265,6 +298,14 @@ int main(int argc, char** argv) {
     if (opt.args[0] == "projector") return bbtctl::run_projector(opt);
     if (opt.args[0] == "class") return bbtctl::run_class(opt);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
+    if (opt.args[0] == "debug" && opt.args.size() == 3 && opt.args[1] == "hang") {
+        // For tests of the watchdog: the agent answers only with debug_commands = true.
+        double seconds = std::strtod(std::string(opt.args[2]).c_str(), nullptr);
+        return run_request(opt, "debug.hang", {{"seconds", seconds}}, [](const json::object&) {});
+    }
+    if (opt.args[0] == "inventory" && opt.args.size() == 1) {
+        return run_request(opt, "inventory", {}, print_inventory);
+    }
     if (opt.args[0] == "usage" && opt.args.size() <= 2) {
         int64_t days = 7;
         if (opt.args.size() == 2) {

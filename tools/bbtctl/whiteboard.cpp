@@ -1,5 +1,7 @@
 #include "whiteboard.hpp"
 
+#include "bbt/drivers/whiteboard/usb_boards.hpp"
+
 #include "bbt/base/i18n.hpp"
 
 #include <fmt/format.h>
@@ -248,8 +250,13 @@ int run_whiteboard(const options& opt) {
     }
     if (cmd == "calibrate") return calibrate(opt);
     if (cmd == "record") return record(opt);
-    return usage_error(i18n::format({"unknown whiteboard command \"{}\"; use status, calibrate or record",
-                                     "未知的白板命令“{}”；可用 status、calibrate 或 record"},
+    if (cmd == "udev-rules" && (opt.args.size() == 2 || (opt.args.size() == 4 && opt.args[2] == "--group"))) {
+        // Offline: the rules that let the agent's group open the supported boards and uinput.
+        fmt::print("{}", bbt::drivers::whiteboard::udev_rules(opt.args.size() == 4 ? opt.args[3] : "bbt"));
+        return exit_ok;
+    }
+    return usage_error(i18n::format({"unknown whiteboard command \"{}\"; use status, calibrate, record or udev-rules",
+                                     "未知的白板命令“{}”；可用 status、calibrate、record 或 udev-rules"},
                                     cmd));
 }
 

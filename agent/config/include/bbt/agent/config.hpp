@@ -18,6 +18,9 @@ struct agent_config {
     std::filesystem::path state_dir;  // empty: $STATE_DIRECTORY, else /var/lib/bbt
     std::string board = "sim";
     std::chrono::milliseconds stop_timeout{10'000};
+    std::filesystem::path watchdog;  // the hardware watchdog fed from the control loop; empty: none
+    std::chrono::milliseconds watchdog_timeout{60'000};
+    bool debug_commands = false;  // debug.* API methods (debug.hang), for tests of the watchdog
 
     // [api]
     std::filesystem::path socket;  // empty: $RUNTIME_DIRECTORY/agent.sock, else /run/bbt/agent.sock
