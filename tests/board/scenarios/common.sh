@@ -20,6 +20,14 @@ TOML
     agent=$!
     note "agent started ($agent)"
 }
+# Until the agent's API socket is there (at most 5 s).
+wait_api() {
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        [ -S /run/agent.sock ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
 stop_agent() {
     kill "$agent"
     wait "$agent"

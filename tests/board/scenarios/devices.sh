@@ -2,10 +2,7 @@
 # agent's device inventory, as bbtctl shows it.
 . /scenario-common.sh
 start_agent
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    [ -S /run/agent.sock ] && break
-    sleep 0.5
-done
+wait_api
 bbtctl --socket /run/agent.sock inventory >/out/inventory.txt 2>&1
 listed=$?
 bbtctl --socket /run/agent.sock --json inventory >/out/inventory.json 2>&1

@@ -5,10 +5,7 @@ watchdog_timeout = 4
 debug_commands = true'
 . /scenario-common.sh
 start_agent
-for i in 1 2 3 4 5 6 7 8 9 10; do
-    [ -S /run/agent.sock ] && break
-    sleep 0.5
-done
+wait_api
 sleep 10
 echo "=== bbt-rig mark fed $(now) ==="
 bbtctl --socket /run/agent.sock --timeout 60 debug hang 40 &
