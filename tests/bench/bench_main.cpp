@@ -8,6 +8,8 @@
 //                          durable transaction; vs sqlite_full_commit, a bare
 //                          one-row INSERT per transaction with the same durability
 //   whiteboard.*           see whiteboard_bench.cpp
+//   county.*, outbox.*     see county_bench.cpp
+//   cache.*                see cache_bench.cpp
 #include "bbt/agent/ledger.hpp"
 #include "bbt/base/sqlite.hpp"
 
@@ -146,6 +148,7 @@ void bench_ledger(const std::filesystem::path& root) {
 
 void bench_whiteboard();                               // whiteboard_bench.cpp
 void bench_county(const std::filesystem::path& root);  // county_bench.cpp
+void bench_cache(const std::filesystem::path& root);   // cache_bench.cpp
 
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.
@@ -157,6 +160,7 @@ int main(int argc, char** argv) {
         bench_ledger(root);
         bench_whiteboard();
         bench_county(root);
+        bench_cache(root);
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench failed: {}\n", e.what());
         return 1;

@@ -1,0 +1,97 @@
+// The courseware cache: a content-addressed store on disk (objects named by
+// their SHA-256) with an index in SQLite. A file enters only through
+// commit(), which verifies its hash; what did not verify is never served.
+// Room is made by evicting the lowest priority, then the least recently used,
+// never what is pinned (courseware of a coming lesson).
+#pragma once
+
+#include "bbt/base/error.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bbt::media::cache {
+
+enum class cache_errc {
+    corrupt = 1,  // a file's hash or size is not the catalogue's
+    no_room,      // quota or free disk space cannot hold it, even after eviction
+    not_found,    // no such resource in the cache
+};
+const std::error_category& cache_category() noexcept;
+std::error_code make_error_code(cache_errc e) noexcept;
+
+// What the catalogue says of a resource.
+struct resource {
+    std::string id;
+    std::string title;
+    std::string subject;
+    std::string grade;
+    std::string type;  // video, audio, document, courseware ...
+    std::string url;
+    std::string sha256;  // lower-case hex
+    int64_t size = 0;
+    int priority = 0;  // higher stays longer
+};
+
+struct item {
+    resource res;
+    std::string etag;
+    int64_t last_used_us = 0;     // wall clock
+    int64_t pinned_until_us = 0;  // 0: not pinned
+};
+
+struct store_options {
+    int64_t quota_bytes = int64_t{20} << 30;
+    int64_t keep_free_bytes = int64_t{1} << 30;  // left free on the file system
+};
+
+// The SHA-256 of a file, lower-case hex.
+[[nodiscard]] result<std::string> sha256_file(const std::filesystem::path& path);
+
+class store {
+public:
+    // Opens (creating) the store in `dir`: index.sqlite, objects/, partial/.
+    [[nodiscard]] static result<std::unique_ptr<store>> open(const std::filesystem::path& dir, store_options options);
+    ~store();
+
+    // Where a download of `r` writes until it is committed.
+    [[nodiscard]] std::filesystem::path partial_path(const resource& r) const;
+
+    // Verifies the partial file of `r` (size and SHA-256); a match is synced,
+    // renamed into the store and indexed, and its path returned. A mismatch
+    // removes the partial file and is a `corrupt` error.
+    [[nodiscard]] result<std::filesystem::path> commit(const resource& r, std::string_view etag, int64_t now_us);
+
+    // The stored file of a resource, marked as used now; nullopt when absent.
+    [[nodiscard]] result<std::optional<std::filesystem::path>> get(std::string_view id, int64_t now_us);
+    [[nodiscard]] result<std::optional<item>> find(std::string_view id);
+    [[nodiscard]] result<std::vector<item>> list();
+    [[nodiscard]] result<void> pin(std::string_view id, int64_t until_us);
+    [[nodiscard]] result<void> evict(std::string_view id);
+
+    // Bytes the stored objects take (each object once).
+    [[nodiscard]] result<int64_t> used_bytes();
+    // Makes room for `bytes` more: evicts what is not pinned at `now_us`,
+    // lowest priority first, then least recently used, until the quota and
+    // the file system's free space allow it; `no_room` when they cannot.
+    [[nodiscard]] result<void> make_room(int64_t bytes, int64_t now_us);
+
+    // Hashes every stored object again; those that no longer match are
+    // removed with their entries. Returns the ids removed.
+    [[nodiscard]] result<std::vector<std::string>> verify_all();
+
+private:
+    struct impl;
+    explicit store(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace bbt::media::cache
+
+template <>
+struct std::is_error_code_enum<bbt::media::cache::cache_errc> : std::true_type {};
