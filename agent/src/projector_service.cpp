@@ -96,7 +96,12 @@ asio::awaitable<void> projector_service::stop() {
     }
 }
 
-void projector_service::poll_soon() { timer_.cancel(); }
+// A request that comes while a poll is running is kept for when it ends:
+// cancelling a timer nobody waits on would lose it.
+void projector_service::poll_soon() {
+    poll_requested_ = true;
+    timer_.cancel();
+}
 
 asio::awaitable<bool> projector_service::take_turn() {
     while (busy_ && !stopping_) {
@@ -415,8 +420,10 @@ asio::awaitable<void> projector_service::poll_once() {
 
 asio::awaitable<void> projector_service::poll_loop() {
     while (!stopping_) {
+        poll_requested_ = false;
         co_await poll_once();
         if (stopping_) break;
+        if (poll_requested_) continue;
         // Faster while the projector is warming or cooling.
         auto wait = (power_ == pj::power::warming || power_ == pj::power::cooling)
                         ? std::min(config_.poll, std::chrono::milliseconds(2000))

@@ -88,6 +88,7 @@ private:
     asio::steady_timer queue_timer_;
     bool busy_ = false;
     bool stopping_ = false;
+    bool poll_requested_ = false;  // poll_soon() while a poll ran
     bool loop_done_ = true;
 
     std::string state_;

@@ -1,0 +1,277 @@
+// Courseware downloads against a real nginx (Debian's package) on loopback:
+// resume after kill -9, a file changed on the server, a corrupted byte, quota
+// and pins. Skips with a message where nginx is not installed.
+#include "bbt/media/cache.hpp"
+#include "bbt/media/download.hpp"
+
+#include "doctest_bbt.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace asio = boost::asio;
+using namespace bbt::media::cache;
+using bbt::test::read_file;
+using bbt::test::temp_dir;
+using bbt::test::write_file;
+
+namespace {
+
+constexpr const char* nginx_binary = "/usr/sbin/nginx";
+
+int free_port() {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    return ntohs(a.sin_port);
+}
+
+// nginx serving dir/www on a loopback port, in the foreground of a child.
+class nginx {
+public:
+    explicit nginx(const temp_dir& dir) : dir_(dir.path()), port_(free_port()) {
+        fs::create_directories(dir_ / "www");
+        fs::create_directories(dir_ / "nginx");
+        auto d = (dir_ / "nginx").string();
+        write_file(dir_ / "nginx/nginx.conf",
+                   "daemon off;\nmaster_process off;\nworker_processes 1;\npid " + d + "/nginx.pid;\nerror_log " + d +
+                       "/error.log;\nevents { worker_connections 64; }\nhttp {\n  access_log " + d +
+                       "/access.log;\n  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+                       "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
+                       "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" +
+                       std::to_string(port_) + ";\n    root " + (dir_ / "www").string() + ";\n  }\n}\n");
+        bbt::test::spawn_options o;
+        o.stderr_path = dir_ / "nginx/stderr";
+        child_ = bbt::test::spawn({nginx_binary, "-p", d, "-c", d + "/nginx.conf"}, o);
+        // Ready when it answers.
+        for (int i = 0; i < 100; ++i) {
+            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            a.sin_port = htons(static_cast<uint16_t>(port_));
+            bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+            ::close(fd);
+            if (up) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        FAIL("nginx did not start: " << read_file(dir_ / "nginx/stderr"));
+    }
+    [[nodiscard]] std::string url(const std::string& name) const {
+        return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
+    }
+    [[nodiscard]] std::string access_log() const { return read_file(dir_ / "nginx/access.log"); }
+
+private:
+    fs::path dir_;
+    int port_;
+    bbt::test::child child_;
+};
+
+std::string random_bytes(size_t n, unsigned seed) {
+    std::string s(n, '\0');
+    std::mt19937 rng(seed);
+    for (auto& c : s)
+        c = static_cast<char>(rng());
+    return s;
+}
+
+// Puts `content` on the server as `name` and describes it as the catalogue would.
+resource publish(const temp_dir& dir, const nginx& server, const std::string& name, const std::string& content) {
+    write_file(dir / "www" / name, content);
+    resource r;
+    r.id = name;
+    r.type = "video";
+    r.url = server.url(name);
+    r.size = static_cast<int64_t>(content.size());
+    r.sha256 = sha256_file(dir / "www" / name).value();
+    return r;
+}
+
+bbt::result<fs::path> fetch(store& s, const resource& r, download_report& rep, download_options o = {}) {
+    asio::io_context io;
+    auto f = asio::co_spawn(io, download(io.get_executor(), s, r, o, &rep), asio::use_future);
+    io.run();
+    return f.get();
+}
+
+bool have_nginx() {
+    if (fs::exists(nginx_binary)) return true;
+    MESSAGE("skipped: no " << nginx_binary << " (scripts/setup installs nginx)");
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("a courseware file comes from nginx, verified, into the store") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    nginx server(dir);
+    auto s = store::open(dir / "cache", {}).value();
+    auto r = publish(dir, server, "lesson.mp4", random_bytes(3 << 20, 1));
+    download_report rep;
+    auto p = fetch(*s, r, rep);
+    REQUIRE(p);
+    CHECK(read_file(*p) == read_file(dir / "www/lesson.mp4"));
+    CHECK(rep.fetched == r.size);
+    CHECK(rep.resumed_from == 0);
+    CHECK(s->get("lesson.mp4", 1).value() == *p);
+    // A missing file is an error that names the status, and nothing is stored.
+    auto missing = r;
+    missing.id = "gone";
+    missing.url = server.url("gone.mp4");
+    auto e = fetch(*s, missing, rep);
+    REQUIRE_FALSE(e);
+    CHECK(e.error().message().find("404") != std::string::npos);
+    CHECK_FALSE(s->find("gone").value());
+}
+
+TEST_CASE("a download killed with kill -9 resumes without fetching again what was on disk") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    nginx server(dir);
+    auto r = publish(dir, server, "big.mp4", random_bytes(16 << 20, 2));
+    {
+        auto s = store::open(dir / "cache", {}).value();
+        auto partial = s->partial_path(r);
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            // The downloading process, slowed down so that it is killed mid-way.
+            auto cs = store::open(dir / "cache", {}).value();
+            download_report rep;
+            download_options o;
+            o.bytes_per_second = 4 << 20;
+            (void)fetch(*cs, r, rep, o);
+            ::_exit(0);
+        }
+        std::error_code ec;
+        for (int i = 0; i < 500 && (!fs::exists(partial, ec) || fs::file_size(partial, ec) < (5u << 20)); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+    }
+    auto s = store::open(dir / "cache", {}).value();
+    auto on_disk = static_cast<int64_t>(fs::file_size(s->partial_path(r)));
+    REQUIRE(on_disk >= (5 << 20));
+    REQUIRE(on_disk < r.size);
+    download_report rep;
+    auto p = fetch(*s, r, rep);
+    REQUIRE(p);
+    MESSAGE("killed with " << on_disk << " of " << r.size << " bytes on disk; resumed, fetching " << rep.fetched);
+    CHECK(rep.resumed_from == on_disk);
+    CHECK(rep.fetched == r.size - on_disk);
+    CHECK_FALSE(rep.restarted);
+    CHECK(sha256_file(*p).value() == r.sha256);
+    CHECK(server.access_log().find("\" 206 ") != std::string::npos);
+}
+
+TEST_CASE("a file that changed on the server between attempts restarts cleanly") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    nginx server(dir);
+    auto s = store::open(dir / "cache", {}).value();
+    auto old_content = random_bytes(1 << 20, 3);
+    auto r_old = publish(dir, server, "unit1.mp4", old_content);
+    // Half of the old version on disk, with the old version's ETag, as after a break.
+    download_report first;
+    REQUIRE(fetch(*s, r_old, first));
+    auto old_etag = s->find("unit1.mp4").value()->etag;
+    REQUIRE(old_etag.starts_with("\""));
+    REQUIRE(s->evict("unit1.mp4"));
+    write_file(s->partial_path(r_old), old_content.substr(0, old_content.size() / 2));
+    write_file(fs::path(s->partial_path(r_old).string() + ".etag"), old_etag + "\n");
+    // ETags of nginx are mtime-size; make sure the new file's differs.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    auto r_new = publish(dir, server, "unit1.mp4", random_bytes(1 << 20, 4));
+    // The catalogue now gives the new hash; the partial of the old one stays where it was,
+    // so the new download has nothing to resume; resume the old partial against the new file:
+    r_new.sha256 = r_old.sha256;  // the agent's catalogue is not updated yet
+    fs::rename(s->partial_path(r_old), s->partial_path(r_new));
+    fs::rename(s->partial_path(r_old).string() + ".etag", s->partial_path(r_new).string() + ".etag");
+    download_report rep;
+    auto p = fetch(*s, r_new, rep);
+    // If-Range did not match: the whole new file came (200), and it does not
+    // verify against the stale catalogue: refused, never served.
+    REQUIRE_FALSE(p);
+    CHECK(p.error().code() == cache_errc::corrupt);
+    CHECK(rep.restarted);
+    CHECK(server.access_log().find("\" 200 ") != std::string::npos);
+    CHECK_FALSE(s->find("unit1.mp4").value());
+    // With the catalogue updated, it comes, whole and verified.
+    auto r_fixed = publish(dir, server, "unit1.mp4", read_file(dir / "www/unit1.mp4"));
+    download_report again;
+    REQUIRE(fetch(*s, r_fixed, again));
+    CHECK(again.resumed_from == 0);
+}
+
+TEST_CASE("a corrupted byte in what was on disk is found by the hash and the file fetched again") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    nginx server(dir);
+    auto s = store::open(dir / "cache", {}).value();
+    auto content = random_bytes(2 << 20, 5);
+    auto r = publish(dir, server, "unit2.mp4", content);
+    // A partial download with the server's ETag, one byte of it wrong.
+    download_report first;
+    REQUIRE(fetch(*s, r, first));
+    auto etag = s->find("unit2.mp4").value()->etag;
+    REQUIRE(s->evict("unit2.mp4"));
+    auto half = content.substr(0, content.size() / 2);
+    half[1000] = static_cast<char>(half[1000] ^ 0x01);
+    write_file(s->partial_path(r), half);
+    write_file(fs::path(s->partial_path(r).string() + ".etag"), etag + "\n");
+    download_report rep;
+    auto p = fetch(*s, r, rep);
+    REQUIRE(p);
+    CHECK(rep.restarted);  // resumed, failed the hash, fetched again from 0
+    CHECK(sha256_file(*p).value() == r.sha256);
+}
+
+TEST_CASE("a download that cannot fit is refused before it starts; pinned courseware is kept") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    nginx server(dir);
+    store_options o;
+    o.quota_bytes = 3 << 20;
+    o.keep_free_bytes = 0;
+    auto s = store::open(dir / "cache", o).value();
+    auto a = publish(dir, server, "a.mp4", random_bytes(1 << 20, 6));
+    auto b = publish(dir, server, "b.mp4", random_bytes(1 << 20, 7));
+    auto c = publish(dir, server, "c.mp4", random_bytes(2 << 20, 8));
+    download_report rep;
+    REQUIRE(fetch(*s, a, rep));
+    REQUIRE(fetch(*s, b, rep));
+    REQUIRE(s->pin("a.mp4", INT64_MAX));
+    REQUIRE(s->pin("b.mp4", INT64_MAX));
+    auto refused = fetch(*s, c, rep);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code() == cache_errc::no_room);
+    CHECK_FALSE(fs::exists(s->partial_path(c)));
+    CHECK(s->find("a.mp4").value());
+    CHECK(s->find("b.mp4").value());
+    // Unpinned, the least recently used makes way.
+    REQUIRE(s->pin("b.mp4", 0));
+    REQUIRE(fetch(*s, c, rep));
+    CHECK_FALSE(s->find("b.mp4").value());
+    CHECK(s->find("a.mp4").value());
+}
