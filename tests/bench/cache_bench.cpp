@@ -42,17 +42,24 @@ void bench_cache(const std::filesystem::path& root) {
     }
     // Best of three each, the file in the page cache for both.
     double ours = 1e9, theirs = 1e9;
+    bool reference = true;
     std::string hash;
     for (int i = 0; i < 3; ++i) {
         auto t = clock_type::now();
         hash = cache::sha256_file(file).value();
         ours = std::min(ours, seconds_since(t));
         t = clock_type::now();
-        bbt::test::run({"openssl", "dgst", "-sha256", file.string()}, {}, std::chrono::minutes(5));
+        reference = reference && bbt::test::run({"/usr/bin/openssl", "dgst", "-sha256", file.string()}, {},
+                                                std::chrono::minutes(5)) == 0;
         theirs = std::min(theirs, seconds_since(t));
     }
     double mb = static_cast<double>(size) / 1e6;
-    fmt::print("bench: cache.verify_throughput {:.0f} MB/s vs openssl_dgst {:.2f}\n", mb / ours, theirs / ours);
+    if (reference) {
+        fmt::print("bench: cache.verify_throughput {:.0f} MB/s vs openssl_dgst {:.2f}\n", mb / ours, theirs / ours);
+    } else {
+        fmt::print("bench: cache.verify_throughput {:.0f} MB/s (openssl dgst did not run: install openssl)\n",
+                   mb / ours);
+    }
 
     // A cached item opened as the player would, many times.
     auto s = cache::store::open(dir / "store", {}).value();
