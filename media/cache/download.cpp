@@ -3,6 +3,7 @@
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
+#include "unique_fd.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -56,13 +57,6 @@ bool parse_content_range(std::string_view v, int64_t& start, int64_t& total) {
     };
     return num(v.substr(0, dash), start) && num(v.substr(slash + 1), total);
 }
-
-struct fd_guard {
-    int fd = -1;
-    ~fd_guard() {
-        if (fd >= 0) ::close(fd);
-    }
-};
 
 // One attempt: from `have` bytes on disk (0: from the beginning).
 asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const resource& r, const download_options& o,
@@ -149,7 +143,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
             fs::remove(meta, ec);
         }
     }
-    fd_guard out{::open(partial.c_str(), flags, 0640)};
+    unique_fd out{::open(partial.c_str(), flags, 0640)};
     if (out.fd < 0) co_return errno_error(errno, i18n::text({"writing a download", "写入下载文件"}), partial.string());
 
     std::vector<char> chunk(chunk_bytes);

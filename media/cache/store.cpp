@@ -1,6 +1,7 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/sqlite.hpp"
 #include "bbt/media/cache.hpp"
+#include "unique_fd.hpp"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -40,17 +41,10 @@ constexpr sqlite::migration migrations[] = {
      "CREATE INDEX items_sha256 ON items(sha256);"},
 };
 
-struct fd_closer {
-    int fd;
-    ~fd_closer() {
-        if (fd >= 0) ::close(fd);
-    }
-};
-
 result<void> fsync_path(const fs::path& p, bool directory) {
     int fd = ::open(p.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) return errno_error(errno, i18n::text({"opening to sync", "打开以同步"}), p.string());
-    fd_closer c{fd};
+    unique_fd c{fd};
     if (::fsync(fd) != 0) return errno_error(errno, i18n::text({"syncing to disk", "同步到磁盘"}), p.string());
     return {};
 }
@@ -91,7 +85,7 @@ std::error_code make_error_code(cache_errc e) noexcept { return {static_cast<int
 result<std::string> sha256_file(const fs::path& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return errno_error(errno, i18n::text({"opening a file to verify it", "打开文件以校验"}), path.string());
-    fd_closer c{fd};
+    unique_fd c{fd};
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
