@@ -67,6 +67,19 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     }
     ct.finish();
 
+    auto cc = root.table("cache");
+    auto& k = c.cache;
+    std::string cache_dir = k.dir.string();
+    cc.get("enabled", k.enabled).get("dir", cache_dir).get("quota_mb", k.quota_mb, 16, int64_t{1} << 24);
+    cc.get("keep_free_mb", k.keep_free_mb, 0, int64_t{1} << 24).get("downloads", k.downloads, 1, 8);
+    cc.get("bandwidth_mbit", k.bandwidth_mbit, 0, 100'000)
+        .get("class_bandwidth_mbit", k.class_bandwidth_mbit, 0, 100'000);
+    cc.get_seconds("refresh", k.refresh, 10, 86400).get_seconds("prefetch", k.prefetch, 3600, 14 * 86400);
+    cc.get_seconds("download_timeout", k.download_timeout, 1, 3600);
+    cc.get("utc_offset_minutes", k.utc_offset_minutes, -720, 840);
+    k.dir = cache_dir;
+    cc.finish();
+
     auto wb = root.table("whiteboard");
     auto& w = c.whiteboard;
     std::string device = w.device.string(), uinput = w.uinput.string();
@@ -226,6 +239,7 @@ void resolve_environment_defaults(agent_config& c) {
         std::string dir = first("STATE_DIRECTORY");
         c.state_dir = dir.empty() ? "/var/lib/bbt" : dir;
     }
+    if (c.cache.dir.empty()) c.cache.dir = c.state_dir / "cache";
     if (c.socket.empty()) {
         std::string dir = first("RUNTIME_DIRECTORY");
         c.socket = std::filesystem::path(dir.empty() ? "/run/bbt" : dir) / "agent.sock";

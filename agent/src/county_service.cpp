@@ -36,11 +36,8 @@ constexpr size_t batch_messages = 1024;
 constexpr size_t batch_bytes = 512 * 1024;
 
 std::string read_or_empty(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    auto text = read_file(p);
+    return text ? std::move(*text) : std::string{};
 }
 
 std::string hostname() {
@@ -156,6 +153,23 @@ std::chrono::milliseconds county_service::next_delay(std::optional<int64_t> retr
     auto delay = std::chrono::milliseconds(static_cast<int64_t>(d(rng_)));
     if (retry_after_s) delay = std::max(delay, std::chrono::milliseconds(*retry_after_s * 1000));
     return delay;
+}
+
+asio::awaitable<result<protocol::https_response>> county_service::fetch(std::string path, std::string etag) {
+    if (config_.url.empty()) {
+        co_return error(base_errc::not_found,
+                        i18n::text({"no county is configured ([county] url)", "未配置县级平台（[county] url）"}));
+    }
+    if (device_id_.empty() || ca_pem_.empty()) {
+        co_return error(base_errc::not_found,
+                        i18n::text({"this set is not enrolled with the county yet; run: bbtctl county enrol CODE",
+                                    "本机尚未在县级平台注册；请运行：bbtctl county enrol 注册码"}));
+    }
+    protocol::https_request req;
+    req.url = config_.url + path;
+    req.if_none_match = std::move(etag);
+    protocol::tls_identity tls{ca_pem_, cert_pem_, key_pem_};
+    co_return co_await protocol::https_get(executor_, tls, req);
 }
 
 asio::awaitable<void> county_service::send_loop() {

@@ -2,6 +2,7 @@
 
 #include "bbt/agent/classroom_controller.hpp"
 #include "bbt/agent/county_service.hpp"
+#include "bbt/agent/courseware_service.hpp"
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/local_api_server.hpp"
 #include "bbt/agent/notify.hpp"
@@ -288,6 +289,13 @@ int run_daemon(const agent_config& cfg) {
     auto& county_svc = registry.add(
         std::make_unique<county_service>(ex, cfg.county, ledger_svc, cfg.state_dir, health, inventory, lamps));
 
+    courseware_service* courseware = nullptr;
+    if (cfg.cache.enabled) {
+        courseware = &registry.add(std::make_unique<courseware_service>(
+            ex, cfg.cache, cfg.state_dir, ledger_svc,
+            [&county_svc](std::string path, std::string etag) { return county_svc.fetch(path, etag); }));
+    }
+
     // What the county may ask of the set (the verbs are checked against the
     // allowlist before this is reached).
     county_svc.on_command([&](protocol::county::command c) -> asio::awaitable<result<std::string>> {
@@ -307,6 +315,11 @@ int run_daemon(const agent_config& cfg) {
             auto r = co_await projector_svc.set_power(on->as_bool());
             if (!r) co_return r.error();
             co_return std::string(on->as_bool() ? "projector switched on" : "projector switched off");
+        }
+        if (c.verb == "courseware.prefetch" && courseware != nullptr) {
+            auto r = co_await courseware->pin(c.args);
+            if (!r) co_return r.error();
+            co_return fmt::format("courseware {}", json::serialize(*r));
         }
         co_return error(protocol::api_errc::unavailable, fmt::format("{} is not available on this set yet", c.verb));
     });
@@ -378,6 +391,16 @@ int run_daemon(const agent_config& cfg) {
     });
     api.handle("projector.control",
                [&](const json::object& params) { return projector_control(projector_svc, params); });
+    if (courseware != nullptr) {
+        api.handle("cache.status", [&](const json::object&) { return courseware->status(); });
+        api.handle("cache.ls", [&](const json::object&) { return courseware->list(); });
+        api.handle("cache.get", [&](const json::object& params) { return courseware->get(params); });
+        api.handle("cache.pin", [&](const json::object& params) { return courseware->pin(params); });
+        api.handle("cache.evict", [&](const json::object& params) { return courseware->evict(params); });
+        api.handle("cache.verify", [&](const json::object&) { return courseware->verify(); });
+        api.handle("cache.refresh", [&](const json::object&) { return courseware->refresh(); });
+        api.handle("timetable", [&](const json::object& params) { return courseware->timetable(params); });
+    }
 
     int code = exit_ok;
     asio::signal_set signals(ex, SIGTERM, SIGINT);

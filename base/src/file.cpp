@@ -43,4 +43,32 @@ result<void> write_file_atomic(const std::filesystem::path& path, std::string_vi
     return {};
 }
 
+result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, i18n::text({"reading the file", "读取文件"}), path.string());
+    std::string out;
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            return errno_error(err, i18n::text({"reading the file", "读取文件"}), path.string());
+        }
+        if (n == 0) break;
+        if (out.size() + static_cast<size_t>(n) > max_bytes) {
+            ::close(fd);
+            return error(base_errc::io,
+                         i18n::format({"the file is larger than {} bytes; is it the right file?",
+                                       "文件超过 {} 字节；是否选错了文件？"},
+                                      max_bytes),
+                         path.string());
+        }
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
 }  // namespace bbt

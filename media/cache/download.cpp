@@ -147,7 +147,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
     if (out.fd < 0) co_return errno_error(errno, i18n::text({"writing a download", "写入下载文件"}), partial.string());
 
     std::vector<char> chunk(chunk_bytes);
-    auto started = std::chrono::steady_clock::now();
+    auto due = std::chrono::steady_clock::now();
     asio::steady_timer pace(ex);
     while (!parser.is_done()) {
         parser.get().body().data = chunk.data();
@@ -173,12 +173,19 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
             done += static_cast<size_t>(w);
         }
         rep.fetched += static_cast<int64_t>(n);
-        if (o.bytes_per_second > 0) {
-            auto due = started + std::chrono::microseconds(rep.fetched * 1'000'000 / o.bytes_per_second);
-            if (due > std::chrono::steady_clock::now()) {
+        // Paced chunk by chunk at the limit of the moment; at most a second's
+        // worth of credit is kept, so a raised limit does not burst.
+        int64_t limit = o.rate ? o.rate() : o.bytes_per_second;
+        auto now = std::chrono::steady_clock::now();
+        if (limit > 0) {
+            due = std::max(due, now - std::chrono::seconds(1)) +
+                  std::chrono::microseconds(static_cast<int64_t>(n) * 1'000'000 / limit);
+            if (due > now) {
                 pace.expires_at(due);
                 co_await pace.async_wait(asio::as_tuple(asio::use_awaitable));
             }
+        } else {
+            due = now;
         }
     }
     co_return result<void>{};

@@ -12,6 +12,8 @@
 
 #include <array>
 #include <cerrno>
+#include <map>
+#include <set>
 #include <vector>
 
 namespace bbt::media::cache {
@@ -39,6 +41,9 @@ constexpr sqlite::migration migrations[] = {
      " priority INTEGER NOT NULL DEFAULT 0, etag TEXT NOT NULL DEFAULT '', last_used INTEGER NOT NULL DEFAULT 0,"
      " pinned_until INTEGER NOT NULL DEFAULT 0);"
      "CREATE INDEX items_sha256 ON items(sha256);"},
+    {2,
+     "ALTER TABLE items ADD COLUMN playable INTEGER NOT NULL DEFAULT -1;"
+     "ALTER TABLE items ADD COLUMN probe TEXT NOT NULL DEFAULT '';"},
 };
 
 result<void> fsync_path(const fs::path& p, bool directory) {
@@ -63,11 +68,13 @@ item item_from(const sqlite::statement& st) {
     it.etag = st.column_text(9);
     it.last_used_us = st.column_int64(10);
     it.pinned_until_us = st.column_int64(11);
+    it.play = static_cast<playable>(st.column_int64(12));
+    it.probe = st.column_text(13);
     return it;
 }
 
 constexpr const char* item_columns =
-    "id, title, subject, grade, type, url, sha256, size, priority, etag, last_used, pinned_until";
+    "id, title, subject, grade, type, url, sha256, size, priority, etag, last_used, pinned_until, playable, probe";
 
 bool valid_sha256(std::string_view s) {
     return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
@@ -111,6 +118,7 @@ struct store::impl {
     fs::path dir;
     store_options options;
     sqlite::database db;
+    std::map<std::string, int64_t, std::less<>> uses;  // id -> last use, not yet written
 
     fs::path object_path(std::string_view sha) const { return dir / "objects" / sha.substr(0, 2) / sha; }
 
@@ -122,6 +130,7 @@ struct store::impl {
         if (st->column_int64(0) > 0) return {};
         std::error_code ec;
         fs::remove(object_path(sha), ec);
+        fs::remove(dir / "thumbs" / (sha + ".jpg"), ec);
         return {};
     }
 
@@ -135,11 +144,13 @@ struct store::impl {
 };
 
 store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
-store::~store() = default;
+store::~store() {
+    if (impl_) (void)flush_usage();
+}
 
 result<std::unique_ptr<store>> store::open(const fs::path& dir, store_options options) {
     std::error_code ec;
-    for (const auto& d : {dir, dir / "objects", dir / "partial"}) {
+    for (const auto& d : {dir, dir / "objects", dir / "partial", dir / "thumbs"}) {
         fs::create_directories(d, ec);
         if (ec) {
             return errno_error(ec.value(), i18n::text({"creating the courseware cache", "创建课件缓存"}), d.string());
@@ -148,7 +159,7 @@ result<std::unique_ptr<store>> store::open(const fs::path& dir, store_options op
     auto db = sqlite::database::open(dir / "index.sqlite");
     if (!db) return db.error();
     if (auto r = db->migrate(migrations); !r) return r.error();
-    auto p = std::make_unique<impl>(impl{dir, options, std::move(*db)});
+    auto p = std::make_unique<impl>(impl{dir, options, std::move(*db), {}});
     return std::unique_ptr<store>(new store(std::move(p)));
 }
 
@@ -219,7 +230,11 @@ result<std::optional<item>> store::find(std::string_view id) {
     auto row = st->step();
     if (!row) return row.error();
     if (!*row) return std::optional<item>{};
-    return std::optional<item>{item_from(*st)};
+    item it = item_from(*st);
+    if (auto use = impl_->uses.find(id); use != impl_->uses.end()) {
+        it.last_used_us = std::max(it.last_used_us, use->second);  // noted, not written yet
+    }
+    return std::optional<item>{std::move(it)};
 }
 
 result<std::optional<fs::path>> store::get(std::string_view id, int64_t now_us) {
@@ -233,14 +248,91 @@ result<std::optional<fs::path>> store::get(std::string_view id, int64_t now_us) 
         if (auto r = impl_->remove_entry((*it)->res.id, (*it)->res.sha256); !r) return r.error();
         return std::optional<fs::path>{};
     }
-    auto st = impl_->db.prepare("UPDATE items SET last_used = ? WHERE id = ?");
-    if (!st) return st.error();
-    st->bind_all(now_us, id);
-    if (auto r = st->run(); !r) return r.error();
+    impl_->uses.insert_or_assign(std::string(id), now_us);
     return std::optional<fs::path>{path};
 }
 
+result<void> store::flush_usage() {
+    if (impl_->uses.empty()) return {};
+    auto tx = sqlite::transaction::begin(impl_->db);
+    if (!tx) return tx.error();
+    auto st = impl_->db.prepare("UPDATE items SET last_used = max(last_used, ?) WHERE id = ?");
+    if (!st) return st.error();
+    for (const auto& [id, at] : impl_->uses) {
+        st->reset();
+        st->bind_all(at, id);
+        if (auto r = st->run(); !r) return r.error();
+    }
+    if (auto r = tx->commit(); !r) return r.error();
+    impl_->uses.clear();
+    return {};
+}
+
+result<void> store::set_probe(std::string_view sha256, playable p, std::string_view probe_json) {
+    auto st = impl_->db.prepare("UPDATE items SET playable = ?, probe = ? WHERE sha256 = ?");
+    if (!st) return st.error();
+    st->bind_all(static_cast<int64_t>(p), probe_json, sha256);
+    return st->run();
+}
+
+fs::path store::thumbnail_path(std::string_view sha256) const {
+    return impl_->dir / "thumbs" / (std::string(sha256) + ".jpg");
+}
+
+result<std::vector<item>> store::unprobed() {
+    auto st = impl_->db.prepare(fmt::format("SELECT {} FROM items WHERE playable = -1 ORDER BY id", item_columns));
+    if (!st) return st.error();
+    std::vector<item> out;
+    for (;;) {
+        auto row = st->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.push_back(item_from(*st));
+    }
+    return out;
+}
+
+result<sweep_report> store::sweep(const std::vector<std::string>& keep_partials) {
+    sweep_report rep;
+    auto all = list();
+    if (!all) return all.error();
+    std::set<std::string, std::less<>> wanted;
+    for (const auto& it : *all) {
+        std::error_code ec;
+        auto size = fs::file_size(impl_->object_path(it.res.sha256), ec);
+        if (ec || size != static_cast<uintmax_t>(it.res.size)) {
+            if (auto r = impl_->remove_entry(it.res.id, it.res.sha256); !r) return r.error();
+            ++rep.entries_removed;
+            continue;
+        }
+        wanted.insert(it.res.sha256);
+    }
+    std::error_code ec;
+    for (auto d = fs::recursive_directory_iterator(impl_->dir / "objects", ec); !ec && d != fs::end(d);
+         d.increment(ec)) {
+        if (!d->is_regular_file(ec)) continue;
+        if (!wanted.contains(d->path().filename().string())) {
+            fs::remove(d->path(), ec);
+            ++rep.objects_removed;
+        }
+    }
+    for (auto d = fs::directory_iterator(impl_->dir / "thumbs", ec); !ec && d != fs::end(d); d.increment(ec)) {
+        if (!wanted.contains(d->path().stem().string())) fs::remove(d->path(), ec);
+    }
+    std::set<std::string, std::less<>> keep(keep_partials.begin(), keep_partials.end());
+    for (auto d = fs::directory_iterator(impl_->dir / "partial", ec); !ec && d != fs::end(d); d.increment(ec)) {
+        // <sha>.part and <sha>.part.etag
+        auto name = d->path().filename().string();
+        auto sha = name.substr(0, name.find('.'));
+        if (keep.contains(sha)) continue;
+        fs::remove(d->path(), ec);
+        if (name.ends_with(".part")) ++rep.partials_removed;
+    }
+    return rep;
+}
+
 result<std::vector<item>> store::list() {
+    if (auto f = flush_usage(); !f) return f.error();
     auto st = impl_->db.prepare(fmt::format("SELECT {} FROM items ORDER BY id", item_columns));
     if (!st) return st.error();
     std::vector<item> out;
@@ -280,6 +372,7 @@ result<int64_t> store::used_bytes() {
 }
 
 result<void> store::make_room(int64_t bytes, int64_t now_us) {
+    if (auto f = flush_usage(); !f) return f.error();
     auto fits = [&]() -> result<bool> {
         auto used = used_bytes();
         if (!used) return used.error();
@@ -314,7 +407,7 @@ result<void> store::make_room(int64_t bytes, int64_t now_us) {
                 cache_errc::no_room,
                 i18n::format({"{} bytes do not fit: the cache holds {} of its {} bytes in pinned courseware "
                               "and the disk must keep {} bytes free; raise the quota or free the disk",
-                              "{} 字节放不下：缓存配额 {} 字节中已有 {} 字节为锁定课件，且磁盘须保留 {} "
+                              "{0} 字节放不下：缓存配额 {2} 字节中已有 {1} 字节为锁定课件，且磁盘须保留 {3} "
                               "字节空闲；请提高配额或清理磁盘"},
                              bytes, used ? *used : 0, impl_->options.quota_bytes, impl_->options.keep_free_bytes));
         }

@@ -40,6 +40,16 @@ loaded load_once() {
     return {nullptr, tried};
 }
 
+// The module links its own copy of bbt_base, so its error categories are
+// other objects than ours: its errors are re-made in our categories, so that
+// callers can compare codes.
+error rehome(const error& e) {
+    if (std::string_view(e.code().category().name()) == base_category().name()) {
+        return error(static_cast<base_errc>(e.code().value()), e.message(), e.context());
+    }
+    return e;
+}
+
 }  // namespace
 
 result<const backend*> load_backend() {
@@ -55,6 +65,14 @@ result<const backend*> load_backend() {
                                   state.failure));
     }
     return state.b;
+}
+
+result<probe_info> probe(const std::filesystem::path& file, const std::filesystem::path& thumbnail, expect what) {
+    auto b = load_backend();
+    if (!b) return b.error();
+    auto r = (*b)->probe(file, thumbnail, what);
+    if (!r) return rehome(r.error());
+    return r;
 }
 
 std::vector<library_version> library_versions() {

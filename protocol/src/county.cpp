@@ -13,8 +13,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 6> kind_names{"inventory", "heartbeat", "usage",
-                                                     "event",     "alert",     "command_result"};
+constexpr std::array<std::string_view, 7> kind_names{"inventory", "heartbeat",      "usage",    "event",
+                                                     "alert",     "command_result", "readiness"};
 
 class county_category_impl final : public std::error_category {
 public:
@@ -206,6 +206,15 @@ json::object body_json(const body& b) {
                         {"severity", x.severity},
                         {"message", x.message},
                         {"open", x.open}};
+            } else if constexpr (std::is_same_v<T, readiness>) {
+                json::array missing;
+                for (const auto& id : x.missing)
+                    missing.push_back(json::string(id));
+                return {{"day", x.day},
+                        {"lessons", x.lessons},
+                        {"resources", x.resources},
+                        {"ready", x.ready},
+                        {"missing", std::move(missing)}};
             } else {
                 return {{"command_id", x.command_id}, {"verb", x.verb}, {"ok", x.ok}, {"detail", x.detail}};
             }
@@ -284,6 +293,30 @@ body body_from(kind k, reader& r) {
         }
         case kind::command_result:
             return command_result{r.text("command_id"), r.text("verb"), r.boolean("ok"), r.text("detail")};
+        case kind::readiness: {
+            readiness x;
+            x.day = r.text("day");
+            bool date = x.day.size() == 10 && x.day[4] == '-' && x.day[7] == '-';
+            for (size_t i = 0; date && i < 10; ++i)
+                date = i == 4 || i == 7 || (x.day[i] >= '0' && x.day[i] <= '9');
+            if (!date && !r.failed()) r.fail("day", i18n::text({"must be a date YYYY-MM-DD", "必须是日期 YYYY-MM-DD"}));
+            x.lessons = r.integer("lessons", 0, 1000);
+            x.resources = r.integer("resources", 0, 100000);
+            x.ready = r.integer("ready", 0, 100000);
+            if (x.ready > x.resources && !r.failed()) {
+                r.fail("ready", i18n::text({"is more than resources", "大于 resources"}));
+            }
+            if (const auto* missing = r.array("missing", max_missing)) {
+                for (const auto& m : *missing) {
+                    if (!m.is_string() || m.as_string().empty() || m.as_string().size() > max_text) {
+                        r.fail("missing", i18n::text({"must hold short non-empty strings", "必须是非空短字符串"}));
+                        break;
+                    }
+                    x.missing.emplace_back(m.as_string());
+                }
+            }
+            return x;
+        }
     }
     return event{};
 }

@@ -5,6 +5,7 @@
 #include "bbt/media/download.hpp"
 
 #include "doctest_bbt.hpp"
+#include "nginx.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -31,61 +32,8 @@ using bbt::test::write_file;
 
 namespace {
 
-constexpr const char* nginx_binary = "/usr/sbin/nginx";
-
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
-
-// nginx serving dir/www on a loopback port, in the foreground of a child.
-class nginx {
-public:
-    explicit nginx(const temp_dir& dir) : dir_(dir.path()), port_(free_port()) {
-        fs::create_directories(dir_ / "www");
-        fs::create_directories(dir_ / "nginx");
-        auto d = (dir_ / "nginx").string();
-        write_file(dir_ / "nginx/nginx.conf",
-                   "daemon off;\nmaster_process off;\nworker_processes 1;\npid " + d + "/nginx.pid;\nerror_log " + d +
-                       "/error.log;\nevents { worker_connections 64; }\nhttp {\n  access_log " + d +
-                       "/access.log;\n  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
-                       "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
-                       "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" +
-                       std::to_string(port_) + ";\n    root " + (dir_ / "www").string() + ";\n  }\n}\n");
-        bbt::test::spawn_options o;
-        o.stderr_path = dir_ / "nginx/stderr";
-        child_ = bbt::test::spawn({nginx_binary, "-p", d, "-c", d + "/nginx.conf"}, o);
-        // Ready when it answers.
-        for (int i = 0; i < 100; ++i) {
-            int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-            sockaddr_in a{};
-            a.sin_family = AF_INET;
-            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-            a.sin_port = htons(static_cast<uint16_t>(port_));
-            bool up = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-            ::close(fd);
-            if (up) return;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-        FAIL("nginx did not start: " << read_file(dir_ / "nginx/stderr"));
-    }
-    [[nodiscard]] std::string url(const std::string& name) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
-    }
-    [[nodiscard]] std::string access_log() const { return read_file(dir_ / "nginx/access.log"); }
-
-private:
-    fs::path dir_;
-    int port_;
-    bbt::test::child child_;
-};
+using bbt::test::nginx;
+using bbt::test::nginx_binary;
 
 std::string random_bytes(size_t n, unsigned seed) {
     std::string s(n, '\0');
@@ -125,7 +73,7 @@ bool have_nginx() {
 TEST_CASE("a courseware file comes from nginx, verified, into the store") {
     if (!have_nginx()) return;
     temp_dir dir;
-    nginx server(dir);
+    nginx server(dir.path());
     auto s = store::open(dir / "cache", {}).value();
     auto r = publish(dir, server, "lesson.mp4", random_bytes(3 << 20, 1));
     download_report rep;
@@ -148,7 +96,7 @@ TEST_CASE("a courseware file comes from nginx, verified, into the store") {
 TEST_CASE("a download killed with kill -9 resumes without fetching again what was on disk") {
     if (!have_nginx()) return;
     temp_dir dir;
-    nginx server(dir);
+    nginx server(dir.path());
     auto r = publish(dir, server, "big.mp4", random_bytes(16 << 20, 2));
     {
         auto s = store::open(dir / "cache", {}).value();
@@ -188,7 +136,7 @@ TEST_CASE("a download killed with kill -9 resumes without fetching again what wa
 TEST_CASE("a file that changed on the server between attempts restarts cleanly") {
     if (!have_nginx()) return;
     temp_dir dir;
-    nginx server(dir);
+    nginx server(dir.path());
     auto s = store::open(dir / "cache", {}).value();
     auto old_content = random_bytes(1 << 20, 3);
     auto r_old = publish(dir, server, "unit1.mp4", old_content);
@@ -227,7 +175,7 @@ TEST_CASE("a file that changed on the server between attempts restarts cleanly")
 TEST_CASE("a corrupted byte in what was on disk is found by the hash and the file fetched again") {
     if (!have_nginx()) return;
     temp_dir dir;
-    nginx server(dir);
+    nginx server(dir.path());
     auto s = store::open(dir / "cache", {}).value();
     auto content = random_bytes(2 << 20, 5);
     auto r = publish(dir, server, "unit2.mp4", content);
@@ -250,7 +198,7 @@ TEST_CASE("a corrupted byte in what was on disk is found by the hash and the fil
 TEST_CASE("a download that cannot fit is refused before it starts; pinned courseware is kept") {
     if (!have_nginx()) return;
     temp_dir dir;
-    nginx server(dir);
+    nginx server(dir.path());
     store_options o;
     o.quota_bytes = 3 << 20;
     o.keep_free_bytes = 0;

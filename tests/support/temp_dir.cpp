@@ -15,6 +15,8 @@ temp_dir::temp_dir() {
 }
 
 temp_dir::~temp_dir() {
+    // BBT_KEEP_TEST_DIRS=1 keeps them, to read the logs of a failed test.
+    if (const char* keep = std::getenv("BBT_KEEP_TEST_DIRS"); keep != nullptr && *keep == '1') return;
     std::error_code ec;
     std::filesystem::remove_all(path_, ec);
 }

@@ -1,4 +1,5 @@
 // bbtctl: the command line for people at the classroom set.
+#include "cache.hpp"
 #include "client.hpp"
 #include "common.hpp"
 #include "county.hpp"
@@ -53,6 +54,12 @@ void usage(std::FILE* out) {
                     "                  the projector through the agent\n"
                     "  projector probe HOST[:PORT] [--password P]\n"
                     "                  ask a projector everything PJLink tells, directly (no agent needed)\n"
+                    "  cache status|ls|verify|refresh\n"
+                    "                  the courseware cache: room, catalogue, downloads; what it holds; re-hash all\n"
+                    "  cache get ID [--no-wait] | pin ID [--hours N] | evict ID [--force]\n"
+                    "                  a resource's file (fetched first when needed); keep it N hours; remove it\n"
+                    "  timetable [today|tomorrow|DAYS]\n"
+                    "                  a day's lessons and whether each one's courseware is ready\n"
                     "\n"
                     "Options:\n"
                     "  --json             print the answer as JSON, for scripts\n"
@@ -87,6 +94,12 @@ void usage(std::FILE* out) {
                     "                  经代理程序控制投影机\n"
                     "  projector probe 主机[:端口] [--password 密码]\n"
                     "                  直接读取投影机经 PJLink 提供的全部信息（无需代理程序）\n"
+                    "  cache status|ls|verify|refresh\n"
+                    "                  课件缓存：空间、目录、下载；缓存内容；重新校验全部文件\n"
+                    "  cache get 编号 [--no-wait] | pin 编号 [--hours 小时] | evict 编号 [--force]\n"
+                    "                  取得资源文件（需要时先下载）；保留若干小时；删除\n"
+                    "  timetable [today|tomorrow|天数]\n"
+                    "                  某天的课程及各课课件是否就绪\n"
                     "\n"
                     "选项：\n"
                     "  --json             以 JSON 输出结果，便于脚本处理\n"
@@ -297,6 +310,8 @@ int main(int argc, char** argv) {
     if (opt.args[0] == "county") return bbtctl::run_county(opt);
     if (opt.args[0] == "projector") return bbtctl::run_projector(opt);
     if (opt.args[0] == "class") return bbtctl::run_class(opt);
+    if (opt.args[0] == "cache") return bbtctl::run_cache(opt);
+    if (opt.args[0] == "timetable") return bbtctl::run_timetable(opt);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
     if (opt.args[0] == "debug" && opt.args.size() == 3 && opt.args[1] == "hang") {
         // For tests of the watchdog: the agent answers only with debug_commands = true.

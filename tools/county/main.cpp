@@ -6,6 +6,7 @@
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/config.hpp"
+#include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 #include "bbt/base/versions.hpp"
@@ -16,9 +17,7 @@
 #include <boost/json.hpp>
 
 #include <csignal>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace {
 
@@ -48,13 +47,9 @@ int minutes_of(std::string_view hhmm) {
 }
 
 bbt::result<county_config> load_config(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        return bbt::errno_error(errno, i18n::text({"reading the configuration", "读取配置文件"}), path.string());
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    auto doc = bbt::config::document::parse(text.str(), path.string());
+    auto text = bbt::read_file(path);
+    if (!text) return text.error();
+    auto doc = bbt::config::document::parse(*text, path.string());
     if (!doc) return doc.error();
     county_config c;
     auto root = doc->root();
@@ -110,14 +105,22 @@ void usage(std::FILE* out) {
                     "  bbt-county code --config FILE --school S --classroom C [--hours N]\n"
                     "                                               a one-time enrolment code for a classroom\n"
                     "  bbt-county command --config FILE --device ID --verb VERB [--args JSON] [--minutes N]\n"
-                    "                                               queue a command for a classroom's set\n",
+                    "                                               queue a command for a classroom's set\n"
+                    "  bbt-county catalogue --config FILE --file CATALOGUE.json\n"
+                    "                                               publish the courseware catalogue\n"
+                    "  bbt-county timetable --config FILE --school S --classroom C --file TIMETABLE.ics\n"
+                    "                                               publish a classroom's timetable (iCalendar)\n",
                     "用法：\n"
                     "  bbt-county init --pki 目录 [--host 名称]...  生成县级 CA、服务器证书和命令签名密钥\n"
                     "  bbt-county serve --config 文件               运行服务\n"
                     "  bbt-county code --config 文件 --school 学校 --classroom 教室 [--hours 小时]\n"
                     "                                               为教室生成一次性注册码\n"
                     "  bbt-county command --config 文件 --device 设备 --verb 命令 [--args JSON] [--minutes 分钟]\n"
-                    "                                               为教室设备排队一条命令\n"}));
+                    "                                               为教室设备排队一条命令\n"
+                    "  bbt-county catalogue --config 文件 --file 目录.json\n"
+                    "                                               发布课件目录\n"
+                    "  bbt-county timetable --config 文件 --school 学校 --classroom 教室 --file 课表.ics\n"
+                    "                                               发布教室课表（iCalendar）\n"}));
 }
 
 std::string arg(const std::vector<std::string>& args, std::string_view name, std::string fallback = {}) {
@@ -189,6 +192,27 @@ int main(int argc, char** argv) {
             db->queue_command({id, device, verb, json_args, bbt::clock::wall_now().count() + minutes * 60'000'000LL});
         if (!r) return fail(r.error());
         fmt::print("{}\n", id);
+        return 0;
+    }
+    if (cmd == "catalogue" || cmd == "timetable") {
+        std::string file = arg(args, "--file");
+        std::string school = arg(args, "--school"), classroom = arg(args, "--classroom");
+        if (file.empty() || (cmd == "timetable" && (school.empty() || classroom.empty()))) return usage(stderr), 2;
+        auto text = bbt::read_file(file);
+        if (!text) return fail(text.error());
+        int64_t now = bbt::clock::wall_now().count();
+        if (cmd == "catalogue") {
+            auto n = db->publish_catalogue(*text, now);
+            if (!n) return fail(n.error().with_context(file));
+            fmt::print("{}\n",
+                       i18n::format({"published the catalogue: {} resources", "已发布课件目录：{} 项资源"}, *n));
+        } else {
+            auto n = db->publish_timetable(school, classroom, *text, now);
+            if (!n) return fail(n.error().with_context(file));
+            fmt::print("{}\n", i18n::format({"published the timetable of {} {}: {} lessons in the coming year",
+                                             "已发布 {} {} 的课表：未来一年共 {} 节课"},
+                                            school, classroom, *n));
+        }
         return 0;
     }
     if (cmd == "serve") {

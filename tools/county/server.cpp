@@ -24,9 +24,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
-#include <fstream>
 #include <random>
-#include <sstream>
 
 namespace bbt::county {
 namespace {
@@ -42,14 +40,6 @@ using namespace std::chrono_literals;
 
 const log::category lg{"county"};
 constexpr size_t max_body = 8 << 20;
-
-result<std::string> read_text(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    if (!in) return errno_error(errno, i18n::text({"reading", "读取"}), p.string());
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 std::string random_hex(size_t bytes) {
     std::random_device rd;
@@ -81,7 +71,7 @@ result<pki_files> pki_files::load(const std::filesystem::path& dir) {
                              {"server.pem", &p.server_cert},
                              {"server.key", &p.server_key},
                              {"command.key", &p.command_key}}) {
-        auto t = read_text(dir / name);
+        auto t = read_file(dir / name);
         if (!t) {
             return error(t.error().code(), i18n::format({"{}; make the county's keys with: bbt-county init --pki {}",
                                                          "{}；请用 bbt-county init --pki {} 生成县级平台密钥"},
@@ -198,12 +188,56 @@ struct server::impl {
         auto reply = [&](http::status s, const json::value& body) {
             return json_response(s, body, req.version(), req.keep_alive());
         };
+        if (req.method() == http::verb::get) {
+            if (req.target() == "/v1/catalogue") return document(req, peer, reply, false);
+            if (req.target() == "/v1/timetable") return document(req, peer, reply, true);
+            return reply(http::status::not_found, error_body(i18n::text({"no such endpoint", "没有此接口"})));
+        }
         if (req.method() != http::verb::post) {
-            return reply(http::status::method_not_allowed, error_body("POST only"));
+            return reply(http::status::method_not_allowed, error_body("GET or POST only"));
         }
         if (req.target() == "/v1/enrol") return enrol(req, reply);
         if (req.target() == "/v1/reports") return reports(req, peer, reply);
         return reply(http::status::not_found, error_body(i18n::text({"no such endpoint", "没有此接口"})));
+    }
+
+    // The catalogue, or the timetable of the peer's classroom; 304 when the
+    // set's copy (If-None-Match) is current.
+    template <class Reply>
+    http::response<http::string_body> document(const http::request<http::string_body>& req, const std::string& peer,
+                                               Reply& reply, bool timetable) {
+        if (peer.empty()) {
+            return reply(
+                http::status::unauthorized,
+                error_body(i18n::text({"this needs the set's certificate from enrolment", "需要注册时颁发的证书"})));
+        }
+        auto doc = timetable ? db.timetable_of(peer) : db.catalogue();
+        if (!doc) {
+            log::error(lg, "reading a published document for {}: {}", peer, doc.error().what());
+            auto res = reply(http::status::service_unavailable, error_body(doc.error().message()));
+            res.set(http::field::retry_after, "30");
+            return res;
+        }
+        if (!*doc) {
+            return reply(
+                http::status::not_found,
+                error_body(timetable
+                               ? i18n::text({"no timetable is published for this classroom", "此教室尚未发布课表"})
+                               : i18n::text({"no courseware catalogue is published", "尚未发布课件目录"})));
+        }
+        http::response<http::string_body> res{http::status::ok, req.version()};
+        res.set(http::field::server, "bbt-county");
+        res.set(http::field::etag, (*doc)->etag);
+        res.set(http::field::cache_control, "no-cache");
+        res.keep_alive(req.keep_alive());
+        if (req[http::field::if_none_match] == (*doc)->etag) {
+            res.result(http::status::not_modified);
+        } else {
+            res.set(http::field::content_type, timetable ? "text/calendar; charset=utf-8" : "application/json");
+            res.body() = std::move((*doc)->body);
+        }
+        res.prepare_payload();
+        return res;
     }
 
     template <class Reply>

@@ -6,6 +6,10 @@
 //   POST /v1/reports  a batch (gzip) -> a reply: acknowledged sequence ranges and
 //                     signed commands (client certificate required, its name
 //                     must be the batch's device_id)
+//   GET  /v1/catalogue  the courseware catalogue (JSON), with a strong ETag;
+//                     304 for If-None-Match of the current one
+//   GET  /v1/timetable  the timetable (iCalendar) of the classroom the
+//                     certificate's device is enrolled in, likewise
 #pragma once
 
 #include "store.hpp"

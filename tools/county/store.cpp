@@ -1,6 +1,10 @@
 #include "store.hpp"
 
 #include "bbt/base/i18n.hpp"
+#include "bbt/protocol/catalogue.hpp"
+#include "bbt/protocol/timetable.hpp"
+
+#include <openssl/evp.h>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -108,7 +112,46 @@ constexpr sqlite::migration migrations[] = {
             PRIMARY KEY (device_id, device, lamp)
         ) WITHOUT ROWID;
     )sql"},
+    // What the county publishes to the sets (the courseware catalogue, each
+    // classroom's timetable) and each set's readiness for a day's lessons.
+    {3, R"sql(
+        CREATE TABLE published (
+            name        TEXT PRIMARY KEY,
+            body        TEXT NOT NULL,
+            etag        TEXT NOT NULL,
+            updated_us  INTEGER NOT NULL
+        );
+        CREATE TABLE timetables (
+            school      TEXT NOT NULL,
+            classroom   TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            etag        TEXT NOT NULL,
+            updated_us  INTEGER NOT NULL,
+            PRIMARY KEY (school, classroom)
+        );
+        CREATE TABLE readiness (
+            device_id  TEXT NOT NULL,
+            day        TEXT NOT NULL,
+            lessons    INTEGER NOT NULL,
+            resources  INTEGER NOT NULL,
+            ready      INTEGER NOT NULL,
+            missing    TEXT NOT NULL,
+            at_us      INTEGER NOT NULL,
+            PRIMARY KEY (device_id, day)
+        ) WITHOUT ROWID;
+    )sql"},
 };
+
+// A strong ETag of a published document: its SHA-256, quoted.
+std::string etag_of(std::string_view body) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr);
+    std::string out = "\"";
+    for (unsigned i = 0; i < 16 && i < len; ++i)
+        out += fmt::format("{:02x}", md[i]);
+    return out + "\"";
+}
 
 // Two heartbeats of one power-on span give boot times this close together
 // (wall-clock steps and rounding move them a little).
@@ -265,6 +308,14 @@ result<void> store::apply(const std::string& device_id, const wire::message& m) 
             } else if constexpr (std::is_same_v<T, wire::command_result>) {
                 return run("UPDATE commands SET ok = ?, detail = ? WHERE id = ? AND device_id = ?", x.ok ? 1 : 0,
                            x.detail, x.command_id, device_id);
+            } else if constexpr (std::is_same_v<T, wire::readiness>) {
+                json::array missing;
+                for (const auto& id : x.missing)
+                    missing.push_back(json::string(id));
+                return run(
+                    "INSERT INTO readiness VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO UPDATE SET lessons = ?3, "
+                    "resources = ?4, ready = ?5, missing = ?6, at_us = ?7 WHERE at_us <= ?7",
+                    device_id, x.day, x.lessons, x.resources, x.ready, json::serialize(missing), m.at_us);
             } else {
                 return {};  // events stay in the reports table
             }
@@ -375,6 +426,59 @@ result<int64_t> store::count_reports(const std::string& device_id) {
     st->bind(1, device_id);
     if (auto r = st->step(); !r) return r.error();
     return st->column_int64(0);
+}
+
+}  // namespace bbt::county
+
+namespace bbt::county {
+
+result<size_t> store::publish_catalogue(std::string_view json_text, int64_t now_us) {
+    auto parsed = protocol::parse_catalogue(json_text);
+    if (!parsed) return parsed.error();
+    // Stored as the county's own encoding: one form, one ETag.
+    std::string body = protocol::encode_catalogue(*parsed);
+    std::string etag = etag_of(body);
+    auto st = db_.prepare(
+        "INSERT INTO published VALUES ('catalogue', ?1, ?2, ?3) ON CONFLICT DO UPDATE SET body = ?1, etag = ?2, "
+        "updated_us = ?3");
+    if (!st) return st.error();
+    if (auto r = st->bind_all(body, etag, now_us).run(); !r) return r.error();
+    return parsed->size();
+}
+
+result<std::optional<published>> store::catalogue() {
+    auto st = db_.prepare("SELECT body, etag FROM published WHERE name = 'catalogue'");
+    if (!st) return st.error();
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<published>{};
+    return std::optional<published>{published{st->column_text(0), st->column_text(1)}};
+}
+
+result<size_t> store::publish_timetable(const std::string& school, const std::string& classroom, std::string_view ics,
+                                        int64_t now_us) {
+    // Read as the sets will, over a year from now: what they would refuse is refused here.
+    int64_t now_s = now_us / 1'000'000;
+    auto t = protocol::parse_timetable(ics, now_s - 7 * 86400, now_s + 366 * 86400, 480);
+    if (!t) return t.error();
+    auto st = db_.prepare(
+        "INSERT INTO timetables VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET body = ?3, etag = ?4, "
+        "updated_us = ?5");
+    if (!st) return st.error();
+    if (auto r = st->bind_all(school, classroom, ics, etag_of(ics), now_us).run(); !r) return r.error();
+    return t->lessons.size();
+}
+
+result<std::optional<published>> store::timetable_of(const std::string& device_id) {
+    auto st = db_.prepare(
+        "SELECT t.body, t.etag FROM timetables t JOIN devices d ON d.school = t.school AND d.classroom = t.classroom "
+        "WHERE d.device_id = ?");
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<published>{};
+    return std::optional<published>{published{st->column_text(0), st->column_text(1)}};
 }
 
 }  // namespace bbt::county

@@ -32,6 +32,12 @@ struct queued_command {
     int64_t expires_us = 0;
 };
 
+// A document the county publishes, with its ETag.
+struct published {
+    std::string body;
+    std::string etag;
+};
+
 class store {
 public:
     [[nodiscard]] static result<store> open(const std::filesystem::path& path);
@@ -56,6 +62,17 @@ public:
         const std::string& device_id, int64_t now_us, std::chrono::seconds redeliver_after = std::chrono::seconds(60));
 
     [[nodiscard]] result<int64_t> count_reports(const std::string& device_id = {});
+
+    // The courseware catalogue (checked as the sets read it); the number of
+    // resources.
+    [[nodiscard]] result<size_t> publish_catalogue(std::string_view json, int64_t now_us);
+    [[nodiscard]] result<std::optional<published>> catalogue();
+    // A classroom's timetable (iCalendar, checked as the sets read it); the
+    // number of lessons in the coming year.
+    [[nodiscard]] result<size_t> publish_timetable(const std::string& school, const std::string& classroom,
+                                                   std::string_view ics, int64_t now_us);
+    // The timetable of the classroom a device is enrolled in.
+    [[nodiscard]] result<std::optional<published>> timetable_of(const std::string& device_id);
     [[nodiscard]] sqlite::database& database() noexcept { return db_; }
 
 private:

@@ -1,6 +1,7 @@
 // FFmpeg's headers are included only under media/platform/ffmpeg, which
 // builds the module bbt_media_ffmpeg.so.
 #include "bbt/media/versions.hpp"
+#include "ffmpeg.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -23,7 +24,7 @@ std::vector<library_version> versions() {
     };
 }
 
-const backend the_backend{&versions};
+const backend the_backend{&versions, &probe_file};
 
 }  // namespace
 }  // namespace bbt::media::ffmpeg

@@ -69,8 +69,10 @@ const std::error_category& https_category() noexcept {
 }
 std::error_code make_error_code(https_errc e) noexcept { return {static_cast<int>(e), https_category()}; }
 
-asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, const tls_identity& tls,
-                                                   const https_request& req) {
+namespace {
+
+asio::awaitable<result<https_response>> exchange(asio::any_io_executor ex, const tls_identity& tls,
+                                                 const https_request& req, http::verb verb) {
     auto parsed = boost::urls::parse_absolute_uri(req.url);
     if (!parsed || parsed->scheme() != "https" || parsed->host().empty()) {
         co_return fail(https_errc::bad_url,
@@ -79,7 +81,7 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
     }
     std::string host = parsed->host();
     std::string port = parsed->has_port() ? std::string(parsed->port()) : "443";
-    std::string target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
+    std::string target = parsed->encoded_target().empty() ? "/" : std::string(parsed->encoded_target());
 
     ssl::context ctx(ssl::context::tls_client);
     SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION);
@@ -140,12 +142,17 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
             hec, {"the TLS handshake with the county failed: {}", "与县级平台的 TLS 握手失败：{}"}, req.url);
     }
 
-    http::request<http::string_body> r{http::verb::post, target, 11};
+    http::request<http::string_body> r{verb, target, 11};
     r.set(http::field::host, host);
     r.set(http::field::user_agent, "bbt-agent");
-    r.set(http::field::content_type, req.content_type);
-    if (!req.content_encoding.empty()) r.set(http::field::content_encoding, req.content_encoding);
-    r.body() = req.body;
+    if (verb == http::verb::post) {
+        r.set(http::field::content_type, req.content_type);
+        if (!req.content_encoding.empty()) r.set(http::field::content_encoding, req.content_encoding);
+        r.body() = req.body;
+    } else {
+        r.set(http::field::accept_encoding, "identity");
+        if (!req.if_none_match.empty()) r.set(http::field::if_none_match, req.if_none_match);
+    }
     r.prepare_payload();
     auto [wec, wn] = co_await http::async_write(stream, r, asio::as_tuple(asio::use_awaitable));
     beast::flat_buffer buffer;
@@ -165,6 +172,7 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
     out.status = res.result_int();
     out.body = std::move(res.body());
     out.content_encoding = std::string(res[http::field::content_encoding]);
+    out.etag = std::string(res[http::field::etag]);
     auto ra = res[http::field::retry_after];
     int64_t secs = 0;
     if (!ra.empty()) {
@@ -174,6 +182,19 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
     co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
     co_return out;
+}
+
+}  // namespace
+
+// Not coroutines themselves: the caller awaits exchange's frame directly.
+asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, const tls_identity& tls,
+                                                   const https_request& req) {
+    return exchange(std::move(ex), tls, req, http::verb::post);
+}
+
+asio::awaitable<result<https_response>> https_get(asio::any_io_executor ex, const tls_identity& tls,
+                                                  const https_request& req) {
+    return exchange(std::move(ex), tls, req, http::verb::get);
 }
 
 }  // namespace bbt::protocol

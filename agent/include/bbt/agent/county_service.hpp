@@ -11,6 +11,7 @@
 #include "bbt/agent/config.hpp"
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/service.hpp"
+#include "bbt/protocol/https_client.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
@@ -43,6 +44,10 @@ public:
 
     // Wakes the sender (something important was queued).
     void wake();
+
+    // GETs a document the county publishes for this set ("/v1/catalogue",
+    // "/v1/timetable") over the enrolled identity; 304 when `etag` is current.
+    asio::awaitable<result<protocol::https_response>> fetch(std::string path, std::string etag);
 
 private:
     asio::awaitable<void> send_loop();

@@ -5,11 +5,16 @@
 
 #include "bbt/base/error.hpp"
 
+#include <cstddef>
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace bbt {
 
 [[nodiscard]] result<void> write_file_atomic(const std::filesystem::path& path, std::string_view content);
+
+// A whole file, refused when larger than `max_bytes`.
+[[nodiscard]] result<std::string> read_file(const std::filesystem::path& path, size_t max_bytes = size_t{64} << 20);
 
 }  // namespace bbt

@@ -38,11 +38,23 @@ struct resource {
     int priority = 0;  // higher stays longer
 };
 
+// What probing found of a stored file.
+enum class playable : int8_t { unknown = -1, no = 0, yes = 1 };
+
 struct item {
     resource res;
     std::string etag;
     int64_t last_used_us = 0;     // wall clock
     int64_t pinned_until_us = 0;  // 0: not pinned
+    playable play = playable::unknown;
+    std::string probe;  // JSON: format, duration, streams; or why it cannot be played
+};
+
+// What a sweep found and put right.
+struct sweep_report {
+    int objects_removed = 0;   // files no entry refers to (a commit cut short by a power cut)
+    int entries_removed = 0;   // entries whose file is gone or has the wrong size
+    int partials_removed = 0;  // partial downloads of nothing wanted any more
 };
 
 struct store_options {
@@ -68,7 +80,23 @@ public:
     [[nodiscard]] result<std::filesystem::path> commit(const resource& r, std::string_view etag, int64_t now_us);
 
     // The stored file of a resource, marked as used now; nullopt when absent.
+    // The use is written to the index by flush_usage() (or before eviction),
+    // so that opening courseware costs no disk sync.
     [[nodiscard]] result<std::optional<std::filesystem::path>> get(std::string_view id, int64_t now_us);
+    // Writes the uses noted by get() in one transaction.
+    [[nodiscard]] result<void> flush_usage();
+
+    // What probing found: kept with every entry of the same content.
+    [[nodiscard]] result<void> set_probe(std::string_view sha256, playable p, std::string_view probe_json);
+    // Where the thumbnail of a content goes (a JPEG).
+    [[nodiscard]] std::filesystem::path thumbnail_path(std::string_view sha256) const;
+    // Entries that have not been probed yet.
+    [[nodiscard]] result<std::vector<item>> unprobed();
+
+    // Puts the store right after a crash or power cut: objects without an
+    // entry are removed, entries without their object are dropped, partial
+    // downloads that `keep` does not name (by SHA-256) are removed.
+    [[nodiscard]] result<sweep_report> sweep(const std::vector<std::string>& keep_partials);
     [[nodiscard]] result<std::optional<item>> find(std::string_view id);
     [[nodiscard]] result<std::vector<item>> list();
     [[nodiscard]] result<void> pin(std::string_view id, int64_t until_us);

@@ -13,11 +13,15 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 
 namespace bbt::media::cache {
 
 struct download_options {
-    int64_t bytes_per_second = 0;               // 0: no limit
+    int64_t bytes_per_second = 0;  // 0: no limit
+    // When set, asked before each chunk and used instead of bytes_per_second
+    // (the limit changes with class hours and the downloads running).
+    std::function<int64_t()> rate;
     std::chrono::milliseconds timeout{60'000};  // without a byte this long, the attempt fails
 };
 

@@ -6,6 +6,7 @@
 
 #include "bbt/base/error.hpp"
 #include "bbt/base/versions.hpp"
+#include "bbt/media/probe.hpp"
 
 #include <vector>
 
@@ -14,6 +15,7 @@ namespace bbt::media {
 // The interface the FFmpeg module exports; grows with the recorder and player.
 struct backend {
     std::vector<library_version> (*library_versions)();
+    result<probe_info> (*probe)(const std::filesystem::path& file, const std::filesystem::path& thumbnail, expect what);
 };
 
 // Opens the module once (later calls return the same backend). Looks in

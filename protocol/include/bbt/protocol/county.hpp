@@ -37,7 +37,7 @@ inline constexpr size_t max_devices = 64;           // in one inventory
 inline constexpr size_t max_lamps = 8;              // in one heartbeat
 inline constexpr size_t max_batch_bytes = 4 << 20;  // a batch, uncompressed
 
-enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_result };
+enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_result, readiness };
 [[nodiscard]] std::string_view to_string(kind k) noexcept;
 [[nodiscard]] std::optional<kind> kind_from(std::string_view s) noexcept;
 // Events, alerts and command results go first and are never dropped;
@@ -112,7 +112,19 @@ struct command_result {
     bool operator==(const command_result&) const = default;
 };
 
-using body = std::variant<inventory, heartbeat, usage, event, alert, command_result>;
+inline constexpr size_t max_missing = 64;  // resource ids in one readiness report
+
+// Whether the courseware of a day's lessons is in the set's cache, verified.
+struct readiness {
+    std::string day;  // YYYY-MM-DD, the school's local date
+    int64_t lessons = 0;
+    int64_t resources = 0;             // courseware the lessons name
+    int64_t ready = 0;                 // of those, verified and playable in the cache
+    std::vector<std::string> missing;  // ids not ready (the first max_missing)
+    bool operator==(const readiness&) const = default;
+};
+
+using body = std::variant<inventory, heartbeat, usage, event, alert, command_result, readiness>;
 
 struct message {
     int64_t seq = 0;

@@ -26,6 +26,7 @@ struct https_request {
     std::string content_type = "application/json";
     std::string content_encoding;  // "gzip" or empty
     std::string body;
+    std::string if_none_match;  // GET: the ETag of the copy kept; an unchanged resource answers 304
     std::chrono::milliseconds timeout{30'000};
 };
 
@@ -33,6 +34,7 @@ struct https_response {
     unsigned status = 0;
     std::string body;
     std::string content_encoding;
+    std::string etag;
     std::optional<int64_t> retry_after_s;
 };
 
@@ -49,6 +51,10 @@ std::error_code make_error_code(https_errc e) noexcept;
 [[nodiscard]] boost::asio::awaitable<result<https_response>> https_post(boost::asio::any_io_executor ex,
                                                                         const tls_identity& tls,
                                                                         const https_request& request);
+// The same, as a GET (the body is not sent).
+[[nodiscard]] boost::asio::awaitable<result<https_response>> https_get(boost::asio::any_io_executor ex,
+                                                                       const tls_identity& tls,
+                                                                       const https_request& request);
 
 }  // namespace bbt::protocol
 

@@ -90,6 +90,20 @@ struct agent_config {
         int64_t unreachable_after = 3;  // failed polls before the "unreachable" alert
     } projector;
 
+    // [cache]: courseware, fetched by the timetable from the county's catalogue.
+    struct cache_config {
+        bool enabled = true;
+        std::filesystem::path dir;  // empty: state_dir/cache
+        int64_t quota_mb = 20'480;
+        int64_t keep_free_mb = 1'024;
+        int64_t downloads = 2;                               // at once
+        double bandwidth_mbit = 0;                           // outside lessons; 0: no limit
+        double class_bandwidth_mbit = 2;                     // while a lesson is on; 0: no limit
+        std::chrono::milliseconds refresh{900'000};          // catalogue and timetable asked for again
+        std::chrono::milliseconds prefetch{36 * 3'600'000};  // courseware of lessons this far ahead
+        std::chrono::milliseconds download_timeout{60'000};
+        int64_t utc_offset_minutes = 480;  // the school's local time (China: +8, no daylight saving)
+    } cache;
     // [gpio]: the control board's wiring, on a board profile that drives
     // relays, the class key and LEDs on GPIO lines.
     board::gpio_wiring gpio;

@@ -1,0 +1,814 @@
+#include "bbt/agent/courseware_service.hpp"
+
+#include "bbt/base/clock.hpp"
+#include "bbt/base/file.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+#include "bbt/media/cache.hpp"
+#include "bbt/media/download.hpp"
+#include "bbt/media/probe.hpp"
+#include "bbt/protocol/catalogue.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <sys/statvfs.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <set>
+
+namespace bbt::agent {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+namespace cache = media::cache;
+using namespace std::chrono_literals;
+
+const log::category lg{"courseware"};
+
+constexpr int64_t pin_grace_s = 3600;   // courseware stays pinned this long after its lesson
+constexpr int64_t urgent_s = 2 * 3600;  // needed this soon: fetched even during a lesson
+constexpr int64_t retry_first_us = 30'000'000;
+constexpr int64_t retry_max_us = 3'600'000'000;
+
+int64_t now_s() { return clock::wall_now().count() / 1'000'000; }
+
+int64_t mbit_to_bytes(double mbit) { return static_cast<int64_t>(mbit * 1'000'000 / 8); }
+
+bool is_media(std::string_view type) { return type == "video" || type == "audio"; }
+
+cache::resource resource_of(const protocol::catalogue_entry& e) {
+    return {e.id, e.title, e.subject, e.grade, e.type, e.url, e.sha256, e.size, e.priority};
+}
+
+std::string probe_json(const media::probe_info& p) {
+    json::array streams;
+    for (const auto& s : p.streams) {
+        json::object o{{"type", s.type}, {"codec", s.codec}};
+        if (s.width > 0) o["width"] = s.width, o["height"] = s.height;
+        if (s.sample_rate > 0) o["sample_rate"] = s.sample_rate, o["channels"] = s.channels;
+        streams.push_back(std::move(o));
+    }
+    return json::serialize(json::object{{"format", p.format},
+                                        {"duration_s", p.duration_s},
+                                        {"streams", std::move(streams)},
+                                        {"thumbnail", p.thumbnail}});
+}
+
+error bad_param(std::string_view what) { return error(base_errc::config_value, what); }
+
+result<std::string> id_param(const json::object& params) {
+    const auto* id = params.if_contains("id");
+    if (id == nullptr || !id->is_string() || id->as_string().empty()) {
+        return bad_param(i18n::text(
+            {"give the resource id (bbtctl cache ls lists them)", "请给出资源编号（bbtctl cache ls 可列出）"}));
+    }
+    return std::string(id->as_string());
+}
+
+}  // namespace
+
+std::vector<courseware_need> plan_courseware(const std::vector<protocol::lesson>& lessons, int64_t now,
+                                             int64_t horizon) {
+    std::map<std::string, courseware_need> by_id;
+    for (const auto& l : lessons) {
+        if (l.end <= now || l.start >= now + horizon) continue;
+        for (const auto& id : l.resources) {
+            auto [it, fresh] = by_id.try_emplace(id, courseware_need{id, l.start, l.end + pin_grace_s});
+            if (!fresh) {
+                it->second.needed_at = std::min(it->second.needed_at, l.start);
+                it->second.pin_until = std::max(it->second.pin_until, l.end + pin_grace_s);
+            }
+        }
+    }
+    std::vector<courseware_need> out;
+    for (auto& [id, n] : by_id)
+        out.push_back(std::move(n));
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.needed_at < b.needed_at; });
+    return out;
+}
+
+bool in_lesson(const std::vector<protocol::lesson>& lessons, int64_t now) {
+    return std::any_of(lessons.begin(), lessons.end(), [&](const auto& l) { return l.start <= now && now < l.end; });
+}
+
+int64_t local_day_start(int64_t t, int utc_offset_minutes) {
+    int64_t off = int64_t{utc_offset_minutes} * 60;
+    int64_t local = t + off;
+    int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+    return day * 86400 - off;
+}
+
+std::string local_date(int64_t t, int utc_offset_minutes) {
+    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
+    int64_t z = (local_day_start(t, utc_offset_minutes) + int64_t{utc_offset_minutes} * 60) / 86400 + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    return fmt::format("{:04}-{:02}-{:02}", y + (m <= 2), m, d);
+}
+
+// Everything the cache thread owns. Touched on that thread only, but for the
+// atomics, which the control thread sets.
+struct courseware_service::cache_side {
+    struct job {
+        cache::resource res;
+        int64_t needed_at = 0;  // seconds
+        int64_t pin_until = 0;  // seconds; 0: not pinned (asked for by hand)
+        bool manual = false;
+        bool active = false;
+        int attempts = 0;
+        int64_t next_try_us = 0;
+        std::string last_error;
+        cache::download_report progress;
+    };
+
+    explicit cache_side(agent_config::cache_config c) : config(std::move(c)), kick(pool.get_executor()) {}
+
+    agent_config::cache_config config;
+    asio::thread_pool pool{1};
+    std::unique_ptr<cache::store> store;
+    std::map<std::string, protocol::catalogue_entry, std::less<>> catalogue;
+    std::map<std::string, job, std::less<>> jobs;
+    int active = 0;
+    bool stopping = false;
+    asio::steady_timer kick;
+    std::atomic<int64_t> limit{0};  // bytes/s for all downloads together; 0: none
+    std::atomic<bool> in_class{false};
+
+    void wake() { kick.cancel(); }
+
+    // Probes a stored file with libav (media types only) and records the result.
+    void probe(const cache::item& it) {
+        if (!is_media(it.res.type)) {
+            (void)store->set_probe(it.res.sha256, cache::playable::yes, "");
+            return;
+        }
+        auto path = store->get(it.res.id, 0);
+        if (!path || !*path) return;
+        auto p = media::probe(**path, store->thumbnail_path(it.res.sha256),
+                              it.res.type == "video" ? media::expect::video : media::expect::audio);
+        if (p) {
+            (void)store->set_probe(it.res.sha256, cache::playable::yes, probe_json(*p));
+        } else if (p.error().code() == base_errc::corrupt) {
+            log::warning(lg, "{} ({}): {}", it.res.id, it.res.title, p.error().message());
+            (void)store->set_probe(it.res.sha256, cache::playable::no,
+                                   json::serialize(json::object{{"error", p.error().message()}}));
+        } else {
+            // The media module is missing: left unprobed, offered, tried again at the next start.
+            log::warning(lg, "probing {}: {}", it.res.id, p.error().what());
+        }
+    }
+
+    void probe_pending() {
+        auto pending = store->unprobed();
+        if (!pending) return;
+        for (const auto& it : *pending)
+            probe(it);
+    }
+
+    // Brings the jobs in line with what the lessons need.
+    void plan(const std::vector<courseware_need>& needs, int64_t now) {
+        std::set<std::string, std::less<>> wanted;
+        for (const auto& n : needs) {
+            wanted.insert(n.id);
+            auto stored = store->find(n.id);
+            auto entry = catalogue.find(n.id);
+            bool current =
+                stored && *stored && (entry == catalogue.end() || (*stored)->res.sha256 == entry->second.sha256);
+            if (current) {
+                if ((*stored)->pinned_until_us < n.pin_until * 1'000'000) {
+                    if (auto r = store->pin(n.id, n.pin_until * 1'000'000); !r) {
+                        log::error(lg, "pinning {}: {}", n.id, r.error().what());
+                    }
+                }
+                jobs.erase(n.id);
+                continue;
+            }
+            if (entry == catalogue.end()) continue;  // reported as missing
+            auto& j = jobs[n.id];
+            if (j.active) continue;
+            j.res = resource_of(entry->second);
+            j.needed_at = n.needed_at;
+            j.pin_until = std::max(j.pin_until, n.pin_until);
+        }
+        for (auto it = jobs.begin(); it != jobs.end();) {
+            if (!it->second.active && !it->second.manual && !wanted.contains(it->first)) {
+                it = jobs.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        (void)now;
+        wake();
+    }
+
+    // Starts what may start now; returns when the next job may start.
+    int64_t schedule() {
+        int64_t now_us = clock::wall_now().count();
+        int64_t next = now_us + 30'000'000;
+        std::vector<job*> ready;
+        for (auto& [id, j] : jobs) {
+            if (j.active) continue;
+            if (j.next_try_us > now_us) {
+                next = std::min(next, j.next_try_us);
+                continue;
+            }
+            // During a lesson only what is needed soon; the rest waits for the break.
+            if (in_class.load() && !j.manual && j.needed_at > now_us / 1'000'000 + urgent_s) continue;
+            ready.push_back(&j);
+        }
+        std::stable_sort(ready.begin(), ready.end(), [](const job* a, const job* b) {
+            if (a->manual != b->manual) return a->manual;
+            return a->needed_at < b->needed_at;
+        });
+        for (job* j : ready) {
+            if (active >= config.downloads) break;
+            j->active = true;
+            ++active;
+            asio::co_spawn(pool.get_executor(), run(j->res.id), asio::detached);
+        }
+        return next;
+    }
+
+    asio::awaitable<void> scheduler() {
+        while (!stopping) {
+            int64_t next = schedule();
+            kick.expires_after(std::chrono::microseconds(std::max<int64_t>(next - clock::wall_now().count(), 1000)));
+            co_await kick.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+
+    asio::awaitable<void> run(std::string id) {
+        auto& j = jobs.at(id);
+        cache::download_options o;
+        o.timeout = config.download_timeout;
+        o.rate = [this] { return limit.load() / std::max(1, active); };
+        j.progress = {};
+        log::info(lg, "fetching {} ({}, {} bytes)", j.res.id, j.res.title, j.res.size);
+        auto got = co_await cache::download(pool.get_executor(), *store, j.res, o, &j.progress);
+        auto& job_now = jobs.at(id);  // still there: an active job is never erased
+        job_now.active = false;
+        --active;
+        if (got) {
+            log::notice(lg, "{} ({}) is ready: {} bytes, {} of them resumed{}", id, job_now.res.title, job_now.res.size,
+                        job_now.progress.resumed_from,
+                        job_now.progress.restarted ? ", fetched again from the start" : "");
+            if (job_now.pin_until > 0) (void)store->pin(id, job_now.pin_until * 1'000'000);
+            if (auto it = store->find(id); it && *it) probe(**it);
+            jobs.erase(id);
+        } else {
+            ++job_now.attempts;
+            int64_t wait = std::min(retry_max_us, retry_first_us << std::min(job_now.attempts - 1, 7));
+            job_now.next_try_us = clock::wall_now().count() + wait;
+            job_now.last_error = got.error().what();
+            log::warning(lg, "fetching {}: {}; tried again in {} s", id, job_now.last_error, wait / 1'000'000);
+        }
+        wake();
+    }
+
+    // The state of one resource, for bbtctl timetable and readiness.
+    json::object state_of(const std::string& id) {
+        json::object o{{"id", id}};
+        auto stored = store->find(id);
+        auto entry = catalogue.find(id);
+        if (entry != catalogue.end()) o["title"] = entry->second.title;
+        if (stored && *stored) {
+            o["title"] = (*stored)->res.title;
+            o["state"] = (*stored)->play == cache::playable::no ? "unplayable" : "ready";
+            return o;
+        }
+        if (auto j = jobs.find(id); j != jobs.end()) {
+            o["state"] = j->second.active ? "downloading" : (j->second.last_error.empty() ? "queued" : "failed");
+            o["fetched"] = j->second.progress.resumed_from + j->second.progress.fetched;
+            o["size"] = j->second.res.size;
+            if (!j->second.last_error.empty()) o["error"] = j->second.last_error;
+            return o;
+        }
+        o["state"] = entry == catalogue.end() ? "unknown" : "waiting";
+        return o;
+    }
+};
+
+courseware_service::courseware_service(asio::any_io_executor control, agent_config::cache_config config,
+                                       fs::path state_dir, ledger_service& ledger, fetcher fetch)
+    : control_(control),
+      config_(std::move(config)),
+      dir_(state_dir / "courseware"),
+      ledger_(ledger),
+      fetch_(std::move(fetch)),
+      cache_(std::make_unique<cache_side>(config_)),
+      wake_(control),
+      tick_(control) {}
+
+courseware_service::~courseware_service() {
+    if (cache_) {
+        cache_->pool.stop();
+        cache_->pool.join();
+    }
+}
+
+// Callers pass a named lambda: GCC 12 destroys a lambda temporary built
+// inside a co_await expression twice.
+template <class R, class F>
+asio::awaitable<R> courseware_service::on_cache_thread(F f) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+        [this](auto handler, F fn) {
+            auto back = asio::get_associated_executor(handler);
+            asio::post(cache_->pool, [fn = std::move(fn), handler = std::move(handler), back]() mutable {
+                R r = fn();
+                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
+                    std::move(handler)(std::move(r));
+                });
+            });
+        },
+        asio::use_awaitable, std::move(f));
+}
+
+void courseware_service::load_document(document& doc, const std::string& file) {
+    auto text = read_file(dir_ / file, protocol::max_catalogue_bytes);
+    if (!text) return;  // none yet
+    doc.text = std::move(*text);
+    auto etag = read_file(dir_ / (file + ".etag"), 1024);
+    doc.etag = etag ? std::move(*etag) : std::string{};
+}
+
+asio::awaitable<result<void>> courseware_service::start() {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) {
+        co_return errno_error(ec.value(), i18n::text({"creating the courseware folder", "创建课件目录"}),
+                              dir_.string());
+    }
+    load_document(catalogue_, "catalogue.json");
+    load_document(timetable_, "timetable.ics");
+    std::vector<protocol::catalogue_entry> entries;
+    if (!catalogue_.text.empty()) {
+        auto parsed = protocol::parse_catalogue(catalogue_.text);
+        if (parsed) {
+            entries = std::move(*parsed);
+        } else {
+            log::error(lg, "the kept catalogue: {}; it is fetched again", parsed.error().what());
+            catalogue_.text.clear();
+            catalogue_.etag.clear();
+        }
+    }
+    auto task = [this, entries = std::move(entries)]() -> result<void> {
+        cache::store_options o;
+        o.quota_bytes = config_.quota_mb << 20;
+        o.keep_free_bytes = config_.keep_free_mb << 20;
+        auto s = cache::store::open(config_.dir, o);
+        if (!s) return s.error();
+        cache_->store = std::move(*s);
+        std::vector<std::string> keep;
+        for (const auto& e : entries) {
+            keep.push_back(e.sha256);
+            cache_->catalogue.emplace(e.id, e);
+        }
+        // A power cut may have left a commit half done.
+        auto swept = cache_->store->sweep(keep);
+        if (!swept) return swept.error();
+        if (swept->objects_removed + swept->entries_removed + swept->partials_removed > 0) {
+            log::notice(lg,
+                        "put the cache right: {} stray files, {} entries without their file, {} stale partial "
+                        "downloads removed",
+                        swept->objects_removed, swept->entries_removed, swept->partials_removed);
+        }
+        return {};
+    };
+    auto opened = co_await on_cache_thread<result<void>>(std::move(task));
+    if (!opened) co_return opened.error();
+    asio::post(cache_->pool, [c = cache_.get()] {
+        c->probe_pending();
+        asio::co_spawn(c->pool.get_executor(), c->scheduler(), asio::detached);
+    });
+    asio::co_spawn(control_, refresh_loop(), asio::detached);
+    co_return result<void>{};
+}
+
+asio::awaitable<void> courseware_service::stop() {
+    stopping_ = true;
+    wake_.cancel();
+    tick_.cancel();
+    auto task = [this] {
+        cache_->stopping = true;
+        cache_->kick.cancel();
+        if (cache_->store) (void)cache_->store->flush_usage();
+        return 0;
+    };
+    co_await on_cache_thread<int>(std::move(task));
+    // Downloads in flight are abandoned: their partial files resume at the next start.
+    cache_->pool.stop();
+    cache_->pool.join();
+}
+
+asio::awaitable<void> courseware_service::sync(document& doc, const std::string& path, const std::string& file) {
+    auto res = co_await fetch_(path, doc.etag);
+    if (!res) {
+        if (doc.error != res.error().message()) {
+            log::warning(lg, "fetching the {} from the county: {}; the kept copy is used", doc.name,
+                         res.error().what());
+        }
+        doc.error = res.error().message();
+        co_return;
+    }
+    if (res->status == 304) {
+        doc.fetched_us = clock::wall_now().count();
+        doc.error.clear();
+        co_return;
+    }
+    if (res->status != 200) {
+        doc.error = i18n::format({"the county answered {}", "县级平台返回 {}"}, res->status);
+        if (res->status != 404) log::warning(lg, "fetching the {}: {}", doc.name, doc.error);
+        co_return;
+    }
+    // Checked before it replaces the kept copy: a bad document never does.
+    if (file == "catalogue.json") {
+        auto parsed = protocol::parse_catalogue(res->body);
+        if (!parsed) {
+            doc.error = parsed.error().message();
+            log::error(lg, "the county's catalogue: {}", doc.error);
+            co_return;
+        }
+        auto task = [this, entries = std::move(*parsed)] {
+            cache_->catalogue.clear();
+            for (const auto& e : entries)
+                cache_->catalogue.emplace(e.id, e);
+            return 0;
+        };
+        co_await on_cache_thread<int>(std::move(task));
+    } else {
+        int64_t now = now_s();
+        auto t = protocol::parse_timetable(res->body, now - 86400, now + 14 * 86400, config_.utc_offset_minutes);
+        if (!t) {
+            doc.error = t.error().message();
+            log::error(lg, "the county's timetable: {}", doc.error);
+            co_return;
+        }
+    }
+    if (auto w = write_file_atomic(dir_ / file, res->body); !w) {
+        log::error(lg, "keeping the {}: {}", doc.name, w.error().what());
+    }
+    if (auto w = write_file_atomic(dir_ / (file + ".etag"), res->etag); !w) {
+        log::error(lg, "keeping the {}'s ETag: {}", doc.name, w.error().what());
+    }
+    if (doc.text != res->body) log::notice(lg, "the county published a new {}", doc.name);
+    doc.text = std::move(res->body);
+    doc.etag = res->etag;
+    doc.fetched_us = clock::wall_now().count();
+    doc.error.clear();
+}
+
+std::vector<protocol::lesson> courseware_service::lessons(int64_t from, int64_t to) {
+    if (timetable_.text.empty()) return {};
+    auto t = protocol::parse_timetable(timetable_.text, from, to, config_.utc_offset_minutes);
+    if (!t) return {};
+    return std::move(t->lessons);
+}
+
+asio::awaitable<void> courseware_service::replan() {
+    int64_t now = now_s();
+    int64_t horizon = config_.prefetch.count() / 1000;
+    auto ls = lessons(now - 86400, now + horizon);
+    bool in_class = in_lesson(ls, now);
+    if (in_class != in_class_) {
+        if (in_class) {
+            log::info(lg, "a lesson is on: downloads slow down");
+        } else {
+            log::info(lg, "no lesson is on: downloads at full speed");
+        }
+        in_class_ = in_class;
+    }
+    cache_->in_class.store(in_class);
+    cache_->limit.store(mbit_to_bytes(in_class ? config_.class_bandwidth_mbit : config_.bandwidth_mbit));
+    auto needs = plan_courseware(ls, now, horizon);
+    auto task = [this, needs = std::move(needs), now] {
+        if (cache_->store) cache_->plan(needs, now);
+        return 0;
+    };
+    co_await on_cache_thread<int>(std::move(task));
+    co_await report_readiness(now);
+}
+
+asio::awaitable<void> courseware_service::report_readiness(int64_t now) {
+    // Tomorrow's, which the county's dashboard shows, and today's.
+    for (int64_t day : {local_day_start(now, static_cast<int>(config_.utc_offset_minutes)),
+                        local_day_start(now, static_cast<int>(config_.utc_offset_minutes)) + 86400}) {
+        auto ls = lessons(day, day + 86400);
+        std::vector<std::string> ids;
+        for (const auto& l : ls)
+            for (const auto& id : l.resources)
+                if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+        auto task = [this, ids] {
+            std::vector<json::object> out;
+            for (const auto& id : ids)
+                out.push_back(cache_->store ? cache_->state_of(id) : json::object{{"id", id}, {"state", "unknown"}});
+            return out;
+        };
+        auto states = co_await on_cache_thread<std::vector<json::object>>(std::move(task));
+        protocol::county::readiness r;
+        r.day = local_date(day, static_cast<int>(config_.utc_offset_minutes));
+        r.lessons = static_cast<int64_t>(ls.size());
+        r.resources = static_cast<int64_t>(ids.size());
+        for (const auto& s : states) {
+            if (s.at("state") == "ready") {
+                ++r.ready;
+            } else if (r.missing.size() < protocol::county::max_missing) {
+                r.missing.emplace_back(s.at("id").as_string());
+            }
+        }
+        std::string key = fmt::format("{}/{}/{}:{}", r.lessons, r.ready, r.resources, fmt::join(r.missing, ","));
+        if (sent_readiness_[r.day] == key) continue;
+        sent_readiness_[r.day] = key;
+        ledger_.outbox_put(clock::wall_now().count(), r);
+    }
+    // Days gone by are forgotten.
+    std::string today = local_date(now, static_cast<int>(config_.utc_offset_minutes));
+    std::erase_if(sent_readiness_, [&](const auto& kv) { return kv.first < today; });
+}
+
+asio::awaitable<void> courseware_service::refresh_loop() {
+    auto last_sync = std::chrono::steady_clock::time_point{};
+    while (!stopping_) {
+        auto now = std::chrono::steady_clock::now();
+        if (last_sync == std::chrono::steady_clock::time_point{} || now - last_sync >= config_.refresh) {
+            last_sync = now;
+            co_await sync(catalogue_, "/v1/catalogue", "catalogue.json");
+            if (stopping_) break;
+            co_await sync(timetable_, "/v1/timetable", "timetable.ics");
+            if (stopping_) break;
+        }
+        co_await replan();
+        // A lesson's start or end is noticed within half a minute.
+        wake_.expires_after(std::min<std::chrono::milliseconds>(config_.refresh, 30s));
+        auto [ec] = co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (!ec) continue;
+        if (stopping_) break;
+        last_sync = {};  // woken by hand: ask the county again
+    }
+}
+
+asio::awaitable<result<json::value>> courseware_service::refresh() {
+    wake_.cancel();
+    co_return json::value(json::object{{"ok", true}});
+}
+
+asio::awaitable<result<json::value>> courseware_service::status() {
+    auto task = [this]() -> result<json::object> {
+        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
+        auto items = cache_->store->list();
+        if (!items) return items.error();
+        auto used = cache_->store->used_bytes();
+        if (!used) return used.error();
+        int64_t now_us = clock::wall_now().count();
+        int64_t pinned = 0, unplayable = 0;
+        for (const auto& it : *items) {
+            pinned += it.pinned_until_us > now_us;
+            unplayable += it.play == cache::playable::no;
+        }
+        struct statvfs fsinfo {};
+        int64_t free_bytes = -1;
+        if (::statvfs(config_.dir.c_str(), &fsinfo) == 0) {
+            free_bytes = static_cast<int64_t>(fsinfo.f_bavail) * static_cast<int64_t>(fsinfo.f_frsize);
+        }
+        json::array jobs;
+        for (const auto& [id, j] : cache_->jobs) {
+            json::object jo = cache_->state_of(id);
+            jo["needed_at"] = j.needed_at;
+            jo["attempts"] = j.attempts;
+            jobs.push_back(std::move(jo));
+        }
+        return json::object{{"dir", config_.dir.string()},
+                            {"items", items->size()},
+                            {"pinned", pinned},
+                            {"unplayable", unplayable},
+                            {"used_bytes", *used},
+                            {"quota_bytes", config_.quota_mb << 20},
+                            {"free_bytes", free_bytes},
+                            {"downloads", std::move(jobs)},
+                            {"in_class", cache_->in_class.load()},
+                            {"limit_bytes_per_s", cache_->limit.load()},
+                            {"catalogue_resources", cache_->catalogue.size()}};
+    };
+    auto o = co_await on_cache_thread<result<json::object>>(std::move(task));
+    if (!o) co_return o.error();
+    for (const document* d : {&catalogue_, &timetable_}) {
+        (*o)[d->name] = json::object{
+            {"kept", !d->text.empty()}, {"etag", d->etag}, {"fetched_us", d->fetched_us}, {"error", d->error}};
+    }
+    co_return json::value(std::move(*o));
+}
+
+asio::awaitable<result<json::value>> courseware_service::list() {
+    auto task = [this]() -> result<json::value> {
+        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
+        auto items = cache_->store->list();
+        if (!items) return items.error();
+        json::array out;
+        for (const auto& it : *items) {
+            json::object o{{"id", it.res.id},
+                           {"title", it.res.title},
+                           {"subject", it.res.subject},
+                           {"grade", it.res.grade},
+                           {"type", it.res.type},
+                           {"size", it.res.size},
+                           {"sha256", it.res.sha256},
+                           {"last_used_us", it.last_used_us},
+                           {"pinned_until_us", it.pinned_until_us},
+                           {"playable", static_cast<int>(it.play)}};
+            boost::system::error_code ec;
+            if (!it.probe.empty()) {
+                auto p = json::parse(it.probe, ec);
+                if (!ec) o["probe"] = std::move(p);
+            }
+            out.push_back(std::move(o));
+        }
+        return json::value(json::object{{"items", std::move(out)}});
+    };
+    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+}
+
+asio::awaitable<result<json::value>> courseware_service::get(json::object params) {
+    auto id = id_param(params);
+    if (!id) co_return id.error();
+    auto task = [this, id = *id]() -> result<json::value> {
+        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
+        auto found = cache_->store->find(id);
+        if (!found) return found.error();
+        if (*found && (*found)->play == cache::playable::no) {
+            return error(cache::cache_errc::corrupt,
+                         i18n::text({"this file is in the cache but libav cannot play it; ask the county for a "
+                                     "playable copy",
+                                     "该文件已缓存但 libav 无法播放；请向县级平台索取可播放的版本"}),
+                         id);
+        }
+        auto path = cache_->store->get(id, clock::wall_now().count());
+        if (!path) return path.error();
+        if (*path) {
+            json::object o = cache_->state_of(id);
+            o["path"] = (*path)->string();
+            if ((*found)->play == cache::playable::yes) {
+                auto thumb = cache_->store->thumbnail_path((*found)->res.sha256);
+                std::error_code ec;
+                if (fs::exists(thumb, ec)) o["thumbnail"] = thumb.string();
+            }
+            return json::value(std::move(o));
+        }
+        auto entry = cache_->catalogue.find(id);
+        if (entry == cache_->catalogue.end()) {
+            return error(cache::cache_errc::not_found,
+                         i18n::text({"no such resource in the cache or in the county's catalogue; check the id, or "
+                                     "run bbtctl cache status to see when the catalogue was last fetched",
+                                     "缓存和县级平台目录中都没有该资源；请核对编号，或运行 bbtctl cache status "
+                                     "查看目录的获取时间"}),
+                         id);
+        }
+        auto& j = cache_->jobs[id];
+        if (!j.active) {
+            j.res = resource_of(entry->second);
+            j.manual = true;
+            j.needed_at = clock::wall_now().count() / 1'000'000;
+            j.next_try_us = 0;  // asked for by a person: now
+            cache_->wake();
+        }
+        return json::value(cache_->state_of(id));
+    };
+    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+}
+
+asio::awaitable<result<json::value>> courseware_service::pin(json::object params) {
+    auto id = id_param(params);
+    if (!id) co_return id.error();
+    int64_t hours = 24;
+    if (const auto* h = params.if_contains("hours"); h && h->is_int64()) hours = h->as_int64();
+    if (hours < 0 || hours > 24 * 366) {
+        co_return bad_param(
+            i18n::text({"pin for 0 to 8784 hours (0 unpins)", "锁定时长须为 0 到 8784 小时（0 为解锁）"}));
+    }
+    int64_t until = hours == 0 ? 0 : clock::wall_now().count() + hours * 3'600'000'000;
+    auto task = [this, id = *id, until]() -> result<json::value> {
+        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
+        auto r = cache_->store->pin(id, until);
+        if (r) return json::value(json::object{{"id", id}, {"pinned_until_us", until}});
+        // Not cached yet: fetched now and pinned when it is.
+        auto entry = cache_->catalogue.find(id);
+        if (entry == cache_->catalogue.end() || until == 0) return r.error();
+        auto& j = cache_->jobs[id];
+        j.pin_until = until / 1'000'000;
+        if (!j.active) {
+            j.res = resource_of(entry->second);
+            j.manual = true;
+            j.needed_at = clock::wall_now().count() / 1'000'000;
+            j.next_try_us = 0;
+            cache_->wake();
+        }
+        json::object o = cache_->state_of(id);
+        o["pinned_until_us"] = until;
+        return json::value(std::move(o));
+    };
+    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+}
+
+asio::awaitable<result<json::value>> courseware_service::evict(json::object params) {
+    auto id = id_param(params);
+    if (!id) co_return id.error();
+    bool force = false;
+    if (const auto* f = params.if_contains("force"); f && f->is_bool()) force = f->as_bool();
+    auto task = [this, id = *id, force]() -> result<json::value> {
+        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
+        auto found = cache_->store->find(id);
+        if (!found) return found.error();
+        if (*found && (*found)->pinned_until_us > clock::wall_now().count() && !force) {
+            return error(std::make_error_code(std::errc::operation_not_permitted),
+                         i18n::text({"this courseware is pinned for a coming lesson; add --force to remove it all the "
+                                     "same (it is fetched again before the lesson)",
+                                     "该课件已为即将上的课锁定；如仍要删除请加 --force（上课前会重新下载）"}),
+                         id);
+        }
+        if (auto r = cache_->store->evict(id); !r) return r.error();
+        return json::value(json::object{{"id", id}, {"evicted", true}});
+    };
+    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+}
+
+asio::awaitable<result<json::value>> courseware_service::verify() {
+    auto task = [this]() -> result<json::value> {
+        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
+        auto items = cache_->store->list();
+        if (!items) return items.error();
+        auto removed = cache_->store->verify_all();
+        if (!removed) return removed.error();
+        json::array ids;
+        for (const auto& id : *removed) {
+            log::warning(lg, "{} no longer matches its SHA-256 (a disk fault?); removed, fetched again when needed",
+                         id);
+            ids.push_back(json::string(id));
+        }
+        cache_->wake();
+        return json::value(json::object{{"checked", items->size()}, {"removed", std::move(ids)}});
+    };
+    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+}
+
+asio::awaitable<result<json::value>> courseware_service::timetable(json::object params) {
+    int64_t now = now_s();
+    int offset = static_cast<int>(config_.utc_offset_minutes);
+    int64_t day = local_day_start(now, offset);
+    if (const auto* d = params.if_contains("days"); d && d->is_int64()) {
+        if (d->as_int64() < -31 || d->as_int64() > 31) {
+            co_return bad_param(i18n::text({"give a day within a month of today", "请给出一个月以内的日期"}));
+        }
+        day += d->as_int64() * 86400;
+    }
+    auto ls = lessons(day, day + 86400);
+    std::vector<std::string> ids;
+    for (const auto& l : ls)
+        for (const auto& id : l.resources)
+            ids.push_back(id);
+    auto task = [this, ids] {
+        std::map<std::string, json::object> out;
+        for (const auto& id : ids)
+            out[id] = cache_->store ? cache_->state_of(id) : json::object{{"id", id}, {"state", "unknown"}};
+        return out;
+    };
+    auto states = co_await on_cache_thread<std::map<std::string, json::object>>(std::move(task));
+    json::array lessons_json;
+    for (const auto& l : ls) {
+        json::array res;
+        bool ready = true;
+        for (const auto& id : l.resources) {
+            res.push_back(states[id]);
+            ready = ready && states[id].at("state") == "ready";
+        }
+        lessons_json.push_back(json::object{{"uid", l.uid},
+                                            {"summary", l.summary},
+                                            {"location", l.location},
+                                            {"start", l.start},
+                                            {"end", l.end},
+                                            {"record", l.record},
+                                            {"ready", ready},
+                                            {"resources", std::move(res)}});
+    }
+    co_return json::value(json::object{{"date", local_date(day, offset)},
+                                       {"utc_offset_minutes", offset},
+                                       {"kept", !timetable_.text.empty()},
+                                       {"fetched_us", timetable_.fetched_us},
+                                       {"error", timetable_.error},
+                                       {"lessons", std::move(lessons_json)}});
+}
+
+}  // namespace bbt::agent

@@ -1,0 +1,11 @@
+// The functions of the FFmpeg module, gathered into its backend table.
+#pragma once
+
+#include "bbt/media/probe.hpp"
+
+namespace bbt::media::ffmpeg {
+
+[[nodiscard]] result<probe_info> probe_file(const std::filesystem::path& file, const std::filesystem::path& thumbnail,
+                                            expect what);
+
+}  // namespace bbt::media::ffmpeg
