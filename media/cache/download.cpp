@@ -29,7 +29,10 @@ namespace http = beast::http;
 namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
 
-constexpr size_t chunk_bytes = 256 << 10;
+constexpr size_t chunk_bytes = 1 << 20;
+// Written data is handed to the disk every this many bytes (write-behind), so
+// that the fsync before the commit finds little left to do.
+constexpr int64_t writeback_bytes = 16 << 20;
 
 error http_error(std::string_view what, const std::string& url) {
     return error(std::make_error_code(std::errc::io_error), what, url);
@@ -60,7 +63,7 @@ bool parse_content_range(std::string_view v, int64_t& start, int64_t& total) {
 
 // One attempt: from `have` bytes on disk (0: from the beginning).
 asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const resource& r, const download_options& o,
-                                    download_report& rep, bool allow_resume) {
+                                    download_report& rep, bool allow_resume, std::string& digest) {
     auto url = boost::urls::parse_absolute_uri(r.url);
     if (!url || url->scheme() != "http" || url->host().empty()) {
         co_return http_error(i18n::text({"a courseware address must be an http:// URL", "课件地址必须是 http:// 网址"}),
@@ -107,6 +110,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
     if (wec) co_return http_error(wec.message(), r.url);
 
     beast::flat_buffer buffer;
+    buffer.reserve(chunk_bytes);  // reads of the body as large as a chunk, not 512 bytes
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(static_cast<uint64_t>(r.size) + 1);
     stream.expires_after(o.timeout);
@@ -146,10 +150,16 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
     unique_fd out{::open(partial.c_str(), flags, 0640)};
     if (out.fd < 0) co_return errno_error(errno, i18n::text({"writing a download", "写入下载文件"}), partial.string());
 
-    std::vector<char> chunk(chunk_bytes);
+    // Hashed as it arrives, on a thread of its own: the commit then need not read the file again.
+    sha256_pipe hash;
+    if (have > 0) {
+        if (auto h = hash.feed_file(partial, have); !h) co_return h.error();
+    }
+    int64_t written = have, flushed = have;
     auto due = std::chrono::steady_clock::now();
     asio::steady_timer pace(ex);
     while (!parser.is_done()) {
+        std::vector<char> chunk = hash.buffer(chunk_bytes);
         parser.get().body().data = chunk.data();
         parser.get().body().size = chunk.size();
         stream.expires_after(o.timeout);
@@ -172,6 +182,13 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
             }
             done += static_cast<size_t>(w);
         }
+        chunk.resize(n);
+        hash.feed(std::move(chunk));
+        written += static_cast<int64_t>(n);
+        if (written - flushed >= writeback_bytes) {
+            ::sync_file_range(out.fd, flushed, written - flushed, SYNC_FILE_RANGE_WRITE);
+            flushed = written;
+        }
         rep.fetched += static_cast<int64_t>(n);
         // Paced chunk by chunk at the limit of the moment; at most a second's
         // worth of credit is kept, so a raised limit does not burst.
@@ -188,6 +205,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
             due = now;
         }
     }
+    digest = hash.finish();
     co_return result<void>{};
 }
 
@@ -200,9 +218,10 @@ asio::awaitable<result<fs::path>> download(asio::any_io_executor ex, store& s, c
     auto meta = fs::path(s.partial_path(r).string() + ".etag");
     // Resumed bytes that fail the hash may be the bad ones: once more, from 0.
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto fetched = co_await fetch(ex, s, r, options, rep, attempt == 0);
+        std::string digest;
+        auto fetched = co_await fetch(ex, s, r, options, rep, attempt == 0, digest);
         if (!fetched) co_return fetched.error();
-        auto committed = s.commit(r, read_validator(meta), clock::wall_now().count());
+        auto committed = s.commit(r, read_validator(meta), clock::wall_now().count(), digest);
         std::error_code ec;
         if (committed) {
             fs::remove(meta, ec);

@@ -12,8 +12,12 @@
 
 #include <array>
 #include <cerrno>
+#include <condition_variable>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 #include <vector>
 
 namespace bbt::media::cache {
@@ -80,6 +84,16 @@ bool valid_sha256(std::string_view s) {
     return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+std::string hex_digest(EVP_MD_CTX* ctx) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, md.data(), &len);
+    std::string hex;
+    for (unsigned i = 0; i < len; ++i)
+        hex += fmt::format("{:02x}", md[i]);
+    return hex;
+}
+
 }  // namespace
 
 const std::error_category& cache_category() noexcept {
@@ -105,13 +119,101 @@ result<std::string> sha256_file(const fs::path& path) {
         if (n == 0) break;
         EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
     }
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx.get(), md.data(), &len);
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i)
-        hex += fmt::format("{:02x}", md[i]);
-    return hex;
+    return hex_digest(ctx.get());
+}
+
+struct sha256_pipe::impl {
+    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+    std::mutex m;
+    std::condition_variable cv;
+    std::deque<std::vector<char>> queue;
+    std::vector<std::vector<char>> spare;
+    bool busy = false;
+    bool done = false;
+    std::thread worker;
+
+    static constexpr size_t max_queued = 8;
+
+    impl() {
+        EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+        worker = std::thread([this] { run(); });
+    }
+    void run() {
+        std::unique_lock lock(m);
+        for (;;) {
+            cv.wait(lock, [&] { return done || !queue.empty(); });
+            if (queue.empty()) return;
+            auto data = std::move(queue.front());
+            queue.pop_front();
+            busy = true;
+            lock.unlock();
+            EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+            lock.lock();
+            busy = false;
+            spare.push_back(std::move(data));
+            cv.notify_all();
+        }
+    }
+    void drain() {
+        std::unique_lock lock(m);
+        cv.wait(lock, [&] { return queue.empty() && !busy; });
+    }
+};
+
+sha256_pipe::sha256_pipe() : impl_(std::make_unique<impl>()) {}
+
+sha256_pipe::~sha256_pipe() {
+    {
+        std::lock_guard lock(impl_->m);
+        impl_->done = true;
+        impl_->queue.clear();
+    }
+    impl_->cv.notify_all();
+    impl_->worker.join();
+}
+
+std::vector<char> sha256_pipe::buffer(size_t size) {
+    std::vector<char> b;
+    {
+        std::lock_guard lock(impl_->m);
+        if (!impl_->spare.empty()) {
+            b = std::move(impl_->spare.back());
+            impl_->spare.pop_back();
+        }
+    }
+    b.resize(size);
+    return b;
+}
+
+void sha256_pipe::feed(std::vector<char> data) {
+    std::unique_lock lock(impl_->m);
+    impl_->cv.wait(lock, [&] { return impl_->queue.size() < impl::max_queued; });
+    impl_->queue.push_back(std::move(data));
+    impl_->cv.notify_all();
+}
+
+result<void> sha256_pipe::feed_file(const fs::path& path, int64_t bytes) {
+    impl_->drain();
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, i18n::text({"opening a file to verify it", "打开文件以校验"}), path.string());
+    unique_fd c{fd};
+    std::vector<char> buf(1 << 20);
+    while (bytes > 0) {
+        ssize_t n = ::read(fd, buf.data(), static_cast<size_t>(std::min<int64_t>(bytes, 1 << 20)));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            return errno_error(n < 0 ? errno : EIO, i18n::text({"reading a file to verify it", "读取文件以校验"}),
+                               path.string());
+        }
+        EVP_DigestUpdate(impl_->ctx.get(), buf.data(), static_cast<size_t>(n));
+        bytes -= n;
+    }
+    return {};
+}
+
+std::string sha256_pipe::finish() {
+    impl_->drain();
+    return hex_digest(impl_->ctx.get());
 }
 
 struct store::impl {
@@ -165,7 +267,7 @@ result<std::unique_ptr<store>> store::open(const fs::path& dir, store_options op
 
 fs::path store::partial_path(const resource& r) const { return impl_->dir / "partial" / (r.sha256 + ".part"); }
 
-result<fs::path> store::commit(const resource& r, std::string_view etag, int64_t now_us) {
+result<fs::path> store::commit(const resource& r, std::string_view etag, int64_t now_us, std::string_view hashed) {
     if (!valid_sha256(r.sha256)) {
         return error(cache_errc::corrupt,
                      i18n::format({"the catalogue's SHA-256 of {} is not 64 hex digits; ask the county to fix the "
@@ -187,7 +289,7 @@ result<fs::path> store::commit(const resource& r, std::string_view etag, int64_t
                                     "下载文件为 {} 字节，目录为 {} 字节；已丢弃并将重新下载"},
                                    size, r.size));
     }
-    auto sha = sha256_file(partial);
+    auto sha = hashed.empty() ? sha256_file(partial) : result<std::string>(std::string(hashed));
     if (!sha) return sha.error();
     if (*sha != r.sha256) {
         return reject(i18n::format({"the download's SHA-256 is {}, the catalogue says {}; it is discarded and "

@@ -152,15 +152,18 @@ void bench_cache(const std::filesystem::path& root);   // cache_bench.cpp
 
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.
+    // A second argument runs one group only: agent, ledger, whiteboard, county or cache.
     std::filesystem::path root = argc > 1 ? argv[1] : std::filesystem::current_path() / "bench-tmp";
+    std::string_view only = argc > 2 ? argv[2] : "";
+    auto want = [&](std::string_view group) { return only.empty() || only == group; };
     std::filesystem::remove_all(root);
     std::filesystem::create_directories(root);
     try {
-        bench_agent(root);
-        bench_ledger(root);
-        bench_whiteboard();
-        bench_county(root);
-        bench_cache(root);
+        if (want("agent")) bench_agent(root);
+        if (want("ledger")) bench_ledger(root);
+        if (want("whiteboard")) bench_whiteboard();
+        if (want("county")) bench_county(root);
+        if (want("cache")) bench_cache(root);
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench failed: {}\n", e.what());
         return 1;

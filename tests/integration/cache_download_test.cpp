@@ -15,6 +15,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -222,4 +223,80 @@ TEST_CASE("a download that cannot fit is refused before it starts; pinned course
     REQUIRE(fetch(*s, c, rep));
     CHECK_FALSE(s->find("b.mp4").value());
     CHECK(s->find("a.mp4").value());
+}
+
+namespace {
+
+// A small tmpfs of its own, as a full disk; needs the right to mount (root).
+class small_disk {
+public:
+    small_disk(const fs::path& at, const std::string& size) : at_(at) {
+        fs::create_directories(at);
+        mounted_ = ::mount("tmpfs", at.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, ("size=" + size).c_str()) == 0;
+    }
+    ~small_disk() {
+        if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
+    }
+    [[nodiscard]] bool mounted() const { return mounted_; }
+
+private:
+    fs::path at_;
+    bool mounted_ = false;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "a full disk: refused before the first byte when it cannot fit, and when it fills mid-download nothing "
+    "is served, then the download resumes") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    small_disk disk(dir / "disk", "4m");
+    if (!disk.mounted()) {
+        MESSAGE("skipped: cannot mount a small tmpfs as a full disk (needs root)");
+        return;
+    }
+    nginx server(dir.path());
+    store_options o;
+    o.keep_free_bytes = 64 << 10;
+    auto s = store::open(dir / "disk/cache", o).value();
+
+    // Larger than the disk: refused at once, nothing written.
+    auto big = publish(dir, server, "big.mp4", random_bytes(5 << 20, 9));
+    download_report rep;
+    auto refused = fetch(*s, big, rep);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().code() == cache_errc::no_room);
+    CHECK(refused.error().message().find("free the disk") != std::string::npos);
+    CHECK(rep.fetched == 0);
+    CHECK_FALSE(fs::exists(s->partial_path(big)));
+
+    // Fits when it starts; something else fills the disk while it downloads.
+    auto r = publish(dir, server, "lesson.mp4", random_bytes(2 << 20, 10));
+    std::thread filler([&] {
+        while (!fs::exists(s->partial_path(r)) || fs::file_size(s->partial_path(r)) < (512 << 10))
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        std::string junk(3 << 20, 'x');
+        std::ofstream(dir / "disk/junk", std::ios::binary) << junk;  // as much as fits
+    });
+    download_options slow;
+    slow.bytes_per_second = 1 << 20;  // time for the filler to fill the disk mid-way
+    download_report cut;
+    auto full = fetch(*s, r, cut, slow);
+    filler.join();
+    REQUIRE_FALSE(full);
+    CHECK(full.error().message().find("disk full") != std::string::npos);
+    CHECK(s->get("lesson.mp4", 1).value() == std::nullopt);
+    auto kept = fs::file_size(s->partial_path(r));
+    CHECK(kept > 0);
+    CHECK(kept < static_cast<uintmax_t>(r.size));
+
+    // Room again: it resumes from what it had, and verifies.
+    fs::remove(dir / "disk/junk");
+    download_report again;
+    auto done = fetch(*s, r, again);
+    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    CHECK(again.resumed_from == static_cast<int64_t>(kept));
+    CHECK(again.fetched == r.size - static_cast<int64_t>(kept));
+    CHECK(sha256_file(*done).value() == r.sha256);
 }

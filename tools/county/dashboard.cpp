@@ -225,6 +225,24 @@ result<overview> collect(sqlite::database& db, const dashboard_options& options,
                                      st.column_text(4), st.column_text(5), st.column_text(6), st.column_int64(7)});
         });
     if (!r) return r.error();
+    o.tomorrow = local_date(local_day_at(now_us, -1, 12 * 60));
+    r = each_row(
+        db, "SELECT device_id, lessons, resources, ready, missing, at_us FROM readiness WHERE day = ?",
+        [&](sqlite::statement& st) {
+            auto it = index.find(st.column_text(0));
+            if (it == index.end()) return;
+            readiness_view v{st.column_int64(1), st.column_int64(2), st.column_int64(3), {}, st.column_int64(5)};
+            boost::system::error_code ec;
+            auto m = json::parse(st.column_text(4), ec);
+            if (!ec && m.is_array()) {
+                for (const auto& id : m.as_array())
+                    if (id.is_string()) v.missing.emplace_back(id.as_string());
+            }
+            (v.complete() ? o.tomorrow_ready : o.tomorrow_unready) += 1;
+            o.sets[it->second].tomorrow = std::move(v);
+        },
+        o.tomorrow);
+    if (!r) return r.error();
     std::stable_sort(o.open_alerts.begin(), o.open_alerts.end(), [](const alert_view& a, const alert_view& b) {
         return severity_rank(a.severity) < severity_rank(b.severity);
     });
@@ -309,6 +327,18 @@ json::value to_json(const overview& o) {
                          {"health", std::move(health)},
                          {"lamps", std::move(lamps)}};
         row["last_seen_us"] = s.last_seen_us ? json::value(*s.last_seen_us) : json::value(nullptr);
+        if (s.tomorrow) {
+            json::array missing;
+            for (const auto& id : s.tomorrow->missing)
+                missing.push_back(json::string(id));
+            row["courseware_tomorrow"] = json::object{{"lessons", s.tomorrow->lessons},
+                                                      {"resources", s.tomorrow->resources},
+                                                      {"ready", s.tomorrow->ready},
+                                                      {"missing", std::move(missing)},
+                                                      {"reported_us", s.tomorrow->at_us}};
+        } else {
+            row["courseware_tomorrow"] = nullptr;
+        }
         sets.push_back(std::move(row));
     }
     for (const auto& a : o.open_alerts) {
@@ -328,6 +358,9 @@ json::value to_json(const overview& o) {
                         {"offline", static_cast<int64_t>(o.sets.size()) - o.online},
                         {"not_seen", o.stale},
                         {"lamps_due", o.lamps_due},
+                        {"tomorrow", o.tomorrow},
+                        {"tomorrow_ready", o.tomorrow_ready},
+                        {"tomorrow_unready", o.tomorrow_unready},
                         {"schools", std::move(schools)},
                         {"sets", std::move(sets)},
                         {"open_alerts", std::move(alerts)}};
@@ -438,6 +471,8 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
          std::to_string(o.stale));
     card("card-alerts", t({"open alerts", "未处理告警"}), std::to_string(o.open_alerts.size()));
     card("card-lamps", t({"lamps due", "灯泡待更换"}), std::to_string(o.lamps_due));
+    card("card-courseware", t({"sets missing courseware for tomorrow", "明日课件未就绪"}),
+         std::to_string(o.tomorrow_unready));
     out("</div>\n");
 
     // Schools.
@@ -469,9 +504,9 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
         std::mktime(&day);
         out("<th class=\"n\">", o.days[i].substr(5), "<br>", weekday_text(lang, day.tm_wday), "</th>");
     }
-    out("<th class=\"n\">", t({"week (h)", "本周（小时）"}), "</th><th>", t({"lamp hours", "灯泡小时"}),
-        "</th><th class=\"n\">", t({"alerts", "告警"}), "</th><th>", t({"agent", "代理版本"}),
-        "</th></tr></thead><tbody>");
+    out("<th class=\"n\">", t({"week (h)", "本周（小时）"}), "</th><th>", t({"courseware tomorrow", "明日课件"}),
+        "</th><th>", t({"lamp hours", "灯泡小时"}), "</th><th class=\"n\">", t({"alerts", "告警"}), "</th><th>",
+        t({"agent", "代理版本"}), "</th></tr></thead><tbody>");
     for (const auto& s : o.sets) {
         out("<tr id=\"set-", html_escape(s.device_id), "\"", s.stale ? " class=\"stale\"" : "", "><td>",
             html_escape(s.school), "</td><td>", html_escape(s.classroom), "</td><td class=\"",
@@ -485,7 +520,19 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
             fmt1(s.usage_rate_pct), " %</td>");
         for (double hours : s.hours_by_day)
             out("<td class=\"n\">", fmt1(hours), "</td>");
-        out("<td class=\"n\">", fmt1(s.week_hours), "</td><td>");
+        out("<td class=\"n\">", fmt1(s.week_hours), "</td>");
+        if (!s.tomorrow) {
+            out("<td class=\"muted\">", t({"not reported", "未上报"}), "</td><td>");
+        } else if (s.tomorrow->resources == 0) {
+            out("<td class=\"muted\">", t({"none needed", "无需课件"}), "</td><td>");
+        } else {
+            std::string missing;
+            for (const auto& id : s.tomorrow->missing)
+                missing += (missing.empty() ? "" : ", ") + id;
+            out("<td class=\"", s.tomorrow->complete() ? "on" : "due", "\" title=\"", html_escape(missing), "\">",
+                s.tomorrow->complete() ? "✓ " : "✗ ", std::to_string(s.tomorrow->ready), " / ",
+                std::to_string(s.tomorrow->resources), "</td><td>");
+        }
         for (const auto& l : s.lamps) {
             out(l.due ? "<span class=\"due\">" : "<span>", fmt::format("{:.0f}", l.hours),
                 l.rated_hours > 0 ? fmt::format(" / {:.0f}", l.rated_hours) : "", "</span> ");

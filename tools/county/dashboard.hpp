@@ -12,7 +12,9 @@
 // - usage rate %: the same share during which a device was in use (the
 //   whiteboard touched, the projector on, a class running);
 // - hours used: in-use time per local calendar day, all devices of a set
-//   merged, so that two devices in use together count once.
+//   merged, so that two devices in use together count once;
+// - courseware for tomorrow: of the resources tomorrow's lessons name, how
+//   many the set holds verified and playable, as it last reported.
 #pragma once
 
 #include "bbt/base/error.hpp"
@@ -50,6 +52,16 @@ struct lamp_view {
     bool due = false;        // at or past lamp_due_fraction of its rated life
 };
 
+// Whether a set has the courseware of a day's lessons, as it last reported.
+struct readiness_view {
+    int64_t lessons = 0;
+    int64_t resources = 0;
+    int64_t ready = 0;
+    std::vector<std::string> missing;
+    int64_t at_us = 0;
+    [[nodiscard]] bool complete() const { return ready == resources; }
+};
+
 // One classroom set (one enrolment).
 struct set_view {
     std::string device_id;
@@ -67,6 +79,7 @@ struct set_view {
     int64_t queue_depth = 0;
     std::map<std::string, std::string> health;
     std::vector<lamp_view> lamps;
+    std::optional<readiness_view> tomorrow;  // nothing reported for tomorrow yet: nullopt
 };
 
 struct school_view {
@@ -99,6 +112,9 @@ struct overview {
     int64_t online = 0;
     int64_t stale = 0;
     int64_t lamps_due = 0;
+    std::string tomorrow;         // YYYY-MM-DD, local
+    int64_t tomorrow_ready = 0;   // sets with all of tomorrow's courseware
+    int64_t tomorrow_unready = 0; // sets that reported something missing
 };
 
 // Reads the picture at `now_us` (local time of the process decides the days),

@@ -246,3 +246,51 @@ TEST_CASE("HTML and CSV escaping") {
     CHECK(csv_cell("@SUM(A1)") == "'@SUM(A1)");
     CHECK(csv_cell("line\nbreak") == "\"line\nbreak\"");
 }
+
+TEST_CASE("tomorrow's courseware readiness: the last report of each set for tomorrow, shown and counted") {
+    county_db c;
+    auto a = c.enrol("第三小学", "201");
+    auto b = c.enrol("第三小学", "202");
+    auto quiet = c.enrol("第三小学", "203");
+    // a: first 1 of 3 ready, later all 3; b: 2 of 3, one missing; a report for today does not count.
+    c.ingest(a,
+             {{1, at(0, 9), wire::readiness{"2026-12-03", 2, 3, 1, {"math-7-01", "math-7-02"}}},
+              {2, at(0, 14), wire::readiness{"2026-12-03", 2, 3, 3, {}}},
+              {3, at(0, 14), wire::readiness{"2026-12-02", 4, 5, 0, {"x"}}}},
+             at(0, 14));
+    // An older report arriving late does not replace a newer one.
+    c.ingest(b, {{2, at(0, 13), wire::readiness{"2026-12-03", 1, 3, 2, {"eng-8-04"}}}}, at(0, 13));
+    c.ingest(b, {{1, at(0, 8), wire::readiness{"2026-12-03", 1, 3, 0, {"a", "b", "c"}}}}, at(0, 14));
+    auto o = collect(c.db.database(), {}, now);
+    REQUIRE(o);
+    CHECK(o->tomorrow == "2026-12-03");
+    CHECK(o->tomorrow_ready == 1);
+    CHECK(o->tomorrow_unready == 1);
+    std::map<std::string, const set_view*> sets;
+    for (const auto& s : o->sets)
+        sets[s.device_id] = &s;
+    REQUIRE(sets[a]->tomorrow);
+    CHECK(sets[a]->tomorrow->ready == 3);
+    CHECK(sets[a]->tomorrow->complete());
+    REQUIRE(sets[b]->tomorrow);
+    CHECK(sets[b]->tomorrow->ready == 2);
+    CHECK(sets[b]->tomorrow->missing == std::vector<std::string>{"eng-8-04"});
+    CHECK_FALSE(sets[quiet]->tomorrow);
+
+    auto j = to_json(*o);
+    CHECK(j.at("tomorrow_unready").as_int64() == 1);
+    const auto& rows = j.at("sets").as_array();
+    for (const auto& r : rows) {
+        if (r.at("device_id") == b.c_str()) CHECK(r.at("courseware_tomorrow").at("missing").as_array().size() == 1);
+        if (r.at("device_id") == quiet.c_str()) CHECK(r.at("courseware_tomorrow").is_null());
+    }
+    auto zh = render_html(*o, {}, i18n::language::zh);
+    CHECK(zh.find("明日课件") != std::string::npos);
+    CHECK(zh.find("✗ 2 / 3") != std::string::npos);
+    CHECK(zh.find("title=\"eng-8-04\"") != std::string::npos);
+    CHECK(zh.find("✓ 3 / 3") != std::string::npos);
+    CHECK(zh.find("未上报") != std::string::npos);
+    auto en = render_html(*o, {}, i18n::language::en);
+    CHECK(en.find("courseware tomorrow") != std::string::npos);
+    CHECK(en.find("not reported") != std::string::npos);
+}

@@ -148,3 +148,80 @@ TEST_CASE("a stored file damaged on disk is found and removed, not served") {
     CHECK(s->get("w", 3).value() == std::nullopt);
     CHECK(s->list().value().empty());
 }
+
+TEST_CASE("uses are written in one go, and a reopened store has them") {
+    bbt::test::temp_dir dir;
+    {
+        auto s = store::open(dir.path(), {}).value();
+        for (auto id : {"a", "b"}) {
+            auto r = staged(*s, id, std::string("content of ") + id);
+            REQUIRE(s->commit(r, "", 100));
+        }
+        REQUIRE(s->get("a", 5000).value());
+        REQUIRE(s->get("b", 7000).value());
+        REQUIRE(s->get("a", 6000).value());
+        CHECK(s->find("a").value()->last_used_us == 6000);  // noted, not yet written
+        REQUIRE(s->flush_usage());
+    }
+    auto s = store::open(dir.path(), {}).value();
+    CHECK(s->find("a").value()->last_used_us == 6000);
+    CHECK(s->find("b").value()->last_used_us == 7000);
+}
+
+TEST_CASE("a sweep puts right what a power cut left: stray objects, entries without files, stale partials") {
+    bbt::test::temp_dir dir;
+    auto s = store::open(dir.path(), {}).value();
+    auto kept = staged(*s, "kept", "a lesson that stays");
+    REQUIRE(s->commit(kept, "", 1));
+    auto lost = staged(*s, "lost", "a lesson whose file went");
+    auto lost_path = s->commit(lost, "", 1).value();
+    fs::remove(lost_path);
+    // A file renamed into the store whose entry never reached the index.
+    fs::create_directories(dir / "objects" / "ab");
+    bbt::test::write_file(dir / "objects" / "ab" / std::string(64, 'b'), "stray");
+    auto wanted = staged(*s, "wanted", "half a download");
+    auto stale = staged(*s, "stale", "a download nobody wants");
+    bbt::test::write_file(fs::path(s->partial_path(stale).string() + ".etag"), "\"x\"\n");
+    auto rep = s->sweep({wanted.sha256});
+    REQUIRE(rep);
+    CHECK(rep->objects_removed == 1);
+    CHECK(rep->entries_removed == 1);
+    CHECK(rep->partials_removed == 1);
+    CHECK(fs::exists(s->partial_path(wanted)));
+    CHECK_FALSE(fs::exists(s->partial_path(stale)));
+    CHECK_FALSE(fs::exists(fs::path(s->partial_path(stale).string() + ".etag")));
+    CHECK_FALSE(s->find("lost").value());
+    CHECK(s->get("kept", 2).value());
+}
+
+TEST_CASE("what probing found is kept with the entry; unprobed entries are listed until then") {
+    bbt::test::temp_dir dir;
+    auto s = store::open(dir.path(), {}).value();
+    auto r = staged(*s, "v", "not really a video");
+    REQUIRE(s->commit(r, "", 1));
+    CHECK(s->unprobed().value().size() == 1);
+    REQUIRE(s->set_probe(r.sha256, playable::no, R"({"error":"no picture"})"));
+    auto it = s->find("v").value();
+    CHECK(it->play == playable::no);
+    CHECK(it->probe == R"({"error":"no picture"})");
+    CHECK(s->unprobed().value().empty());
+    CHECK(s->thumbnail_path(r.sha256).filename() == r.sha256 + ".jpg");
+}
+
+TEST_CASE("the hashing pipe gives the file's SHA-256, from a kept prefix and chunks fed in order") {
+    bbt::test::temp_dir dir;
+    std::string content;
+    for (int i = 0; i < 300'000; ++i)
+        content += static_cast<char>(i * 7 + i / 251);
+    bbt::test::write_file(dir / "f", content);
+    sha256_pipe pipe;
+    REQUIRE(pipe.feed_file(dir / "f", 12'345));
+    for (size_t at = 12'345; at < content.size(); at += 4'096) {
+        auto b = pipe.buffer(std::min<size_t>(4'096, content.size() - at));
+        std::copy_n(content.data() + at, b.size(), b.data());
+        pipe.feed(std::move(b));
+    }
+    CHECK(pipe.finish() == sha256_file(dir / "f").value());
+    sha256_pipe empty;
+    CHECK(empty.finish() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}

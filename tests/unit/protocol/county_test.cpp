@@ -37,6 +37,7 @@ batch sample_batch() {
     b.messages.push_back(
         {5, 1'795'000'090'000'000, alert{"projector", "projector.lamp-hours", "warning", "lamp at 92 %", true}});
     b.messages.push_back({6, 1'795'000'100'000'000, command_result{"c-17", "class.start", true, ""}});
+    b.messages.push_back({7, 1'795'000'110'000'000, readiness{"2026-12-03", 6, 9, 7, {"math-7-01", "语文-3"}}});
     return b;
 }
 
@@ -101,6 +102,23 @@ TEST_CASE("what the code writes is valid under the published schemas, and the sc
     auto missing = json::parse(encode(sample_batch())).as_object();
     missing["messages"].as_array()[2].as_object()["body"].as_object().erase("end_us");
     CHECK(schema_errors("batch.schema.json", json::serialize(missing)) != "");
+    auto bad_day = json::parse(encode(sample_batch())).as_object();
+    bad_day["messages"].as_array()[6].as_object()["body"].as_object()["day"] = "3 December";
+    CHECK(schema_errors("batch.schema.json", json::serialize(bad_day)) != "");
+}
+
+TEST_CASE("a readiness report is refused when its day is not a date or more is ready than needed") {
+    auto doc = json::parse(encode(sample_batch())).as_object();
+    auto& body = doc["messages"].as_array()[6].as_object()["body"].as_object();
+    body["day"] = "2026-12-3x";
+    auto r = decode_batch(json::serialize(doc));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("day") != std::string::npos);
+    body["day"] = "2026-12-03";
+    body["ready"] = 10;
+    r = decode_batch(json::serialize(doc));
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message().find("ready") != std::string::npos);
 }
 
 TEST_CASE("a bad batch is refused with the field that is wrong") {

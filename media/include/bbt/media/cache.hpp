@@ -65,6 +65,29 @@ struct store_options {
 // The SHA-256 of a file, lower-case hex.
 [[nodiscard]] result<std::string> sha256_file(const std::filesystem::path& path);
 
+// SHA-256 computed on a thread of its own while the caller goes on (a
+// download hashes what it receives as it writes it). Feed in order; the
+// digest is ready after finish().
+class sha256_pipe {
+public:
+    sha256_pipe();
+    ~sha256_pipe();
+    sha256_pipe(const sha256_pipe&) = delete;
+    sha256_pipe& operator=(const sha256_pipe&) = delete;
+    // A buffer to fill (recycled once hashed); give it back with feed().
+    [[nodiscard]] std::vector<char> buffer(size_t size);
+    // Hashes `data` (its size is the byte count); waits while the queue is full.
+    void feed(std::vector<char> data);
+    // Hashes the first `bytes` of a file (a download resumed), in this thread.
+    [[nodiscard]] result<void> feed_file(const std::filesystem::path& path, int64_t bytes);
+    // Waits for everything fed; lower-case hex.
+    [[nodiscard]] std::string finish();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
 class store {
 public:
     // Opens (creating) the store in `dir`: index.sqlite, objects/, partial/.
@@ -77,7 +100,10 @@ public:
     // Verifies the partial file of `r` (size and SHA-256); a match is synced,
     // renamed into the store and indexed, and its path returned. A mismatch
     // removes the partial file and is a `corrupt` error.
-    [[nodiscard]] result<std::filesystem::path> commit(const resource& r, std::string_view etag, int64_t now_us);
+    // `hashed`: the SHA-256 of the partial file as its writer computed it
+    // while writing (the file is then not read again); empty: hashed here.
+    [[nodiscard]] result<std::filesystem::path> commit(const resource& r, std::string_view etag, int64_t now_us,
+                                                       std::string_view hashed = {});
 
     // The stored file of a resource, marked as used now; nullopt when absent.
     // The use is written to the index by flush_usage() (or before eviction),
