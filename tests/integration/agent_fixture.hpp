@@ -77,6 +77,7 @@ struct agent_fixture {
     std::filesystem::path config = dir / "agent.toml";
     std::filesystem::path socket = dir / "run" / "agent.sock";
     std::filesystem::path state = dir / "state";
+    std::string lang = "C.UTF-8";  // bbtctl's locale: "zh_CN.UTF-8" for its Chinese
 
     explicit agent_fixture(std::string_view extra_api = "", std::string_view stop_timeout = "3",
                            std::string_view extra = "") {
@@ -111,7 +112,7 @@ struct agent_fixture {
         spawn_options o;
         o.stdout_path = dir / "ctl.out";
         o.stderr_path = dir / "ctl.err";
-        o.env = {{"LANG", "C.UTF-8"}};
+        o.env = {{"LANG", lang}};
         o.unset_env = {"LC_ALL", "LC_MESSAGES", "LANGUAGE"};
         o.uid = uid;
         o.gid = gid;

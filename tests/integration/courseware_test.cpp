@@ -70,6 +70,13 @@ const json::object* resource_in(const json::object& timetable, const std::string
     return nullptr;
 }
 
+// Whether `bbtctl cache ls` lists the resource.
+bool holds(const json::object& ls, const std::string& id) {
+    for (const auto& v : ls.at("items").as_array())
+        if (v.at("id") == id.c_str()) return true;
+    return false;
+}
+
 std::string state_in(const json::object& timetable, const std::string& id) {
     const auto* r = resource_in(timetable, id);
     return r ? std::string(r->at("state").as_string()) : "absent";
@@ -207,4 +214,80 @@ TEST_CASE("courseware of coming lessons is fetched, verified, probed and pinned,
     CHECK(status.at("timetable").at("kept").as_bool());
     REQUIRE(f.ctl({"cache", "status"}) == 0);
     CHECK(f.ctl_out().find("the kept copy is used") != std::string::npos);
+    // The same, for people who read Chinese.
+    f.lang = "zh_CN.UTF-8";
+    REQUIRE(f.ctl({"cache", "status"}) == 0);
+    CHECK(f.ctl_out().find("使用本机保存的副本") != std::string::npos);
+    REQUIRE(f.ctl({"timetable", days_first}) == 0);
+    CHECK(f.ctl_out().find("的课程") != std::string::npos);
+    auto line = f.ctl_out().substr(f.ctl_out().find("math-7-01 "));
+    line = line.substr(0, line.find('\n'));
+    CHECK(line.find("一元一次方程") != std::string::npos);
+    CHECK(line.find("已就绪") != std::string::npos);
+    CHECK(f.ctl_out().find("不在县级平台目录中") != std::string::npos);
+    REQUIRE(f.ctl({"cache", "ls"}) == 0);
+    CHECK(f.ctl_out().find("（无法播放）") != std::string::npos);
+}
+
+TEST_CASE("while a lesson is on, downloads take the class bandwidth and only what is needed soon is fetched") {
+    if (!fs::exists(test::nginx_binary)) {
+        MESSAGE("skipped: needs " << test::nginx_binary << " (scripts/setup installs it)");
+        return;
+    }
+    test::temp_dir web_dir;
+    test::nginx web(web_dir.path());
+    test::write_file(web.www() / "soon.pdf", random_bytes(600'000, 4));
+    test::write_file(web.www() / "later.pdf", random_bytes(200'000, 5));
+    test::county_fixture county;
+    county.start();
+    json::array entries{entry(web, "soon", "soon.pdf", "document", "this lesson"),
+                        entry(web, "later", "later.pdf", "document", "this afternoon")};
+    test::write_file(county.dir / "catalogue.json",
+                     json::serialize(json::object{{"version", 1}, {"resources", std::move(entries)}}));
+    REQUIRE(test::run({BBT_COUNTY_BINARY, "catalogue", "--config", county.config.string(), "--file",
+                       (county.dir / "catalogue.json").string()}) == 0);
+    int64_t now = clock::wall_now().count() / 1'000'000;
+    auto publish = [&](int64_t lesson_end) {
+        test::write_file(county.dir / "302.ics",
+                         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n" +
+                             event("now@test", "英语", now - 1800, (lesson_end - now + 1800) / 60, "soon") +
+                             event("pm@test", "物理", now + 5 * 3600, 45, "later") + "END:VCALENDAR\r\n");
+        REQUIRE(test::run({BBT_COUNTY_BINARY, "timetable", "--config", county.config.string(), "--school",
+                           "No.3 Primary", "--classroom", "302", "--file", (county.dir / "302.ics").string()}) == 0);
+    };
+    publish(now + 3600);  // on for another hour
+
+    test::agent_fixture f("", "3",
+                          fmt::format("[county]\nurl = \"{}\"\nca = \"{}\"\nheartbeat = 5\nretry_min = 0.1\n"
+                                      "retry_max = 0.5\n[cache]\nrefresh = 10\nbandwidth_mbit = 0\n"
+                                      "class_bandwidth_mbit = 4\n",
+                                      county.url(), (county.pki / "ca.pem").string()));
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    f.ctl_json({"county", "enrol", county.code("302")});
+    REQUIRE(f.ctl({"cache", "refresh"}) == 0);
+
+    // In class: 4 Mbit/s for all downloads; this lesson's courseware comes, the afternoon's waits.
+    f.ctl_json_until(
+        {"cache", "ls"}, [](const json::object& o) { return holds(o, "soon"); }, 60s);
+    auto s = f.ctl_json({"cache", "status"});
+    INFO(json::serialize(s));
+    CHECK(s.at("in_class").as_bool());
+    CHECK(s.at("limit_bytes_per_s").as_int64() == 500'000);
+    REQUIRE(s.at("downloads").as_array().size() == 1);
+    CHECK(s.at("downloads").as_array()[0].at("id") == "later");
+    CHECK(s.at("downloads").as_array()[0].at("state") == "queued");
+    CHECK(web.access_log().find("/later.pdf") == std::string::npos);
+    REQUIRE(f.ctl({"cache", "status"}) == 0);
+    CHECK(f.ctl_out().find("(a lesson is on)") != std::string::npos);
+
+    // The lesson is over (the county says it ended a minute ago): the afternoon's courseware comes, at full speed.
+    publish(now - 60);
+    REQUIRE(f.ctl({"cache", "refresh"}) == 0);
+    f.ctl_json_until(
+        {"cache", "ls"}, [](const json::object& o) { return holds(o, "later"); }, 60s);
+    s = f.ctl_json({"cache", "status"});
+    CHECK_FALSE(s.at("in_class").as_bool());
+    CHECK(s.at("limit_bytes_per_s").as_int64() == 0);
 }
