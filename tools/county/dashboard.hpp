@@ -112,9 +112,9 @@ struct overview {
     int64_t online = 0;
     int64_t stale = 0;
     int64_t lamps_due = 0;
-    std::string tomorrow;         // YYYY-MM-DD, local
-    int64_t tomorrow_ready = 0;   // sets with all of tomorrow's courseware
-    int64_t tomorrow_unready = 0; // sets that reported something missing
+    std::string tomorrow;          // YYYY-MM-DD, local
+    int64_t tomorrow_ready = 0;    // sets with all of tomorrow's courseware
+    int64_t tomorrow_unready = 0;  // sets that reported something missing
 };
 
 // Reads the picture at `now_us` (local time of the process decides the days),
