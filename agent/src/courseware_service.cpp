@@ -545,7 +545,11 @@ asio::awaitable<void> courseware_service::refresh_loop() {
     auto last_sync = std::chrono::steady_clock::time_point{};
     while (!stopping_) {
         auto now = std::chrono::steady_clock::now();
-        if (last_sync == std::chrono::steady_clock::time_point{} || now - last_sync >= config_.refresh) {
+        // After a failure (no network, not enrolled yet) the county is asked again within a minute.
+        bool failed = !catalogue_.error.empty() || !timetable_.error.empty();
+        auto every = failed ? std::min<std::chrono::milliseconds>(config_.refresh, 60s) : config_.refresh;
+        if (refresh_asked_ || last_sync == std::chrono::steady_clock::time_point{} || now - last_sync >= every) {
+            refresh_asked_ = false;
             last_sync = now;
             co_await sync(catalogue_, "/v1/catalogue", "catalogue.json");
             if (stopping_) break;
@@ -555,14 +559,13 @@ asio::awaitable<void> courseware_service::refresh_loop() {
         co_await replan();
         // A lesson's start or end is noticed within half a minute.
         wake_.expires_after(std::min<std::chrono::milliseconds>(config_.refresh, 30s));
-        auto [ec] = co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
-        if (!ec) continue;
-        if (stopping_) break;
-        last_sync = {};  // woken by hand: ask the county again
+        if (refresh_asked_) continue;  // asked for while this round ran
+        co_await wake_.async_wait(asio::as_tuple(asio::use_awaitable));
     }
 }
 
 asio::awaitable<result<json::value>> courseware_service::refresh() {
+    refresh_asked_ = true;
     wake_.cancel();
     co_return json::value(json::object{{"ok", true}});
 }

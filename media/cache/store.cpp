@@ -236,6 +236,20 @@ struct store::impl {
         return {};
     }
 
+    // The entries that `where` (an SQL WHERE clause, or empty) selects, by id.
+    result<std::vector<item>> items(std::string_view where) {
+        auto st = db.prepare(fmt::format("SELECT {} FROM items {} ORDER BY id", item_columns, where));
+        if (!st) return st.error();
+        std::vector<item> out;
+        for (;;) {
+            auto row = st->step();
+            if (!row) return row.error();
+            if (!*row) break;
+            out.push_back(item_from(*st));
+        }
+        return out;
+    }
+
     result<void> remove_entry(const std::string& id, const std::string& sha) {
         auto del = db.prepare("DELETE FROM items WHERE id = ?");
         if (!del) return del.error();
@@ -381,18 +395,7 @@ fs::path store::thumbnail_path(std::string_view sha256) const {
     return impl_->dir / "thumbs" / (std::string(sha256) + ".jpg");
 }
 
-result<std::vector<item>> store::unprobed() {
-    auto st = impl_->db.prepare(fmt::format("SELECT {} FROM items WHERE playable = -1 ORDER BY id", item_columns));
-    if (!st) return st.error();
-    std::vector<item> out;
-    for (;;) {
-        auto row = st->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(item_from(*st));
-    }
-    return out;
-}
+result<std::vector<item>> store::unprobed() { return impl_->items("WHERE playable = -1"); }
 
 result<sweep_report> store::sweep(const std::vector<std::string>& keep_partials) {
     sweep_report rep;
@@ -435,16 +438,7 @@ result<sweep_report> store::sweep(const std::vector<std::string>& keep_partials)
 
 result<std::vector<item>> store::list() {
     if (auto f = flush_usage(); !f) return f.error();
-    auto st = impl_->db.prepare(fmt::format("SELECT {} FROM items ORDER BY id", item_columns));
-    if (!st) return st.error();
-    std::vector<item> out;
-    for (;;) {
-        auto row = st->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(item_from(*st));
-    }
-    return out;
+    return impl_->items("");
 }
 
 result<void> store::pin(std::string_view id, int64_t until_us) {

@@ -35,14 +35,7 @@ namespace {
 
 using bbt::test::nginx;
 using bbt::test::nginx_binary;
-
-std::string random_bytes(size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::mt19937 rng(seed);
-    for (auto& c : s)
-        c = static_cast<char>(rng());
-    return s;
-}
+using bbt::test::random_bytes;
 
 // Puts `content` on the server as `name` and describes it as the catalogue would.
 resource publish(const temp_dir& dir, const nginx& server, const std::string& name, const std::string& content) {

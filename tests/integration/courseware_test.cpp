@@ -22,17 +22,11 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
+using test::random_bytes;
+
 namespace {
 
 constexpr const char* ffmpeg_binary = "/usr/bin/ffmpeg";
-
-std::string random_bytes(size_t n, unsigned seed) {
-    std::string s(n, '\0');
-    std::mt19937 rng(seed);
-    for (auto& c : s)
-        c = static_cast<char>(rng());
-    return s;
-}
 
 std::string ics_time(int64_t t) {
     std::time_t tt = t;

@@ -22,6 +22,8 @@ private:
 // Writes `text` to `path`, replacing it.
 void write_file(const std::filesystem::path& path, std::string_view text);
 [[nodiscard]] std::string read_file(const std::filesystem::path& path);
+// `n` bytes of noise, the same for the same seed.
+[[nodiscard]] std::string random_bytes(size_t n, unsigned seed);
 
 // Real HID data from real devices, beside the repository (../shared/data/hid);
 // tests that need it skip with a message where it is absent.

@@ -7,7 +7,6 @@
 #include "temp_dir.hpp"
 
 #include <filesystem>
-#include <random>
 
 using namespace bbt;
 namespace fs = std::filesystem;
@@ -66,11 +65,7 @@ TEST_CASE("libav tells a lesson video's length, streams and picture; sound alone
     CHECK(not_video.error().code() == base_errc::corrupt);
 
     // Random bytes, and a video cut to its first 2 KB: refused, saying what to do.
-    std::string noise(300'000, '\0');
-    std::mt19937 rng(7);
-    for (auto& c : noise)
-        c = static_cast<char>(rng());
-    test::write_file(dir / "noise.mp4", noise);
+    test::write_file(dir / "noise.mp4", test::random_bytes(300'000, 7));
     auto n = media::probe(dir / "noise.mp4", {}, media::expect::video);
     REQUIRE_FALSE(n);
     CHECK(n.error().code() == base_errc::corrupt);

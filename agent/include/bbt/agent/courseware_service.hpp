@@ -111,6 +111,7 @@ private:
     document timetable_{"timetable", {}, {}, 0, {}};
     bool stopping_ = false;
     bool in_class_ = false;
+    bool refresh_asked_ = false;                         // bbtctl cache refresh: the county is asked again at once
     std::map<std::string, std::string> sent_readiness_;  // day -> the readiness last queued for the county
 };
 
