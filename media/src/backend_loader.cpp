@@ -75,6 +75,14 @@ result<probe_info> probe(const std::filesystem::path& file, const std::filesyste
     return r;
 }
 
+result<std::unique_ptr<recording>> start_recording(const recorder_options& options) {
+    auto b = load_backend();
+    if (!b) return b.error();
+    auto r = (*b)->start_recording(options);
+    if (!r) return rehome(r.error());
+    return r;
+}
+
 std::vector<library_version> library_versions() {
     auto b = load_backend();
     if (!b) return {{"FFmpeg", "-", b.error().message()}};

@@ -10,6 +10,7 @@
 //   whiteboard.*           see whiteboard_bench.cpp
 //   county.*, outbox.*     see county_bench.cpp
 //   cache.*                see cache_bench.cpp
+//   recorder.*             see recorder_bench.cpp
 #include "bbt/agent/ledger.hpp"
 #include "bbt/base/sqlite.hpp"
 
@@ -146,13 +147,14 @@ void bench_ledger(const std::filesystem::path& root) {
 
 }  // namespace
 
-void bench_whiteboard();                               // whiteboard_bench.cpp
-void bench_county(const std::filesystem::path& root);  // county_bench.cpp
-void bench_cache(const std::filesystem::path& root);   // cache_bench.cpp
+void bench_whiteboard();                                 // whiteboard_bench.cpp
+void bench_county(const std::filesystem::path& root);    // county_bench.cpp
+void bench_cache(const std::filesystem::path& root);     // cache_bench.cpp
+void bench_recorder(const std::filesystem::path& root);  // recorder_bench.cpp
 
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.
-    // A second argument runs one group only: agent, ledger, whiteboard, county or cache.
+    // A second argument runs one group only: agent, ledger, whiteboard, county, cache or recorder.
     std::filesystem::path root = argc > 1 ? argv[1] : std::filesystem::current_path() / "bench-tmp";
     std::string_view only = argc > 2 ? argv[2] : "";
     auto want = [&](std::string_view group) { return only.empty() || only == group; };
@@ -164,6 +166,7 @@ int main(int argc, char** argv) {
         if (want("whiteboard")) bench_whiteboard();
         if (want("county")) bench_county(root);
         if (want("cache")) bench_cache(root);
+        if (want("recorder")) bench_recorder(root);
     } catch (const std::exception& e) {
         fmt::print(stderr, "bench failed: {}\n", e.what());
         return 1;

@@ -24,7 +24,7 @@ std::vector<library_version> versions() {
     };
 }
 
-const backend the_backend{&versions, &probe_file};
+const backend the_backend{&versions, &probe_file, &start};
 
 }  // namespace
 }  // namespace bbt::media::ffmpeg

@@ -7,6 +7,7 @@
 #include "bbt/base/error.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/media/probe.hpp"
+#include "bbt/media/recorder.hpp"
 
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace bbt::media {
 struct backend {
     std::vector<library_version> (*library_versions)();
     result<probe_info> (*probe)(const std::filesystem::path& file, const std::filesystem::path& thumbnail, expect what);
+    result<std::unique_ptr<recording>> (*start_recording)(const recorder_options& options);
 };
 
 // Opens the module once (later calls return the same backend). Looks in

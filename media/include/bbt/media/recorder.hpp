@@ -1,0 +1,66 @@
+// Lesson recording with libav: a picture source (a V4L2 camera, the screen,
+// or FFmpeg's test sources) and a sound source (an ALSA microphone, or a
+// test source), encoded as H.264 with a bitrate cap and AAC, written as a
+// fragmented MP4 whose fragments are at most `fragment` long and synced to
+// disk as each one closes, so that a crash or a power cut loses at most about
+// a fragment. A clean stop turns it into a normal MP4 (moov first).
+//
+// Runs on a thread of its own; start() and stop() may be called from any one
+// thread.
+#pragma once
+
+#include "bbt/base/error.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace bbt::media {
+
+struct source {
+    std::string format;  // libavdevice's input: "v4l2", "x11grab", "kmsgrab", "alsa", "lavfi"
+    std::string input;   // "/dev/video0", ":0.0", "hw:0", "testsrc2=size=1280x720:rate=30" ...
+    // Input options (video_size, framerate, sample_rate ...), "key=value:key=value".
+    std::string options;
+};
+
+struct recorder_options {
+    source video;
+    source audio;                       // an empty format: no sound
+    std::filesystem::path output;       // the finished MP4; the fragmented one is output + ".part.mp4"
+    int width = 0, height = 0;          // 0: the source's
+    int fps = 0;                        // 0: the source's
+    int64_t video_bitrate = 4'000'000;  // the cap (VBV maxrate)
+    std::string preset = "veryfast";
+    int64_t audio_bitrate = 128'000;
+    std::chrono::milliseconds fragment{1000};
+    // Test sources generate as fast as they can: paced to the wall clock as a device would be.
+    bool realtime = true;
+};
+
+struct recording_status {
+    double duration_s = 0;  // of what is written
+    int64_t bytes = 0;
+    int64_t video_frames = 0;
+    int64_t audio_frames = 0;
+    int64_t fragments_synced = 0;
+};
+
+class recording {
+public:
+    virtual ~recording() = default;
+    // Ends the recording: the last fragment written and synced, then the
+    // normal MP4 made beside it (the fragmented file is then removed).
+    [[nodiscard]] virtual result<recording_status> stop() = 0;
+    // What is written so far; safe from any thread.
+    [[nodiscard]] virtual recording_status status() const = 0;
+    // Why the recording stopped by itself (a source gone, a full disk), or empty.
+    [[nodiscard]] virtual std::string failure() const = 0;
+};
+
+// Opens the sources and the output and starts recording.
+[[nodiscard]] result<std::unique_ptr<recording>> start_recording(const recorder_options& options);
+
+}  // namespace bbt::media

@@ -1,0 +1,569 @@
+// The recorder: libavdevice inputs -> decode -> libswscale / libswresample ->
+// libx264 and AAC -> fragmented MP4, synced as each fragment closes; a
+// stream-copy remux into a normal MP4 on a clean stop.
+#include "bbt/media/recorder.hpp"
+#include "bbt/base/i18n.hpp"
+#include "ffmpeg.hpp"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavdevice/avdevice.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libavutil/opt.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+namespace bbt::media::ffmpeg {
+namespace {
+
+namespace fs = std::filesystem;
+using steady = std::chrono::steady_clock;
+
+struct format_closer {
+    void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
+};
+struct output_closer {
+    void operator()(AVFormatContext* f) const {
+        if (f == nullptr) return;
+        if (f->pb != nullptr) avio_closep(&f->pb);
+        avformat_free_context(f);
+    }
+};
+struct codec_closer {
+    void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct frame_closer {
+    void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct packet_closer {
+    void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct sws_closer {
+    void operator()(SwsContext* s) const { sws_freeContext(s); }
+};
+struct swr_closer {
+    void operator()(SwrContext* s) const { swr_free(&s); }
+};
+struct fifo_closer {
+    void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
+};
+using input_ptr = std::unique_ptr<AVFormatContext, format_closer>;
+using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
+using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
+using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
+using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
+
+std::string av_message(int err) {
+    char buf[AV_ERROR_MAX_STRING_SIZE] = "";
+    av_strerror(err, buf, sizeof buf);
+    return buf;
+}
+
+error av_error(int err, std::string_view what, std::string_view where) {
+    return error(base_errc::io, fmt::format("{}: {}", what, av_message(err)), where);
+}
+
+// "a=1:b=2" -> a dictionary.
+AVDictionary* options_of(const std::string& text) {
+    AVDictionary* d = nullptr;
+    if (!text.empty()) av_dict_parse_string(&d, text.c_str(), "=", ":", 0);
+    return d;
+}
+
+// One source: its demuxer, the stream used and its decoder; one packet read ahead.
+struct input {
+    input_ptr fmt;
+    int stream = -1;
+    codec_ptr dec;
+    packet_ptr pkt{av_packet_alloc()};
+    frame_ptr frame{av_frame_alloc()};
+    bool have_packet = false;
+    bool eof = false;
+    int64_t first_ts = AV_NOPTS_VALUE;  // in the stream's time base
+
+    [[nodiscard]] AVRational tb() const { return fmt->streams[stream]->time_base; }
+    // Seconds since this source's first timestamp.
+    [[nodiscard]] double seconds(int64_t ts) const {
+        if (ts == AV_NOPTS_VALUE || first_ts == AV_NOPTS_VALUE) return 0;
+        return static_cast<double>(ts - first_ts) * av_q2d(tb());
+    }
+    // Reads the next packet of the stream used; false at the end.
+    bool peek() {
+        while (!have_packet && !eof) {
+            int r = av_read_frame(fmt.get(), pkt.get());
+            if (r == AVERROR(EAGAIN)) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+                continue;
+            }
+            if (r < 0) {
+                eof = true;
+                break;
+            }
+            if (pkt->stream_index != stream) {
+                av_packet_unref(pkt.get());
+                continue;
+            }
+            int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+            if (first_ts == AV_NOPTS_VALUE) first_ts = ts;
+            have_packet = true;
+        }
+        return have_packet;
+    }
+    [[nodiscard]] double next_seconds() const { return seconds(pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts); }
+};
+
+result<input> open_input(const source& s, AVMediaType type) {
+    const AVInputFormat* f = av_find_input_format(s.format.c_str());
+    if (f == nullptr) {
+        return error(base_errc::not_found,
+                     i18n::format({"libavdevice has no input \"{}\"", "libavdevice 没有输入“{}”"}, s.format), s.input);
+    }
+    input in;
+    AVFormatContext* raw = nullptr;
+    AVDictionary* opts = options_of(s.options);
+    int r = avformat_open_input(&raw, s.input.c_str(), f, &opts);
+    av_dict_free(&opts);
+    if (r < 0) {
+        return av_error(r, i18n::text({"cannot open the recording source", "无法打开录制信号源"}),
+                        s.format + ":" + s.input);
+    }
+    in.fmt.reset(raw);
+    if ((r = avformat_find_stream_info(raw, nullptr)) < 0) {
+        return av_error(r, i18n::text({"cannot read the recording source", "无法读取录制信号源"}), s.input);
+    }
+    in.stream = av_find_best_stream(raw, type, -1, -1, nullptr, 0);
+    if (in.stream < 0) {
+        return error(base_errc::not_found,
+                     type == AVMEDIA_TYPE_VIDEO ? i18n::text({"the source gives no picture", "信号源没有图像"})
+                                                : i18n::text({"the source gives no sound", "信号源没有声音"}),
+                     s.input);
+    }
+    const AVCodecParameters* par = raw->streams[in.stream]->codecpar;
+    const AVCodec* dec = avcodec_find_decoder(par->codec_id);
+    in.dec.reset(dec ? avcodec_alloc_context3(dec) : nullptr);
+    if (!in.dec || avcodec_parameters_to_context(in.dec.get(), par) < 0 ||
+        avcodec_open2(in.dec.get(), dec, nullptr) < 0) {
+        return error(
+            base_errc::not_found,
+            i18n::format({"no decoder for the source's {}", "无法解码信号源的 {}"}, avcodec_get_name(par->codec_id)),
+            s.input);
+    }
+    return in;
+}
+
+class recorder final : public recording {
+public:
+    explicit recorder(recorder_options o) : o_(std::move(o)) {}
+    ~recorder() override {
+        if (thread_.joinable()) {
+            stop_.store(true);
+            thread_.join();
+        }
+        if (sync_fd_ >= 0) ::close(sync_fd_);
+    }
+
+    result<void> open() {
+        avdevice_register_all();
+        // libav's own chatter (x264's statistics ...) stays out of the agent's log; errors come back as results.
+        av_log_set_level(AV_LOG_ERROR);
+        auto v = open_input(o_.video, AVMEDIA_TYPE_VIDEO);
+        if (!v) return v.error();
+        video_ = std::move(*v);
+        if (!o_.audio.format.empty()) {
+            auto a = open_input(o_.audio, AVMEDIA_TYPE_AUDIO);
+            if (!a) return a.error();
+            audio_ = std::move(*a);
+            has_audio_ = true;
+        }
+        part_ = o_.output.string() + ".part.mp4";
+        AVFormatContext* raw = nullptr;
+        int r = avformat_alloc_output_context2(&raw, nullptr, "mp4", part_.c_str());
+        if (r < 0) return av_error(r, "mp4", part_.string());
+        out_.reset(raw);
+        if (auto e = open_video_encoder(); !e) return e;
+        if (has_audio_) {
+            if (auto e = open_audio_encoder(); !e) return e;
+        }
+        if ((r = avio_open(&out_->pb, part_.c_str(), AVIO_FLAG_WRITE)) < 0) {
+            return av_error(r, i18n::text({"cannot write the recording", "无法写入录像文件"}), part_.string());
+        }
+        sync_fd_ = ::open(part_.c_str(), O_WRONLY | O_CLOEXEC);
+        AVDictionary* mux = nullptr;
+        av_dict_set(&mux, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
+        av_dict_set_int(&mux, "frag_duration", static_cast<int64_t>(o_.fragment.count()) * 1000, 0);
+        r = avformat_write_header(out_.get(), &mux);
+        av_dict_free(&mux);
+        if (r < 0) return av_error(r, i18n::text({"cannot write the recording", "无法写入录像文件"}), part_.string());
+        sync();
+        written_ = avio_tell(out_->pb);
+        start_ = steady::now();
+        thread_ = std::thread([this] { run(); });
+        return {};
+    }
+
+    result<recording_status> stop() override {
+        stop_.store(true);
+        if (thread_.joinable()) thread_.join();
+        std::string why = failure();
+        if (!why.empty()) return error(base_errc::io, why, part_.string());
+        if (auto r = finish(); !r) return r.error();
+        return status();
+    }
+
+    recording_status status() const override {
+        std::lock_guard lock(m_);
+        return status_;
+    }
+
+    std::string failure() const override {
+        std::lock_guard lock(m_);
+        return failure_;
+    }
+
+private:
+    result<void> open_video_encoder() {
+        const AVCodecParameters* par = video_.fmt->streams[video_.stream]->codecpar;
+        width_ = o_.width > 0 ? o_.width : par->width;
+        height_ = o_.height > 0 ? o_.height : par->height;
+        AVRational rate = av_guess_frame_rate(video_.fmt.get(), video_.fmt->streams[video_.stream], nullptr);
+        fps_ = o_.fps > 0 ? o_.fps : (rate.num > 0 && rate.den > 0 ? (rate.num + rate.den / 2) / rate.den : 25);
+        const AVCodec* enc = avcodec_find_encoder_by_name("libx264");
+        if (enc == nullptr) enc = avcodec_find_encoder(AV_CODEC_ID_H264);
+        if (enc == nullptr) {
+            return error(base_errc::not_found,
+                         i18n::text({"libavcodec has no H.264 encoder", "libavcodec 没有 H.264 编码器"}));
+        }
+        venc_.reset(avcodec_alloc_context3(enc));
+        auto* c = venc_.get();
+        c->width = width_;
+        c->height = height_;
+        c->pix_fmt = AV_PIX_FMT_YUV420P;
+        c->time_base = AVRational{1, fps_};
+        c->framerate = AVRational{fps_, 1};
+        // One keyframe per fragment, so that each fragment starts one and closes on time.
+        c->gop_size = std::max(1, static_cast<int>(fps_ * o_.fragment.count() / 1000));
+        c->keyint_min = c->gop_size;
+        c->max_b_frames = 0;
+        c->bit_rate = o_.video_bitrate;
+        c->rc_max_rate = o_.video_bitrate;
+        c->rc_buffer_size = static_cast<int>(o_.video_bitrate * 2);
+        if ((out_->oformat->flags & AVFMT_GLOBALHEADER) != 0) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+        AVDictionary* opts = nullptr;
+        av_dict_set(&opts, "preset", o_.preset.c_str(), 0);
+        // No look-ahead: a frame is in the file's next fragment, not held in the encoder.
+        av_dict_set(&opts, "tune", "zerolatency", 0);
+        av_dict_set(&opts, "x264-params", "scenecut=0", 0);
+        int r = avcodec_open2(c, enc, &opts);
+        av_dict_free(&opts);
+        if (r < 0) return av_error(r, i18n::text({"cannot open the H.264 encoder", "无法打开 H.264 编码器"}), "");
+        vst_ = avformat_new_stream(out_.get(), nullptr);
+        vst_->time_base = c->time_base;
+        avcodec_parameters_from_context(vst_->codecpar, c);
+        return {};
+    }
+
+    result<void> open_audio_encoder() {
+        const AVCodec* enc = avcodec_find_encoder(AV_CODEC_ID_AAC);
+        if (enc == nullptr) {
+            return error(base_errc::not_found,
+                         i18n::text({"libavcodec has no AAC encoder", "libavcodec 没有 AAC 编码器"}));
+        }
+        aenc_.reset(avcodec_alloc_context3(enc));
+        auto* c = aenc_.get();
+        const AVCodecParameters* par = audio_.fmt->streams[audio_.stream]->codecpar;
+        c->sample_rate = 48000;
+        c->sample_fmt = AV_SAMPLE_FMT_FLTP;
+        if (par->ch_layout.nb_channels >= 2) {
+            av_channel_layout_default(&c->ch_layout, 2);
+        } else {
+            av_channel_layout_default(&c->ch_layout, 1);
+        }
+        c->bit_rate = o_.audio_bitrate;
+        c->time_base = AVRational{1, c->sample_rate};
+        if ((out_->oformat->flags & AVFMT_GLOBALHEADER) != 0) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
+        int r = avcodec_open2(c, enc, nullptr);
+        if (r < 0) return av_error(r, i18n::text({"cannot open the AAC encoder", "无法打开 AAC 编码器"}), "");
+        ast_ = avformat_new_stream(out_.get(), nullptr);
+        ast_->time_base = c->time_base;
+        avcodec_parameters_from_context(ast_->codecpar, c);
+        SwrContext* swr = nullptr;
+        AVChannelLayout in_layout{};
+        av_channel_layout_copy(&in_layout, &par->ch_layout);
+        if (in_layout.order == AV_CHANNEL_ORDER_UNSPEC) av_channel_layout_default(&in_layout, in_layout.nb_channels);
+        r = swr_alloc_set_opts2(&swr, &c->ch_layout, c->sample_fmt, c->sample_rate, &in_layout,
+                                static_cast<AVSampleFormat>(par->format), par->sample_rate, 0, nullptr);
+        av_channel_layout_uninit(&in_layout);
+        if (r < 0 || swr_init(swr) < 0) {
+            swr_free(&swr);
+            return error(base_errc::io, i18n::text({"cannot convert the sound", "无法转换声音格式"}), o_.audio.input);
+        }
+        swr_.reset(swr);
+        fifo_.reset(av_audio_fifo_alloc(c->sample_fmt, c->ch_layout.nb_channels, c->frame_size * 4));
+        return {};
+    }
+
+    // Data on the disk up to here: what a power cut may take is after it.
+    void sync() {
+        avio_flush(out_->pb);
+        if (sync_fd_ >= 0) ::fdatasync(sync_fd_);
+    }
+
+    void fail(std::string why) {
+        std::lock_guard lock(m_);
+        if (failure_.empty()) failure_ = std::move(why);
+    }
+
+    bool write(AVPacket* pkt, AVStream* st, AVCodecContext* c) {
+        av_packet_rescale_ts(pkt, c->time_base, st->time_base);
+        pkt->stream_index = st->index;
+        int r = av_interleaved_write_frame(out_.get(), pkt);
+        if (r < 0) {
+            fail(fmt::format(
+                "{}: {}",
+                i18n::text({"writing the recording failed (is the disk full?)", "写入录像失败（磁盘是否已满？）"}),
+                av_message(r)));
+            return false;
+        }
+        // The muxer keeps a fragment's samples until it closes, then writes it
+        // whole: when the output grew, a fragment is complete, and goes to the disk.
+        int64_t at = avio_tell(out_->pb);
+        if (at != written_) {
+            written_ = at;
+            sync();
+            std::lock_guard lock(m_);
+            ++status_.fragments_synced;
+            status_.bytes = at;
+        }
+        return true;
+    }
+
+    bool drain(AVCodecContext* c, AVStream* st) {
+        packet_ptr pkt(av_packet_alloc());
+        for (;;) {
+            int r = avcodec_receive_packet(c, pkt.get());
+            if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return true;
+            if (r < 0) {
+                fail(av_message(r));
+                return false;
+            }
+            if (!write(pkt.get(), st, c)) return false;
+            av_packet_unref(pkt.get());
+        }
+    }
+
+    bool encode_video(AVFrame* in, double at) {
+        if (!sws_) {
+            sws_.reset(sws_getContext(in->width, in->height, static_cast<AVPixelFormat>(in->format), width_, height_,
+                                      AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
+            scaled_.reset(av_frame_alloc());
+            scaled_->format = AV_PIX_FMT_YUV420P;
+            scaled_->width = width_;
+            scaled_->height = height_;
+            if (!sws_ || av_frame_get_buffer(scaled_.get(), 0) < 0) {
+                fail(i18n::text({"cannot scale the picture", "无法缩放图像"}).data());
+                return false;
+            }
+        }
+        auto pts = static_cast<int64_t>(at * fps_ + 0.5);
+        if (pts <= last_video_pts_) return true;  // two frames in one slot: the later is dropped
+        last_video_pts_ = pts;
+        av_frame_make_writable(scaled_.get());
+        sws_scale(sws_.get(), in->data, in->linesize, 0, in->height, scaled_->data, scaled_->linesize);
+        scaled_->pts = pts;
+        if (avcodec_send_frame(venc_.get(), scaled_.get()) < 0) return false;
+        {
+            std::lock_guard lock(m_);
+            ++status_.video_frames;
+            status_.duration_s = static_cast<double>(pts + 1) / fps_;
+        }
+        return drain(venc_.get(), vst_);
+    }
+
+    bool encode_audio(AVFrame* in) {
+        auto* c = aenc_.get();
+        int max_out = swr_get_out_samples(swr_.get(), in ? in->nb_samples : 0);
+        if (max_out > 0) {
+            uint8_t** data = nullptr;
+            av_samples_alloc_array_and_samples(&data, nullptr, c->ch_layout.nb_channels, max_out, c->sample_fmt, 0);
+            int n = swr_convert(swr_.get(), data, max_out,
+                                in ? const_cast<const uint8_t**>(in->extended_data) : nullptr, in ? in->nb_samples : 0);
+            if (n > 0) av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(data), n);
+            av_freep(&data[0]);
+            av_freep(&data);
+        }
+        while (av_audio_fifo_size(fifo_.get()) >= c->frame_size || (!in && av_audio_fifo_size(fifo_.get()) > 0)) {
+            frame_ptr f(av_frame_alloc());
+            f->nb_samples = std::min(c->frame_size, av_audio_fifo_size(fifo_.get()));
+            f->format = c->sample_fmt;
+            av_channel_layout_copy(&f->ch_layout, &c->ch_layout);
+            f->sample_rate = c->sample_rate;
+            if (av_frame_get_buffer(f.get(), 0) < 0) return false;
+            av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(f->data), f->nb_samples);
+            f->pts = audio_samples_;
+            audio_samples_ += f->nb_samples;
+            if (avcodec_send_frame(c, f.get()) < 0) return false;
+            {
+                std::lock_guard lock(m_);
+                ++status_.audio_frames;
+            }
+            if (!drain(c, ast_)) return false;
+        }
+        return true;
+    }
+
+    // Decodes one packet of a source and encodes what comes out.
+    bool feed(input& in, bool video) {
+        double at = in.next_seconds();
+        if (o_.realtime) {
+            auto due = start_ + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(at));
+            while (steady::now() < due && !stop_.load())
+                std::this_thread::sleep_for(
+                    std::min<steady::duration>(due - steady::now(), std::chrono::milliseconds(20)));
+        }
+        avcodec_send_packet(in.dec.get(), in.pkt.get());
+        av_packet_unref(in.pkt.get());
+        in.have_packet = false;
+        for (;;) {
+            int r = avcodec_receive_frame(in.dec.get(), in.frame.get());
+            if (r < 0) return true;
+            bool ok = video ? encode_video(in.frame.get(), in.seconds(in.frame->best_effort_timestamp))
+                            : encode_audio(in.frame.get());
+            av_frame_unref(in.frame.get());
+            if (!ok) return false;
+        }
+    }
+
+    void run() {
+        while (!stop_.load()) {
+            bool v = video_.peek();
+            bool a = has_audio_ && audio_.peek();
+            if (!v && !a) break;
+            // The earlier of the two next packets first, so that the file stays interleaved.
+            bool take_video = v && (!a || video_.next_seconds() <= audio_.next_seconds());
+            if (!feed(take_video ? video_ : audio_, take_video)) break;
+        }
+        if (failure().empty() && video_.eof)
+            fail(i18n::text({"the camera or screen stopped giving pictures", "摄像头或屏幕信号中断"}).data());
+    }
+
+    result<void> finish() {
+        avcodec_send_frame(venc_.get(), nullptr);
+        drain(venc_.get(), vst_);
+        if (has_audio_) {
+            encode_audio(nullptr);
+            avcodec_send_frame(aenc_.get(), nullptr);
+            drain(aenc_.get(), ast_);
+        }
+        int r = av_write_trailer(out_.get());
+        sync();
+        if (sync_fd_ >= 0) ::close(sync_fd_);
+        sync_fd_ = -1;
+        out_.reset();
+        if (r < 0) return av_error(r, i18n::text({"cannot finish the recording", "无法完成录像文件"}), part_.string());
+        return remux();
+    }
+
+    // The fragmented file, copied stream by stream into a normal MP4 with
+    // its index first (players and the county's platform want that).
+    result<void> remux() {
+        AVFormatContext* raw = nullptr;
+        int r = avformat_open_input(&raw, part_.c_str(), nullptr, nullptr);
+        if (r < 0) return av_error(r, i18n::text({"cannot read the recording", "无法读取录像文件"}), part_.string());
+        input_ptr in(raw);
+        avformat_find_stream_info(raw, nullptr);
+        std::string tmp = o_.output.string() + ".tmp.mp4";
+        AVFormatContext* oraw = nullptr;
+        avformat_alloc_output_context2(&oraw, nullptr, "mp4", tmp.c_str());
+        output_ptr out(oraw);
+        for (unsigned i = 0; i < raw->nb_streams; ++i) {
+            AVStream* s = avformat_new_stream(oraw, nullptr);
+            avcodec_parameters_copy(s->codecpar, raw->streams[i]->codecpar);
+            s->codecpar->codec_tag = 0;
+            s->time_base = raw->streams[i]->time_base;
+        }
+        if ((r = avio_open(&oraw->pb, tmp.c_str(), AVIO_FLAG_WRITE)) < 0) {
+            return av_error(r, i18n::text({"cannot write the recording", "无法写入录像文件"}), tmp);
+        }
+        AVDictionary* mux = nullptr;
+        av_dict_set(&mux, "movflags", "+faststart", 0);
+        r = avformat_write_header(oraw, &mux);
+        av_dict_free(&mux);
+        if (r < 0) return av_error(r, i18n::text({"cannot write the recording", "无法写入录像文件"}), tmp);
+        packet_ptr pkt(av_packet_alloc());
+        while (av_read_frame(raw, pkt.get()) >= 0) {
+            av_packet_rescale_ts(pkt.get(), raw->streams[pkt->stream_index]->time_base,
+                                 oraw->streams[pkt->stream_index]->time_base);
+            pkt->pos = -1;
+            if ((r = av_interleaved_write_frame(oraw, pkt.get())) < 0) {
+                return av_error(
+                    r,
+                    i18n::text({"writing the recording failed (is the disk full?)", "写入录像失败（磁盘是否已满？）"}),
+                    tmp);
+            }
+        }
+        if ((r = av_write_trailer(oraw)) < 0) return av_error(r, "mp4", tmp);
+        out.reset();
+        int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ::fsync(fd);
+            ::close(fd);
+        }
+        std::error_code ec;
+        fs::rename(tmp, o_.output, ec);
+        if (ec)
+            return errno_error(ec.value(), i18n::text({"storing the recording", "保存录像文件"}), o_.output.string());
+        int dir = ::open(o_.output.parent_path().empty() ? "." : o_.output.parent_path().c_str(),
+                         O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir >= 0) {
+            ::fsync(dir);
+            ::close(dir);
+        }
+        fs::remove(part_, ec);
+        return {};
+    }
+
+    recorder_options o_;
+    input video_, audio_;
+    bool has_audio_ = false;
+    fs::path part_;
+    output_ptr out_;
+    codec_ptr venc_, aenc_;
+    AVStream* vst_ = nullptr;
+    AVStream* ast_ = nullptr;
+    std::unique_ptr<SwsContext, sws_closer> sws_;
+    std::unique_ptr<SwrContext, swr_closer> swr_;
+    std::unique_ptr<AVAudioFifo, fifo_closer> fifo_;
+    frame_ptr scaled_;
+    int width_ = 0, height_ = 0, fps_ = 25;
+    int64_t last_video_pts_ = -1;
+    int64_t audio_samples_ = 0;
+    int sync_fd_ = -1;
+    int64_t written_ = 0;  // output bytes at the last sync
+    steady::time_point start_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    mutable std::mutex m_;
+    recording_status status_;
+    std::string failure_;
+};
+
+}  // namespace
+
+result<std::unique_ptr<recording>> start(const recorder_options& options) {
+    auto r = std::make_unique<recorder>(options);
+    if (auto o = r->open(); !o) return o.error();
+    return std::unique_ptr<recording>(std::move(r));
+}
+
+}  // namespace bbt::media::ffmpeg

@@ -1,0 +1,118 @@
+// The recorder with FFmpeg's test sources (lavfi): a clean stop gives a
+// normal MP4 (index first) that ffprobe reads; kill -9 mid-recording leaves a
+// fragmented MP4 that ffprobe reads and that holds all but at most the last
+// second of what was taken in.
+#include "bbt/media/recorder.hpp"
+
+#include "doctest_bbt.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
+
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+using namespace bbt;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* ffprobe_binary = "/usr/bin/ffprobe";
+
+media::recorder_options test_sources(const fs::path& out) {
+    media::recorder_options o;
+    o.video = {"lavfi", "testsrc2=size=320x240:rate=25", ""};
+    o.audio = {"lavfi", "sine=frequency=440:sample_rate=48000", ""};
+    o.output = out;
+    o.video_bitrate = 1'000'000;
+    return o;
+}
+
+// ffprobe's answer for one entry of the first stream of a kind ("v", "a").
+std::string probe(const fs::path& file, const std::string& stream, const std::string& entry, bool count = false) {
+    test::temp_dir dir;
+    test::spawn_options o;
+    o.stdout_path = dir / "out";
+    std::vector<std::string> argv{ffprobe_binary, "-v", "error", "-select_streams", stream + ":0"};
+    if (count) argv.push_back("-count_frames");
+    argv.insert(argv.end(), {"-show_entries", "stream=" + entry, "-of", "csv=p=0", file.string()});
+    if (test::run(argv, o) != 0) return "ffprobe failed";
+    auto s = test::read_file(dir / "out");
+    while (!s.empty() && (s.back() == '\n' || s.back() == ','))
+        s.pop_back();
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, as long as the recording") {
+    if (!fs::exists(ffprobe_binary)) {
+        MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+        return;
+    }
+    test::temp_dir dir;
+    auto o = test_sources(dir / "lesson.mp4");
+    o.realtime = false;  // as fast as it encodes
+    auto rec = media::start_recording(o);
+    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+    while ((*rec)->status().video_frames < 75 && (*rec)->failure().empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto done = (*rec)->stop();
+    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    CHECK(done->fragments_synced >= 2);
+    CHECK_FALSE(fs::exists(dir / "lesson.mp4.part.mp4"));
+    auto bytes = test::read_file(dir / "lesson.mp4");
+    REQUIRE(bytes.find("moov") != std::string::npos);
+    CHECK(bytes.find("moov") < bytes.find("mdat"));
+    CHECK(probe(dir / "lesson.mp4", "v", "codec_name") == "h264");
+    CHECK(probe(dir / "lesson.mp4", "a", "codec_name") == "aac");
+    CHECK(probe(dir / "lesson.mp4", "v", "width,height") == "320,240");
+    int64_t frames = std::stoll(probe(dir / "lesson.mp4", "v", "nb_read_frames", true));
+    CHECK(frames == done->video_frames);
+}
+
+TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but at most the last second") {
+    if (!fs::exists(ffprobe_binary)) {
+        MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+        return;
+    }
+    test::temp_dir dir;
+    // What the recorder has taken in, shared with the child that records.
+    auto* taken = static_cast<std::atomic<int64_t>*>(
+        ::mmap(nullptr, sizeof(std::atomic<int64_t>), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    REQUIRE(taken != MAP_FAILED);
+    new (taken) std::atomic<int64_t>(0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        auto rec = media::start_recording(test_sources(dir / "lesson.mp4"));
+        if (!rec) ::_exit(3);
+        for (;;) {
+            taken->store((*rec)->status().video_frames);
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+    // About 4 s of a lesson, then the power of the process is cut.
+    for (int i = 0; i < 3000 && taken->load() < 4 * 25 + 7; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    int64_t in = taken->load();
+    ::munmap(taken, sizeof(std::atomic<int64_t>));
+    REQUIRE(in >= 4 * 25);
+    auto part = dir / "lesson.mp4.part.mp4";
+    REQUIRE(fs::exists(part));
+    auto kept = probe(part, "v", "nb_read_frames", true);
+    REQUIRE(kept != "ffprobe failed");
+    int64_t frames = std::stoll(kept);
+    MESSAGE("taken in " << in << " frames, readable after kill -9: " << frames);
+    // At most one second (25 frames) lost, and one more for the sampling of the count.
+    CHECK(frames >= in - 25 - 1);
+    CHECK(frames <= in);
+    CHECK(probe(part, "a", "codec_name") == "aac");
+}
