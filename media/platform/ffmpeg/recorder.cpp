@@ -21,6 +21,7 @@ extern "C" {
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <mutex>
 #include <thread>
 
@@ -304,6 +305,14 @@ private:
         r = swr_alloc_set_opts2(&swr, &c->ch_layout, c->sample_fmt, c->sample_rate, &in_layout,
                                 static_cast<AVSampleFormat>(par->format), par->sample_rate, 0, nullptr);
         av_channel_layout_uninit(&in_layout);
+        // The sound card's clock is not the system's (a crystal off by 1000 ppm
+        // drifts 2.7 s in a 45-minute lesson): the sound is stretched or
+        // squeezed, by at most 0.5 %, to follow its timestamps, which are on the
+        // same clock as the picture's.
+        if (r >= 0) {
+            av_opt_set_double(swr, "async", 240, 0);
+            av_opt_set_double(swr, "min_hard_comp", 0.5, 0);
+        }
         if (r < 0 || swr_init(swr) < 0) {
             swr_free(&swr);
             return error(base_errc::io, i18n::text({"cannot convert the sound", "无法转换声音格式"}), o_.audio.input);
@@ -390,8 +399,13 @@ private:
         return drain(venc_.get(), vst_);
     }
 
-    bool encode_audio(AVFrame* in) {
+    bool encode_audio(AVFrame* in, double at) {
         auto* c = aenc_.get();
+        if (in != nullptr) {
+            // Where this sound belongs on the common clock, in the units swr_next_pts() takes.
+            const AVCodecParameters* par = audio_.fmt->streams[audio_.stream]->codecpar;
+            swr_next_pts(swr_.get(), std::llround(at * par->sample_rate * c->sample_rate));
+        }
         int max_out = swr_get_out_samples(swr_.get(), in ? in->nb_samples : 0);
         if (max_out > 0) {
             uint8_t** data = nullptr;
@@ -438,7 +452,7 @@ private:
             int r = avcodec_receive_frame(in.dec.get(), in.frame.get());
             if (r < 0) return true;
             bool ok = video ? encode_video(in.frame.get(), in.seconds(in.frame->best_effort_timestamp))
-                            : encode_audio(in.frame.get());
+                            : encode_audio(in.frame.get(), in.seconds(in.frame->best_effort_timestamp));
             av_frame_unref(in.frame.get());
             if (!ok) return false;
         }
@@ -461,7 +475,7 @@ private:
         avcodec_send_frame(venc_.get(), nullptr);
         drain(venc_.get(), vst_);
         if (has_audio_) {
-            encode_audio(nullptr);
+            encode_audio(nullptr, 0);
             avcodec_send_frame(aenc_.get(), nullptr);
             drain(aenc_.get(), ast_);
         }

@@ -116,3 +116,35 @@ TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but 
     CHECK(frames <= in);
     CHECK(probe(part, "a", "codec_name") == "aac");
 }
+
+// A whole lesson, encoded as fast as it goes: too slow under the sanitizers
+// (the debug preset leaves the label "long" out).
+TEST_SUITE("long") {
+    TEST_CASE("a 45-minute lesson whose sound card runs 1000 ppm fast ends with sound and picture within 40 ms") {
+        if (!fs::exists(ffprobe_binary)) {
+            MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+            return;
+        }
+        test::temp_dir dir;
+        media::recorder_options o;
+        o.video = {"lavfi", "testsrc2=size=160x120:rate=25", ""};
+        // 48 048 samples a second that call themselves 48 000 a second, stamped on the true clock.
+        o.audio = {"lavfi", "sine=frequency=440:sample_rate=48048,asetrate=48000,asetpts=N/48048/TB", ""};
+        o.output = dir / "lesson.mp4";
+        o.video_bitrate = 200'000;
+        o.preset = "ultrafast";
+        o.realtime = false;
+        auto rec = media::start_recording(o);
+        REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+        constexpr int64_t frames = 45 * 60 * 25;
+        while ((*rec)->status().video_frames < frames && (*rec)->failure().empty())
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        auto done = (*rec)->stop();
+        REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+        double video = std::stod(probe(dir / "lesson.mp4", "v", "duration"));
+        double audio = std::stod(probe(dir / "lesson.mp4", "a", "duration"));
+        MESSAGE("picture " << video << " s, sound " << audio << " s");
+        CHECK(video >= 2700);
+        CHECK(std::abs(audio - video) <= 0.040);
+    }
+}
