@@ -80,6 +80,29 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     k.dir = cache_dir;
     cc.finish();
 
+    auto rc = root.table("recorder");
+    auto& rv = c.recorder;
+    std::string rec_dir = rv.dir.string();
+    rc.get("enabled", rv.enabled).get("dir", rec_dir);
+    rc.get("video_format", rv.video_format).get("video_input", rv.video_input).get("video_options", rv.video_options);
+    rc.get("audio_format", rv.audio_format).get("audio_input", rv.audio_input).get("audio_options", rv.audio_options);
+    rc.get("width", rv.width, 0, 7680).get("height", rv.height, 0, 4320).get("fps", rv.fps, 0, 120);
+    rc.get("video_bitrate_kbit", rv.video_bitrate_kbit, 100, 100'000).get("preset", rv.preset);
+    rc.get("audio_bitrate_kbit", rv.audio_bitrate_kbit, 32, 512);
+    rc.get_seconds("max_duration", rv.max_duration, 60, 12 * 3600);
+    rv.dir = rec_dir;
+    if (rv.enabled && rv.video_format.empty()) {
+        rc.fail("video_format", i18n::text({"must name a libavdevice input (v4l2, x11grab, lavfi ...)",
+                                            "必须是 libavdevice 输入（v4l2、x11grab、lavfi 等）"}));
+    }
+    static constexpr std::string_view presets[] = {"ultrafast", "superfast", "veryfast", "faster",  "fast",
+                                                   "medium",    "slow",      "slower",   "veryslow"};
+    if (std::find(std::begin(presets), std::end(presets), rv.preset) == std::end(presets)) {
+        rc.fail("preset", i18n::text({"must be an x264 preset (ultrafast ... veryslow)",
+                                      "必须是 x264 预设（ultrafast ... veryslow）"}));
+    }
+    rc.finish();
+
     auto wb = root.table("whiteboard");
     auto& w = c.whiteboard;
     std::string device = w.device.string(), uinput = w.uinput.string();
@@ -240,6 +263,7 @@ void resolve_environment_defaults(agent_config& c) {
         c.state_dir = dir.empty() ? "/var/lib/bbt" : dir;
     }
     if (c.cache.dir.empty()) c.cache.dir = c.state_dir / "cache";
+    if (c.recorder.dir.empty()) c.recorder.dir = c.state_dir / "recordings";
     if (c.socket.empty()) {
         std::string dir = first("RUNTIME_DIRECTORY");
         c.socket = std::filesystem::path(dir.empty() ? "/run/bbt" : dir) / "agent.sock";

@@ -7,6 +7,7 @@
 #include "bbt/agent/local_api_server.hpp"
 #include "bbt/agent/notify.hpp"
 #include "bbt/agent/projector_service.hpp"
+#include "bbt/agent/recording_service.hpp"
 #include "bbt/agent/service.hpp"
 #include "bbt/agent/whiteboard_service.hpp"
 #include "bbt/base/clock.hpp"
@@ -296,6 +297,11 @@ int run_daemon(const agent_config& cfg) {
             [&county_svc](std::string path, std::string etag) { return county_svc.fetch(path, etag); }));
     }
 
+    recording_service* recorder = nullptr;
+    if (cfg.recorder.enabled) {
+        recorder = &registry.add(std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc));
+    }
+
     // What the county may ask of the set (the verbs are checked against the
     // allowlist before this is reached).
     county_svc.on_command([&](protocol::county::command c) -> asio::awaitable<result<std::string>> {
@@ -391,6 +397,14 @@ int run_daemon(const agent_config& cfg) {
     });
     api.handle("projector.control",
                [&](const json::object& params) { return projector_control(projector_svc, params); });
+    if (recorder != nullptr) {
+        api.handle("record.start", [&](const json::object& params) { return recorder->start_recording(params); });
+        api.handle("record.stop", [&](const json::object&) { return recorder->stop_recording(); });
+        api.handle("record.status",
+                   [&](const json::object&) -> asio::awaitable<result<json::value>> { co_return recorder->status(); });
+        api.handle("record.ls",
+                   [&](const json::object&) -> asio::awaitable<result<json::value>> { co_return recorder->list(); });
+    }
     if (courseware != nullptr) {
         api.handle("cache.status", [&](const json::object&) { return courseware->status(); });
         api.handle("cache.ls", [&](const json::object&) { return courseware->list(); });

@@ -105,8 +105,8 @@ TEST_CASE("bbtctl status shows the running agent, in text and in JSON") {
     REQUIRE(f.ctl({"--json", "status"}) == 0);
     auto j = boost::json::parse(f.ctl_out());
     CHECK(j.at("pid").as_int64() == agent.pid());
-    // ledger, board, whiteboard, projector, classroom, county, courseware, local API
-    CHECK(j.at("services").as_array().size() == 8);
+    // ledger, board, whiteboard, projector, classroom, county, courseware, recorder, local API
+    CHECK(j.at("services").as_array().size() == 9);
     std::set<std::string> devices;
     for (const auto& row : j.at("today").at("usage").as_array())
         devices.insert(std::string(row.at("device").as_string()));

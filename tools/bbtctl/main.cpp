@@ -5,6 +5,7 @@
 #include "county.hpp"
 #include "hid.hpp"
 #include "projector.hpp"
+#include "record.hpp"
 #include "whiteboard.hpp"
 
 #include "bbt/base/i18n.hpp"
@@ -60,6 +61,8 @@ void usage(std::FILE* out) {
                     "                  a resource's file (fetched first when needed); keep it N hours; remove it\n"
                     "  timetable [today|tomorrow|DAYS]\n"
                     "                  a day's lessons and whether each one's courseware is ready\n"
+                    "  record start [--lesson NAME] | stop | status | ls\n"
+                    "                  record the lesson (camera or screen, and microphone); the recordings kept\n"
                     "\n"
                     "Options:\n"
                     "  --json             print the answer as JSON, for scripts\n"
@@ -100,6 +103,8 @@ void usage(std::FILE* out) {
                     "                  取得资源文件（需要时先下载）；保留若干小时；删除\n"
                     "  timetable [today|tomorrow|天数]\n"
                     "                  某天的课程及各课课件是否就绪\n"
+                    "  record start [--lesson 课程名] | stop | status | ls\n"
+                    "                  录制课堂（摄像头或屏幕，以及麦克风）；查看已有录像\n"
                     "\n"
                     "选项：\n"
                     "  --json             以 JSON 输出结果，便于脚本处理\n"
@@ -312,6 +317,7 @@ int main(int argc, char** argv) {
     if (opt.args[0] == "class") return bbtctl::run_class(opt);
     if (opt.args[0] == "cache") return bbtctl::run_cache(opt);
     if (opt.args[0] == "timetable") return bbtctl::run_timetable(opt);
+    if (opt.args[0] == "record") return bbtctl::run_record(opt);
     if (opt.args[0] == "status" && opt.args.size() == 1) return run_request(opt, "status", {}, print_status);
     if (opt.args[0] == "debug" && opt.args.size() == 3 && opt.args[1] == "hang") {
         // For tests of the watchdog: the agent answers only with debug_commands = true.

@@ -104,6 +104,24 @@ struct agent_config {
         std::chrono::milliseconds download_timeout{60'000};
         int64_t utc_offset_minutes = 480;  // the school's local time (China: +8, no daylight saving)
     } cache;
+    // [recorder]: lessons recorded from a camera (or the screen) and a microphone.
+    struct recorder_config {
+        bool enabled = true;
+        std::filesystem::path dir;  // empty: state_dir/recordings
+        // libavdevice inputs: "v4l2" + "/dev/video0", "x11grab" + ":0.0", "alsa" + "hw:0",
+        // or FFmpeg's test sources ("lavfi"), the default on the simulated board.
+        std::string video_format = "lavfi";
+        std::string video_input = "testsrc2=size=1280x720:rate=25";
+        std::string video_options;  // "video_size=1920x1080:framerate=30" ...
+        std::string audio_format = "lavfi";
+        std::string audio_input = "sine=frequency=440:sample_rate=48000";
+        std::string audio_options;
+        int64_t width = 0, height = 0, fps = 0;  // 0: the source's
+        int64_t video_bitrate_kbit = 4000;
+        std::string preset = "veryfast";
+        int64_t audio_bitrate_kbit = 128;
+        std::chrono::milliseconds max_duration{3 * 3'600'000};
+    } recorder;
     // [gpio]: the control board's wiring, on a board profile that drives
     // relays, the class key and LEDs on GPIO lines.
     board::gpio_wiring gpio;

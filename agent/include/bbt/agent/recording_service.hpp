@@ -1,0 +1,56 @@
+// Lesson recording as a service of the agent: bbtctl record start|stop|
+// status|ls. The recorder (media/, FFmpeg) runs on threads of its own; opening
+// the sources and finishing the file (a remux of a long lesson takes seconds)
+// are done on a worker thread, never on the control loop. A recording stops by
+// itself at `max_duration`, and when its source or the disk fails (an alert).
+// Every finished recording is a fact for the ledger's outbox (the county).
+#pragma once
+
+#include "bbt/agent/config.hpp"
+#include "bbt/agent/ledger_service.hpp"
+#include "bbt/agent/service.hpp"
+#include "bbt/media/recorder.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+#include <string>
+
+namespace bbt::agent {
+
+class recording_service final : public service {
+public:
+    recording_service(asio::any_io_executor control, agent_config::recorder_config config, ledger_service& ledger);
+    ~recording_service() override;
+
+    [[nodiscard]] std::string_view name() const override { return "recorder"; }
+    asio::awaitable<result<void>> start() override;
+    asio::awaitable<void> stop() override;
+
+    // {"lesson": "..."} names the file; an error when one is running already.
+    asio::awaitable<result<boost::json::value>> start_recording(boost::json::object params);
+    asio::awaitable<result<boost::json::value>> stop_recording();
+    [[nodiscard]] boost::json::value status() const;
+    [[nodiscard]] result<boost::json::value> list() const;
+
+private:
+    asio::awaitable<void> watch();
+    asio::awaitable<result<media::recording_status>> finish(std::string why);
+
+    asio::any_io_executor control_;
+    agent_config::recorder_config config_;
+    ledger_service& ledger_;
+    asio::thread_pool worker_{1};
+    asio::steady_timer tick_;
+    std::unique_ptr<media::recording> current_;
+    std::filesystem::path file_;
+    int64_t started_wall_us_ = 0;
+    std::chrono::steady_clock::time_point started_;
+    bool busy_ = false;  // starting or finishing
+    std::string last_error_;
+};
+
+}  // namespace bbt::agent

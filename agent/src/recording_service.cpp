@@ -1,0 +1,218 @@
+#include "bbt/agent/recording_service.hpp"
+
+#include "bbt/base/coroutine_frames.hpp"
+
+#include "bbt/base/clock.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+
+#include <fmt/format.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <ctime>
+
+namespace bbt::agent {
+namespace {
+
+namespace json = boost::json;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const log::category lg{"recorder"};
+
+// A name for the file: the local time it started, and the lesson, made safe for a file name.
+std::string file_name(int64_t wall_us, std::string lesson) {
+    std::time_t t = static_cast<std::time_t>(wall_us / 1'000'000);
+    std::tm tm{};
+    ::localtime_r(&t, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y%m%d-%H%M%S", &tm);
+    for (auto& c : lesson) {
+        if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
+    }
+    if (lesson.size() > 80) lesson.resize(80);
+    return lesson.empty() ? fmt::format("{}.mp4", when) : fmt::format("{}-{}.mp4", when, lesson);
+}
+
+// Runs `f` on the worker thread and resumes on the caller's executor with its result.
+template <class R, class F>
+asio::awaitable<R> on_worker(asio::thread_pool& pool, F f) {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+        [&pool](auto handler, F fn) {
+            auto back = asio::get_associated_executor(handler);
+            asio::post(pool, [fn = std::move(fn), handler = std::move(handler), back]() mutable {
+                R r = fn();
+                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
+                    std::move(handler)(std::move(r));
+                });
+            });
+        },
+        asio::use_awaitable, std::move(f));
+}
+
+}  // namespace
+
+recording_service::recording_service(asio::any_io_executor control, agent_config::recorder_config config,
+                                     ledger_service& ledger)
+    : control_(control), config_(std::move(config)), ledger_(ledger), tick_(control) {}
+
+recording_service::~recording_service() { worker_.join(); }
+
+asio::awaitable<result<void>> recording_service::start() {
+    std::error_code ec;
+    fs::create_directories(config_.dir, ec);
+    if (ec) {
+        co_return errno_error(ec.value(), i18n::text({"creating the recordings folder", "创建录像目录"}),
+                              config_.dir.string());
+    }
+    // What a power cut interrupted stays, readable, as NAME.mp4.part.mp4.
+    for (const auto& e : fs::directory_iterator(config_.dir, ec)) {
+        if (e.path().string().ends_with(".part.mp4")) {
+            log::warning(lg, "{} was interrupted (a power cut or a crash); it is kept, readable up to its last second",
+                         e.path().filename().string());
+        }
+    }
+    asio::co_spawn(control_, watch(), asio::detached);
+    co_return result<void>{};
+}
+
+asio::awaitable<void> recording_service::stop() {
+    tick_.cancel();
+    if (current_) (void)co_await finish("the agent stops");
+}
+
+asio::awaitable<result<json::value>> recording_service::start_recording(json::object params) {
+    if (current_ || busy_) {
+        co_return error(std::make_error_code(std::errc::device_or_resource_busy),
+                        i18n::format({"a recording is running already ({}); stop it first: bbtctl record stop",
+                                      "已在录制（{}）；请先停止：bbtctl record stop"},
+                                     file_.filename().string()));
+    }
+    std::string lesson;
+    if (const auto* l = params.if_contains("lesson"); l && l->is_string()) lesson = std::string(l->as_string());
+    media::recorder_options o;
+    o.video = {config_.video_format, config_.video_input, config_.video_options};
+    o.audio = {config_.audio_format, config_.audio_input, config_.audio_options};
+    int64_t wall = clock::wall_now().count();
+    o.output = config_.dir / file_name(wall, lesson);
+    o.width = static_cast<int>(config_.width);
+    o.height = static_cast<int>(config_.height);
+    o.fps = static_cast<int>(config_.fps);
+    o.video_bitrate = config_.video_bitrate_kbit * 1000;
+    o.preset = config_.preset;
+    o.audio_bitrate = config_.audio_bitrate_kbit * 1000;
+    // Test sources are paced as a camera would be.
+    o.realtime = true;
+    busy_ = true;
+    auto open = [o] { return media::start_recording(o); };
+    auto rec = co_await on_worker<result<std::unique_ptr<media::recording>>>(worker_, std::move(open));
+    busy_ = false;
+    if (!rec) {
+        last_error_ = rec.error().what();
+        log::error(lg, "cannot start recording: {}", last_error_);
+        co_return rec.error();
+    }
+    current_ = std::move(*rec);
+    file_ = o.output;
+    started_wall_us_ = wall;
+    started_ = std::chrono::steady_clock::now();
+    last_error_.clear();
+    log::notice(lg, "recording {}", file_.string());
+    ledger_.record("recorder", "recording");
+    ledger_.outbox_put(wall, protocol::county::event{"recorder", "recording-started", file_.filename().string()});
+    co_return status();
+}
+
+asio::awaitable<result<media::recording_status>> recording_service::finish(std::string why) {
+    busy_ = true;
+    std::shared_ptr<media::recording> rec(std::move(current_));
+    auto end = [rec] { return rec->stop(); };
+    auto done = co_await on_worker<result<media::recording_status>>(worker_, std::move(end));
+    busy_ = false;
+    ledger_.record("recorder", "idle");
+    if (!done) {
+        last_error_ = done.error().what();
+        log::error(lg, "the recording {} ended badly ({}): {}; what was written stays in {}.part.mp4",
+                   file_.filename().string(), why, last_error_, file_.filename().string());
+        ledger_.outbox_put(clock::wall_now().count(), protocol::county::alert{"recorder", "recorder.failed", "warning",
+                                                                              last_error_.substr(0, 400), true});
+        co_return done;
+    }
+    log::notice(lg, "recorded {}: {:.1f} s, {} bytes ({})", file_.filename().string(), done->duration_s, done->bytes,
+                why);
+    ledger_.outbox_put(clock::wall_now().count(),
+                       protocol::county::event{"recorder", "recording-finished",
+                                               fmt::format("{} {:.0f} s {} bytes", file_.filename().string(),
+                                                           done->duration_s, done->bytes)});
+    co_return done;
+}
+
+asio::awaitable<result<json::value>> recording_service::stop_recording() {
+    if (!current_) {
+        co_return error(std::make_error_code(std::errc::no_such_process),
+                        i18n::text({"nothing is being recorded", "当前没有在录制"}));
+    }
+    auto file = file_;
+    auto done = co_await finish("stopped by bbtctl");
+    if (!done) co_return done.error();
+    co_return json::value(json::object{{"file", file.string()},
+                                       {"duration_s", done->duration_s},
+                                       {"bytes", done->bytes},
+                                       {"video_frames", done->video_frames}});
+}
+
+asio::awaitable<void> recording_service::watch() {
+    for (;;) {
+        tick_.expires_after(1s);
+        auto [ec] = co_await tick_.async_wait(asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        if (!current_ || busy_) continue;
+        if (auto why = current_->failure(); !why.empty()) {
+            co_await finish(why);
+        } else if (std::chrono::steady_clock::now() - started_ >= config_.max_duration) {
+            co_await finish("the longest a recording may be (recorder.max_duration)");
+        }
+    }
+}
+
+json::value recording_service::status() const {
+    json::object o{{"recording", current_ != nullptr}, {"busy", busy_}, {"dir", config_.dir.string()}};
+    if (current_) {
+        auto s = current_->status();
+        o["file"] = file_.string();
+        o["started_us"] = started_wall_us_;
+        o["duration_s"] = s.duration_s;
+        o["bytes"] = s.bytes;
+        o["fragments_synced"] = s.fragments_synced;
+    }
+    if (!last_error_.empty()) o["last_error"] = last_error_;
+    return o;
+}
+
+result<json::value> recording_service::list() const {
+    json::array out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(config_.dir, ec)) {
+        auto name = e.path().filename().string();
+        if (!name.ends_with(".mp4") || name.ends_with(".tmp.mp4")) continue;
+        bool interrupted = name.ends_with(".part.mp4");
+        if (interrupted && current_ && e.path() == fs::path(file_.string() + ".part.mp4")) continue;  // the running one
+        out.push_back(json::object{{"file", e.path().string()},
+                                   {"bytes", static_cast<int64_t>(e.file_size(ec))},
+                                   {"interrupted", interrupted}});
+    }
+    if (ec) {
+        return errno_error(ec.value(), i18n::text({"listing the recordings", "列出录像"}), config_.dir.string());
+    }
+    std::sort(out.begin(), out.end(), [](const json::value& a, const json::value& b) {
+        return a.at("file").as_string() < b.at("file").as_string();
+    });
+    return json::value(json::object{{"recordings", std::move(out)}});
+}
+
+}  // namespace bbt::agent

@@ -1,0 +1,91 @@
+#include "record.hpp"
+
+#include "bbt/base/i18n.hpp"
+
+#include <fmt/format.h>
+
+namespace bbtctl {
+namespace {
+
+namespace i18n = bbt::i18n;
+namespace json = boost::json;
+
+std::string size_text(double b) {
+    return b >= 1e6 ? fmt::format("{:.1f} MB", b / 1e6) : fmt::format("{:.0f} KB", b / 1e3);
+}
+
+std::string length_text(double s) {
+    auto n = static_cast<int64_t>(s);
+    return fmt::format("{}:{:02}:{:02}", n / 3600, n / 60 % 60, n % 60);
+}
+
+void print_status(const json::object& o) {
+    if (!flag(o, "recording")) {
+        fmt::print("{}\n", flag(o, "busy")
+                               ? i18n::text({"recorder: finishing the last recording", "录制：正在完成上一段录像"})
+                               : i18n::text({"recorder: not recording", "录制：未在录制"}));
+    } else {
+        fmt::print("{}\n", i18n::format({"recorder: recording {} — {} , {}", "录制：正在录制 {} —— {}，{}"},
+                                        str(o, "file"), length_text(num(o, "duration_s")), size_text(num(o, "bytes"))));
+    }
+    if (!str(o, "last_error").empty()) {
+        fmt::print("  {}\n", i18n::format({"last error: {}", "最近错误：{}"}, str(o, "last_error")));
+    }
+}
+
+void print_list(const json::object& o) {
+    const auto* list = o.if_contains("recordings");
+    if (!list || !list->is_array() || list->as_array().empty()) {
+        fmt::print("{}\n", i18n::text({"no recordings", "没有录像"}));
+        return;
+    }
+    for (const auto& v : list->as_array()) {
+        if (!v.is_object()) continue;
+        const auto& r = v.as_object();
+        fmt::print("{:>10}  {}{}\n", size_text(num(r, "bytes")), str(r, "file"),
+                   flag(r, "interrupted")
+                       ? i18n::text({"  (interrupted: readable up to its last second)", "  （中断：可读取至最后一秒）"})
+                       : "");
+    }
+}
+
+}  // namespace
+
+int run_record(const options& opt) {
+    std::string_view cmd = opt.args.size() > 1 ? opt.args[1] : "status";
+    if (cmd == "start") {
+        std::string lesson;
+        for (size_t i = 2; i + 1 < opt.args.size(); ++i) {
+            if (opt.args[i] == "--lesson") lesson = std::string(opt.args[i + 1]);
+        }
+        // Opening a camera can take a few seconds.
+        auto r = request(opt, "record.start", {{"lesson", lesson}}, opt.timeout * 3);
+        if (!r) return report(r.error(), opt);
+        if (opt.json) {
+            fmt::print("{}\n", json::serialize(*r));
+        } else {
+            fmt::print("{}\n", i18n::format({"recording to {}", "开始录制：{}"}, str(*r, "file")));
+        }
+        return exit_ok;
+    }
+    if (cmd == "stop" && opt.args.size() == 2) {
+        // Finishing a long lesson's file takes a while.
+        auto r = request(opt, "record.stop", {}, opt.timeout * 24);
+        if (!r) return report(r.error(), opt);
+        if (opt.json) {
+            fmt::print("{}\n", json::serialize(*r));
+        } else {
+            fmt::print("{}\n", i18n::format({"recorded {}: {}, {}", "已录制 {}：{}，{}"}, str(*r, "file"),
+                                            length_text(num(*r, "duration_s")), size_text(num(*r, "bytes"))));
+        }
+        return exit_ok;
+    }
+    if (cmd == "status" && opt.args.size() <= 2) return run_request(opt, "record.status", {}, print_status);
+    if (cmd == "ls" && opt.args.size() == 2) return run_request(opt, "record.ls", {}, print_list);
+    fmt::print(stderr, "bbtctl: {}\n",
+               i18n::text({"usage: bbtctl record start [--lesson NAME] | stop | status | ls",
+                           "用法：bbtctl record start [--lesson 课程名] | stop | status | ls"}));
+    return exit_usage;
+}
+
+}  // namespace bbtctl
