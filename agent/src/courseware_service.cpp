@@ -1,5 +1,7 @@
 #include "bbt/agent/courseware_service.hpp"
 
+#include "bbt/agent/run_on.hpp"
+
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
@@ -322,23 +324,6 @@ courseware_service::~courseware_service() {
     }
 }
 
-// Callers pass a named lambda: GCC 12 destroys a lambda temporary built
-// inside a co_await expression twice.
-template <class R, class F>
-asio::awaitable<R> courseware_service::on_cache_thread(F f) {
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
-        [this](auto handler, F fn) {
-            auto back = asio::get_associated_executor(handler);
-            asio::post(cache_->pool, [fn = std::move(fn), handler = std::move(handler), back]() mutable {
-                R r = fn();
-                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
-                    std::move(handler)(std::move(r));
-                });
-            });
-        },
-        asio::use_awaitable, std::move(f));
-}
-
 void courseware_service::load_document(document& doc, const std::string& file) {
     auto text = read_file(dir_ / file, protocol::max_catalogue_bytes);
     if (!text) return;  // none yet
@@ -390,7 +375,7 @@ asio::awaitable<result<void>> courseware_service::start() {
         }
         return {};
     };
-    auto opened = co_await on_cache_thread<result<void>>(std::move(task));
+    auto opened = co_await run_on<result<void>>(cache_->pool, std::move(task));
     if (!opened) co_return opened.error();
     asio::post(cache_->pool, [c = cache_.get()] {
         c->probe_pending();
@@ -410,7 +395,7 @@ asio::awaitable<void> courseware_service::stop() {
         if (cache_->store) (void)cache_->store->flush_usage();
         return 0;
     };
-    co_await on_cache_thread<int>(std::move(task));
+    co_await run_on<int>(cache_->pool, std::move(task));
     // Downloads in flight are abandoned: their partial files resume at the next start.
     cache_->pool.stop();
     cache_->pool.join();
@@ -450,7 +435,7 @@ asio::awaitable<void> courseware_service::sync(document& doc, const std::string&
                 cache_->catalogue.emplace(e.id, e);
             return 0;
         };
-        co_await on_cache_thread<int>(std::move(task));
+        co_await run_on<int>(cache_->pool, std::move(task));
     } else {
         int64_t now = now_s();
         auto t = protocol::parse_timetable(res->body, now - 86400, now + 14 * 86400, config_.utc_offset_minutes);
@@ -500,7 +485,7 @@ asio::awaitable<void> courseware_service::replan() {
         if (cache_->store) cache_->plan(needs, now);
         return 0;
     };
-    co_await on_cache_thread<int>(std::move(task));
+    co_await run_on<int>(cache_->pool, std::move(task));
     co_await report_readiness(now);
 }
 
@@ -519,7 +504,7 @@ asio::awaitable<void> courseware_service::report_readiness(int64_t now) {
                 out.push_back(cache_->store ? cache_->state_of(id) : json::object{{"id", id}, {"state", "unknown"}});
             return out;
         };
-        auto states = co_await on_cache_thread<std::vector<json::object>>(std::move(task));
+        auto states = co_await run_on<std::vector<json::object>>(cache_->pool, std::move(task));
         protocol::county::readiness r;
         r.day = local_date(day, static_cast<int>(config_.utc_offset_minutes));
         r.lessons = static_cast<int64_t>(ls.size());
@@ -607,7 +592,7 @@ asio::awaitable<result<json::value>> courseware_service::status() {
                             {"limit_bytes_per_s", cache_->limit.load()},
                             {"catalogue_resources", cache_->catalogue.size()}};
     };
-    auto o = co_await on_cache_thread<result<json::object>>(std::move(task));
+    auto o = co_await run_on<result<json::object>>(cache_->pool, std::move(task));
     if (!o) co_return o.error();
     for (const document* d : {&catalogue_, &timetable_}) {
         (*o)[d->name] = json::object{
@@ -642,7 +627,7 @@ asio::awaitable<result<json::value>> courseware_service::list() {
         }
         return json::value(json::object{{"items", std::move(out)}});
     };
-    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
 }
 
 asio::awaitable<result<json::value>> courseware_service::get(json::object params) {
@@ -690,7 +675,7 @@ asio::awaitable<result<json::value>> courseware_service::get(json::object params
         }
         return json::value(cache_->state_of(id));
     };
-    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
 }
 
 asio::awaitable<result<json::value>> courseware_service::pin(json::object params) {
@@ -723,7 +708,7 @@ asio::awaitable<result<json::value>> courseware_service::pin(json::object params
         o["pinned_until_us"] = until;
         return json::value(std::move(o));
     };
-    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
 }
 
 asio::awaitable<result<json::value>> courseware_service::evict(json::object params) {
@@ -745,7 +730,7 @@ asio::awaitable<result<json::value>> courseware_service::evict(json::object para
         if (auto r = cache_->store->evict(id); !r) return r.error();
         return json::value(json::object{{"id", id}, {"evicted", true}});
     };
-    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
 }
 
 asio::awaitable<result<json::value>> courseware_service::verify() {
@@ -764,7 +749,7 @@ asio::awaitable<result<json::value>> courseware_service::verify() {
         cache_->wake();
         return json::value(json::object{{"checked", items->size()}, {"removed", std::move(ids)}});
     };
-    co_return co_await on_cache_thread<result<json::value>>(std::move(task));
+    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
 }
 
 asio::awaitable<result<json::value>> courseware_service::timetable(json::object params) {
@@ -788,7 +773,7 @@ asio::awaitable<result<json::value>> courseware_service::timetable(json::object 
             out[id] = cache_->store ? cache_->state_of(id) : json::object{{"id", id}, {"state", "unknown"}};
         return out;
     };
-    auto states = co_await on_cache_thread<std::map<std::string, json::object>>(std::move(task));
+    auto states = co_await run_on<std::map<std::string, json::object>>(cache_->pool, std::move(task));
     json::array lessons_json;
     for (const auto& l : ls) {
         json::array res;

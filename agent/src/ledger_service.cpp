@@ -1,4 +1,5 @@
 #include "bbt/agent/ledger_service.hpp"
+#include "bbt/agent/run_on.hpp"
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
@@ -43,24 +44,6 @@ ledger_service::ledger_service(asio::any_io_executor control, std::filesystem::p
 
 ledger_service::~ledger_service() { thread_.join(); }
 
-// GCC 12 destroys a closure twice when it is created as a temporary inside a
-// co_await expression (its captures are freed twice): every closure passed
-// here is first made a named local of the calling coroutine.
-template <class R, class F>
-asio::awaitable<R> ledger_service::on_ledger_thread(F f) {
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
-        [this](auto handler, F fn) {
-            auto back = asio::get_associated_executor(handler);
-            asio::post(thread_, [fn = std::move(fn), handler = std::move(handler), back]() mutable {
-                R r = fn();
-                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
-                    std::move(handler)(std::move(r));
-                });
-            });
-        },
-        asio::use_awaitable, std::move(f));
-}
-
 asio::awaitable<result<void>> ledger_service::start() {
     auto open_ledger = [this]() -> result<void> {
         auto now = clock::now();
@@ -78,7 +61,7 @@ asio::awaitable<result<void>> ledger_service::start() {
         ledger_.emplace(std::move(*l));
         return {};
     };
-    auto r = co_await on_ledger_thread<result<void>>(std::move(open_ledger));
+    auto r = co_await run_on<result<void>>(thread_, std::move(open_ledger));
     if (!r) co_return r.error();
     open_ = true;
     asio::co_spawn(timer_.get_executor(), beat(), asio::detached);
@@ -99,7 +82,7 @@ asio::awaitable<void> ledger_service::stop() {
         ledger_.reset();
         return 0;
     };
-    co_await on_ledger_thread<int>(std::move(close_ledger));
+    co_await run_on<int>(thread_, std::move(close_ledger));
 }
 
 void ledger_service::record(std::string device, std::string state) {
@@ -129,7 +112,7 @@ asio::awaitable<result<std::vector<usage_row>>> ledger_service::usage(clock::mic
     // open_ is checked and the query queued in one step of this thread, and
     // stop() clears it before queueing the close: the ledger is there.
     auto query = [this, from, to, t = std::move(*now)]() { return ledger_->usage_by_day(from, to, t); };
-    co_return co_await on_ledger_thread<result<std::vector<usage_row>>>(std::move(query));
+    co_return co_await run_on<result<std::vector<usage_row>>>(thread_, std::move(query));
 }
 
 asio::awaitable<result<std::optional<stored_calibration>>> ledger_service::calibration(std::string board_key) {
@@ -138,7 +121,7 @@ asio::awaitable<result<std::optional<stored_calibration>>> ledger_service::calib
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     }
     auto query = [this, key = std::move(board_key)]() { return ledger_->calibration(key); };
-    co_return co_await on_ledger_thread<result<std::optional<stored_calibration>>>(std::move(query));
+    co_return co_await run_on<result<std::optional<stored_calibration>>>(thread_, std::move(query));
 }
 
 asio::awaitable<result<void>> ledger_service::save_calibration(stored_calibration c) {
@@ -147,7 +130,7 @@ asio::awaitable<result<void>> ledger_service::save_calibration(stored_calibratio
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     }
     auto save = [this, c = std::move(c)]() { return ledger_->save_calibration(c); };
-    co_return co_await on_ledger_thread<result<void>>(std::move(save));
+    co_return co_await run_on<result<void>>(thread_, std::move(save));
 }
 
 void ledger_service::outbox_put(int64_t at_us, protocol::county::body body) {
@@ -172,7 +155,7 @@ asio::awaitable<result<std::vector<protocol::county::message>>> ledger_service::
     auto query = [this, max_messages, max_bytes]() {
         return outbox(ledger_->database()).next_batch(max_messages, max_bytes);
     };
-    co_return co_await on_ledger_thread<result<std::vector<protocol::county::message>>>(std::move(query));
+    co_return co_await run_on<result<std::vector<protocol::county::message>>>(thread_, std::move(query));
 }
 
 asio::awaitable<result<int64_t>> ledger_service::outbox_ack(std::vector<std::pair<int64_t, int64_t>> ranges) {
@@ -180,7 +163,7 @@ asio::awaitable<result<int64_t>> ledger_service::outbox_ack(std::vector<std::pai
         co_return error(protocol::api_errc::unavailable,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto ack = [this, ranges = std::move(ranges)]() { return outbox(ledger_->database()).ack(ranges); };
-    co_return co_await on_ledger_thread<result<int64_t>>(std::move(ack));
+    co_return co_await run_on<result<int64_t>>(thread_, std::move(ack));
 }
 
 asio::awaitable<result<outbox_stats>> ledger_service::outbox_stats_now() {
@@ -188,7 +171,7 @@ asio::awaitable<result<outbox_stats>> ledger_service::outbox_stats_now() {
         co_return error(protocol::api_errc::unavailable,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto query = [this]() { return outbox(ledger_->database()).stats(); };
-    co_return co_await on_ledger_thread<result<outbox_stats>>(std::move(query));
+    co_return co_await run_on<result<outbox_stats>>(thread_, std::move(query));
 }
 
 asio::awaitable<result<outbox::admission>> ledger_service::admit_command(std::string nonce, std::string command_id,
@@ -200,7 +183,7 @@ asio::awaitable<result<outbox::admission>> ledger_service::admit_command(std::st
                   expires_us]() -> result<outbox::admission> {
         return outbox(ledger_->database()).admit_command(nonce, id, expires_us, clock::wall_now().count());
     };
-    co_return co_await on_ledger_thread<result<outbox::admission>>(std::move(check));
+    co_return co_await run_on<result<outbox::admission>>(thread_, std::move(check));
 }
 
 asio::awaitable<void> ledger_service::beat() {

@@ -1,4 +1,5 @@
 #include "bbt/agent/recording_service.hpp"
+#include "bbt/agent/run_on.hpp"
 
 #include "bbt/base/coroutine_frames.hpp"
 
@@ -37,22 +38,6 @@ std::string file_name(int64_t wall_us, std::string lesson) {
     }
     if (lesson.size() > 80) lesson.resize(80);
     return lesson.empty() ? fmt::format("{}.mp4", when) : fmt::format("{}-{}.mp4", when, lesson);
-}
-
-// Runs `f` on the worker thread and resumes on the caller's executor with its result.
-template <class R, class F>
-asio::awaitable<R> on_worker(asio::thread_pool& pool, F f) {
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
-        [&pool](auto handler, F fn) {
-            auto back = asio::get_associated_executor(handler);
-            asio::post(pool, [fn = std::move(fn), handler = std::move(handler), back]() mutable {
-                R r = fn();
-                asio::post(back, [handler = std::move(handler), r = std::move(r)]() mutable {
-                    std::move(handler)(std::move(r));
-                });
-            });
-        },
-        asio::use_awaitable, std::move(f));
 }
 
 }  // namespace
@@ -110,7 +95,7 @@ asio::awaitable<result<json::value>> recording_service::start_recording(json::ob
     o.realtime = true;
     busy_ = true;
     auto open = [o] { return media::start_recording(o); };
-    auto rec = co_await on_worker<result<std::unique_ptr<media::recording>>>(worker_, std::move(open));
+    auto rec = co_await run_on<result<std::unique_ptr<media::recording>>>(worker_, std::move(open));
     busy_ = false;
     if (!rec) {
         last_error_ = rec.error().what();
@@ -132,7 +117,7 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     busy_ = true;
     std::shared_ptr<media::recording> rec(std::move(current_));
     auto end = [rec] { return rec->stop(); };
-    auto done = co_await on_worker<result<media::recording_status>>(worker_, std::move(end));
+    auto done = co_await run_on<result<media::recording_status>>(worker_, std::move(end));
     busy_ = false;
     ledger_.record("recorder", "idle");
     if (!done) {

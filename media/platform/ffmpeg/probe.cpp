@@ -3,6 +3,7 @@
 #include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
 #include "ffmpeg.hpp"
+#include "raii.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -15,26 +16,6 @@ extern "C" {
 
 namespace bbt::media::ffmpeg {
 namespace {
-
-struct input_closer {
-    void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct codec_closer {
-    void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct frame_closer {
-    void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct packet_closer {
-    void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct sws_closer {
-    void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
-using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
-using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
-using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
 
 constexpr int thumbnail_width = 320;
 constexpr int max_packets = 2000;  // read to find a first picture or sound
@@ -89,9 +70,8 @@ result<void> write_thumbnail(const AVFrame* f, const std::filesystem::path& out)
     int w = std::min(thumbnail_width, f->width);
     int h = std::max(2, static_cast<int>(static_cast<int64_t>(f->height) * w / std::max(1, f->width)) & ~1);
     w &= ~1;
-    std::unique_ptr<SwsContext, sws_closer> sws(
-        sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), w, h, AV_PIX_FMT_YUVJ420P,
-                       SWS_BICUBIC, nullptr, nullptr, nullptr));
+    sws_ptr sws(sws_getContext(f->width, f->height, static_cast<AVPixelFormat>(f->format), w, h, AV_PIX_FMT_YUVJ420P,
+                               SWS_BICUBIC, nullptr, nullptr, nullptr));
     frame_ptr small(av_frame_alloc());
     small->format = AV_PIX_FMT_YUVJ420P;
     small->width = w;
@@ -118,12 +98,6 @@ result<void> write_thumbnail(const AVFrame* f, const std::filesystem::path& out)
     }
     return write_file_atomic(
         out, std::string_view(reinterpret_cast<const char*>(pkt->data), static_cast<size_t>(pkt->size)));
-}
-
-std::string av_message(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-    av_strerror(err, buf, sizeof buf);
-    return buf;
 }
 
 }  // namespace

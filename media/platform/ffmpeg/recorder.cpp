@@ -4,6 +4,7 @@
 #include "bbt/media/recorder.hpp"
 #include "bbt/base/i18n.hpp"
 #include "ffmpeg.hpp"
+#include "raii.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -30,46 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
-
-struct format_closer {
-    void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
-};
-struct output_closer {
-    void operator()(AVFormatContext* f) const {
-        if (f == nullptr) return;
-        if (f->pb != nullptr) avio_closep(&f->pb);
-        avformat_free_context(f);
-    }
-};
-struct codec_closer {
-    void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
-};
-struct frame_closer {
-    void operator()(AVFrame* f) const { av_frame_free(&f); }
-};
-struct packet_closer {
-    void operator()(AVPacket* p) const { av_packet_free(&p); }
-};
-struct sws_closer {
-    void operator()(SwsContext* s) const { sws_freeContext(s); }
-};
-struct swr_closer {
-    void operator()(SwrContext* s) const { swr_free(&s); }
-};
-struct fifo_closer {
-    void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
-};
-using input_ptr = std::unique_ptr<AVFormatContext, format_closer>;
-using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
-using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
-using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
-using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
-
-std::string av_message(int err) {
-    char buf[AV_ERROR_MAX_STRING_SIZE] = "";
-    av_strerror(err, buf, sizeof buf);
-    return buf;
-}
 
 error av_error(int err, std::string_view what, std::string_view where) {
     return error(base_errc::io, fmt::format("{}: {}", what, av_message(err)), where);
@@ -555,9 +516,9 @@ private:
     codec_ptr venc_, aenc_;
     AVStream* vst_ = nullptr;
     AVStream* ast_ = nullptr;
-    std::unique_ptr<SwsContext, sws_closer> sws_;
-    std::unique_ptr<SwrContext, swr_closer> swr_;
-    std::unique_ptr<AVAudioFifo, fifo_closer> fifo_;
+    sws_ptr sws_;
+    swr_ptr swr_;
+    fifo_ptr fifo_;
     frame_ptr scaled_;
     int width_ = 0, height_ = 0, fps_ = 25;
     int64_t last_video_pts_ = -1;

@@ -96,9 +96,6 @@ private:
     [[nodiscard]] std::vector<protocol::lesson> lessons(int64_t from, int64_t to);
     asio::awaitable<void> report_readiness(int64_t now);
 
-    template <class R, class F>
-    asio::awaitable<R> on_cache_thread(F f);
-
     asio::any_io_executor control_;
     agent_config::cache_config config_;
     std::filesystem::path dir_;  // state_dir/courseware: the documents

@@ -60,9 +60,6 @@ public:
 
 private:
     asio::awaitable<void> beat();
-    // Runs `f` on the ledger thread and resumes the caller with its result.
-    template <class R, class F>
-    asio::awaitable<R> on_ledger_thread(F f);
 
     asio::thread_pool thread_{1};
     asio::steady_timer timer_;

@@ -1,0 +1,63 @@
+// libav's objects owned by unique_ptr, each freed by its own function; and
+// libav's error codes as text. For the FFmpeg module's sources only.
+#pragma once
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/audio_fifo.h>
+#include <libswresample/swresample.h>
+#include <libswscale/swscale.h>
+}
+
+#include <memory>
+#include <string>
+
+namespace bbt::media::ffmpeg {
+
+struct input_closer {
+    void operator()(AVFormatContext* f) const { avformat_close_input(&f); }
+};
+// An output context: its file closed, then the context freed.
+struct output_closer {
+    void operator()(AVFormatContext* f) const {
+        if (f == nullptr) return;
+        if (f->pb != nullptr) avio_closep(&f->pb);
+        avformat_free_context(f);
+    }
+};
+struct codec_closer {
+    void operator()(AVCodecContext* c) const { avcodec_free_context(&c); }
+};
+struct frame_closer {
+    void operator()(AVFrame* f) const { av_frame_free(&f); }
+};
+struct packet_closer {
+    void operator()(AVPacket* p) const { av_packet_free(&p); }
+};
+struct sws_closer {
+    void operator()(SwsContext* s) const { sws_freeContext(s); }
+};
+struct swr_closer {
+    void operator()(SwrContext* s) const { swr_free(&s); }
+};
+struct fifo_closer {
+    void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
+};
+
+using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
+using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
+using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
+using frame_ptr = std::unique_ptr<AVFrame, frame_closer>;
+using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
+using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
+using swr_ptr = std::unique_ptr<SwrContext, swr_closer>;
+using fifo_ptr = std::unique_ptr<AVAudioFifo, fifo_closer>;
+
+inline std::string av_message(int err) {
+    char buf[AV_ERROR_MAX_STRING_SIZE] = "";
+    av_strerror(err, buf, sizeof buf);
+    return buf;
+}
+
+}  // namespace bbt::media::ffmpeg
