@@ -143,7 +143,7 @@ struct courseware_service::cache_side {
 
     agent_config::cache_config config;
     asio::thread_pool pool{1};
-    std::unique_ptr<cache::store> store;
+    std::unique_ptr<cache::store> store;  // opened by start(), before anything else runs here
     std::map<std::string, protocol::catalogue_entry, std::less<>> catalogue;
     std::map<std::string, job, std::less<>> jobs;
     int active = 0;
@@ -392,7 +392,7 @@ asio::awaitable<void> courseware_service::stop() {
     auto task = [this] {
         cache_->stopping = true;
         cache_->kick.cancel();
-        if (cache_->store) (void)cache_->store->flush_usage();
+        (void)cache_->store->flush_usage();
         return 0;
     };
     co_await run_on<int>(cache_->pool, std::move(task));
@@ -482,7 +482,7 @@ asio::awaitable<void> courseware_service::replan() {
     cache_->limit.store(mbit_to_bytes(in_class ? config_.class_bandwidth_mbit : config_.bandwidth_mbit));
     auto needs = plan_courseware(ls, now, horizon);
     auto task = [this, needs = std::move(needs), now] {
-        if (cache_->store) cache_->plan(needs, now);
+        cache_->plan(needs, now);
         return 0;
     };
     co_await run_on<int>(cache_->pool, std::move(task));
@@ -501,7 +501,7 @@ asio::awaitable<void> courseware_service::report_readiness(int64_t now) {
         auto task = [this, ids] {
             std::vector<json::object> out;
             for (const auto& id : ids)
-                out.push_back(cache_->store ? cache_->state_of(id) : json::object{{"id", id}, {"state", "unknown"}});
+                out.push_back(cache_->state_of(id));
             return out;
         };
         auto states = co_await run_on<std::vector<json::object>>(cache_->pool, std::move(task));
@@ -557,7 +557,6 @@ asio::awaitable<result<json::value>> courseware_service::refresh() {
 
 asio::awaitable<result<json::value>> courseware_service::status() {
     auto task = [this]() -> result<json::object> {
-        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
         auto items = cache_->store->list();
         if (!items) return items.error();
         auto used = cache_->store->used_bytes();
@@ -603,7 +602,6 @@ asio::awaitable<result<json::value>> courseware_service::status() {
 
 asio::awaitable<result<json::value>> courseware_service::list() {
     auto task = [this]() -> result<json::value> {
-        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
         auto items = cache_->store->list();
         if (!items) return items.error();
         json::array out;
@@ -634,7 +632,6 @@ asio::awaitable<result<json::value>> courseware_service::get(json::object params
     auto id = id_param(params);
     if (!id) co_return id.error();
     auto task = [this, id = *id]() -> result<json::value> {
-        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
         auto found = cache_->store->find(id);
         if (!found) return found.error();
         if (*found && (*found)->play == cache::playable::no) {
@@ -689,7 +686,6 @@ asio::awaitable<result<json::value>> courseware_service::pin(json::object params
     }
     int64_t until = hours == 0 ? 0 : clock::wall_now().count() + hours * 3'600'000'000;
     auto task = [this, id = *id, until]() -> result<json::value> {
-        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
         auto r = cache_->store->pin(id, until);
         if (r) return json::value(json::object{{"id", id}, {"pinned_until_us", until}});
         // Not cached yet: fetched now and pinned when it is.
@@ -717,7 +713,6 @@ asio::awaitable<result<json::value>> courseware_service::evict(json::object para
     bool force = false;
     if (const auto* f = params.if_contains("force"); f && f->is_bool()) force = f->as_bool();
     auto task = [this, id = *id, force]() -> result<json::value> {
-        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
         auto found = cache_->store->find(id);
         if (!found) return found.error();
         if (*found && (*found)->pinned_until_us > clock::wall_now().count() && !force) {
@@ -735,7 +730,6 @@ asio::awaitable<result<json::value>> courseware_service::evict(json::object para
 
 asio::awaitable<result<json::value>> courseware_service::verify() {
     auto task = [this]() -> result<json::value> {
-        if (!cache_->store) return error(base_errc::not_found, i18n::text({"the cache is not open", "缓存未打开"}));
         auto items = cache_->store->list();
         if (!items) return items.error();
         auto removed = cache_->store->verify_all();
@@ -770,7 +764,7 @@ asio::awaitable<result<json::value>> courseware_service::timetable(json::object 
     auto task = [this, ids] {
         std::map<std::string, json::object> out;
         for (const auto& id : ids)
-            out[id] = cache_->store ? cache_->state_of(id) : json::object{{"id", id}, {"state", "unknown"}};
+            out[id] = cache_->state_of(id);
         return out;
     };
     auto states = co_await run_on<std::map<std::string, json::object>>(cache_->pool, std::move(task));

@@ -9,25 +9,9 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr const char* ffprobe_binary = "/usr/bin/ffprobe";
-
-std::string probe(const fs::path& file, const std::string& entries) {
-    test::temp_dir dir;
-    test::spawn_options o;
-    o.stdout_path = dir / "out";
-    if (test::run({ffprobe_binary, "-v", "error", "-show_entries", entries, "-of", "csv=p=0", file.string()}, o) != 0) {
-        return "ffprobe failed";
-    }
-    return test::read_file(dir / "out");
-}
-
-}  // namespace
-
 TEST_CASE("bbtctl records a lesson through the agent: start, status, stop, and the file in ls") {
-    if (!fs::exists(ffprobe_binary)) {
-        MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+    if (!fs::exists(test::ffprobe_binary)) {
+        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
         return;
     }
     test::agent_fixture f("", "3",
@@ -54,8 +38,8 @@ TEST_CASE("bbtctl records a lesson through the agent: start, status, stop, and t
     CHECK(stopped.at("duration_s").to_number<double>() >= 2.0);
     REQUIRE(fs::exists(file));
     CHECK_FALSE(fs::exists(file + ".part.mp4"));
-    CHECK(probe(file, "stream=codec_name").find("h264") != std::string::npos);
-    CHECK(probe(file, "stream=codec_name").find("aac") != std::string::npos);
+    CHECK(test::ffprobe(file, {"-show_entries", "stream=codec_name"}).find("h264") != std::string::npos);
+    CHECK(test::ffprobe(file, {"-show_entries", "stream=codec_name"}).find("aac") != std::string::npos);
     auto ls = f.ctl_json({"record", "ls"});
     REQUIRE(ls.at("recordings").as_array().size() == 1);
     CHECK(ls.at("recordings").as_array()[0].at("file") == file.c_str());

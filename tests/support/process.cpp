@@ -1,4 +1,5 @@
 #include "process.hpp"
+#include "temp_dir.hpp"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -81,6 +82,20 @@ child spawn(const std::vector<std::string>& argv, const spawn_options& options) 
         ::_exit(127);
     }
     return child(pid);
+}
+
+std::string ffprobe(const std::filesystem::path& file, const std::vector<std::string>& args) {
+    temp_dir dir;
+    spawn_options o;
+    o.stdout_path = dir / "out";
+    std::vector<std::string> argv{ffprobe_binary, "-v", "error"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.insert(argv.end(), {"-of", "csv=p=0", file.string()});
+    if (run(argv, o) != 0) return "ffprobe failed";
+    auto s = read_file(dir / "out");
+    while (!s.empty() && (s.back() == '\n' || s.back() == ','))
+        s.pop_back();
+    return s;
 }
 
 int run(const std::vector<std::string>& argv, const spawn_options& options, std::chrono::milliseconds cap) {

@@ -48,6 +48,12 @@ private:
 int run(const std::vector<std::string>& argv, const spawn_options& options = {},
         std::chrono::milliseconds cap = std::chrono::seconds(30));
 
+// Where ffprobe is (scripts/setup installs ffmpeg); tests that need it skip without it.
+inline constexpr const char* ffprobe_binary = "/usr/bin/ffprobe";
+// `ffprobe -v error ARGS... FILE` with CSV output without keys: what it
+// printed, trailing newlines and commas cut; "ffprobe failed" when it failed.
+[[nodiscard]] std::string ffprobe(const std::filesystem::path& file, const std::vector<std::string>& args);
+
 // Whether this process may switch users (tests that need it skip otherwise).
 [[nodiscard]] bool running_as_root();
 

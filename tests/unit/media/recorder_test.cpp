@@ -22,8 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* ffprobe_binary = "/usr/bin/ffprobe";
-
 media::recorder_options test_sources(const fs::path& out) {
     media::recorder_options o;
     o.video = {"lavfi", "testsrc2=size=320x240:rate=25", ""};
@@ -35,24 +33,17 @@ media::recorder_options test_sources(const fs::path& out) {
 
 // ffprobe's answer for one entry of the first stream of a kind ("v", "a").
 std::string probe(const fs::path& file, const std::string& stream, const std::string& entry, bool count = false) {
-    test::temp_dir dir;
-    test::spawn_options o;
-    o.stdout_path = dir / "out";
-    std::vector<std::string> argv{ffprobe_binary, "-v", "error", "-select_streams", stream + ":0"};
-    if (count) argv.push_back("-count_frames");
-    argv.insert(argv.end(), {"-show_entries", "stream=" + entry, "-of", "csv=p=0", file.string()});
-    if (test::run(argv, o) != 0) return "ffprobe failed";
-    auto s = test::read_file(dir / "out");
-    while (!s.empty() && (s.back() == '\n' || s.back() == ','))
-        s.pop_back();
-    return s;
+    std::vector<std::string> args{"-select_streams", stream + ":0"};
+    if (count) args.push_back("-count_frames");
+    args.insert(args.end(), {"-show_entries", "stream=" + entry});
+    return test::ffprobe(file, args);
 }
 
 }  // namespace
 
 TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, as long as the recording") {
-    if (!fs::exists(ffprobe_binary)) {
-        MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+    if (!fs::exists(test::ffprobe_binary)) {
+        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
         return;
     }
     test::temp_dir dir;
@@ -77,8 +68,8 @@ TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, 
 }
 
 TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but at most the last second") {
-    if (!fs::exists(ffprobe_binary)) {
-        MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+    if (!fs::exists(test::ffprobe_binary)) {
+        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
         return;
     }
     test::temp_dir dir;
@@ -121,8 +112,8 @@ TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but 
 // (the debug preset leaves the label "long" out).
 TEST_SUITE("long") {
     TEST_CASE("a 45-minute lesson whose sound card runs 1000 ppm fast ends with sound and picture within 40 ms") {
-        if (!fs::exists(ffprobe_binary)) {
-            MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+        if (!fs::exists(test::ffprobe_binary)) {
+            MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
             return;
         }
         test::temp_dir dir;
