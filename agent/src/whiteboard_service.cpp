@@ -350,10 +350,14 @@ asio::awaitable<void> whiteboard_service::finish_session() {
         }
         h = *fitted;
     }
+    std::string no_size;  // said once the session is finished
     if (rx <= 0 || ry <= 0) {
-        s.error = i18n::text({"the board does not give its physical size, so errors cannot be given in millimetres",
+        no_size = i18n::text({"the board does not give its physical size, so errors cannot be given in millimetres",
                               "白板未提供物理尺寸，无法以毫米计算误差"});
-        if (s.check) co_return;
+        if (s.check) {
+            s.error = std::move(no_size);
+            co_return;
+        }
         rx = ry = 1;
     }
     auto acc = wb::check_accuracy(h, s.touches, s.targets, rx, ry);
@@ -364,12 +368,13 @@ asio::awaitable<void> whiteboard_service::finish_session() {
     json::array errors;
     for (double e : acc->errors_mm)
         errors.push_back(std::round(e * 100) / 100);
-    s.result = {{"max_error_mm", acc->max_mm},
-                {"mean_error_mm", acc->mean_mm},
-                {"errors_mm", std::move(errors)},
-                {"limit_mm", accuracy_limit_mm},
-                {"within_limit", acc->within(accuracy_limit_mm)}};
+    json::object res{{"max_error_mm", acc->max_mm},
+                     {"mean_error_mm", acc->mean_mm},
+                     {"errors_mm", std::move(errors)},
+                     {"limit_mm", accuracy_limit_mm},
+                     {"within_limit", acc->within(accuracy_limit_mm)}};
     if (s.check) {
+        s.result = std::move(res);
         log::notice(lg, "accuracy check of {}: max {:.2f} mm, mean {:.2f} mm ({})", identity_.calibration_key(),
                     acc->max_mm, acc->mean_mm, acc->within(accuracy_limit_mm) ? "pass" : "FAIL");
         co_return;
@@ -383,14 +388,23 @@ asio::awaitable<void> whiteboard_service::finish_session() {
     c.max_error_mm = acc->max_mm;
     c.mean_error_mm = acc->mean_mm;
     c.created_wall_us = clock::wall_now().count();
+    // The session shows no result until the save is known: a caller
+    // polling it must not take a result without "saved" as the answer.
+    const uint64_t serial = s.serial;
     auto saved = co_await ledger_.save_calibration(c);
+    // Cancelled or replaced while saving: the calibration still applies.
+    session* still = session_ && session_->serial == serial ? &*session_ : nullptr;
     if (!saved) {
         // Applied anyway: the lesson goes on; the technician sees it was not kept.
-        s.error = i18n::format({"the calibration is applied but could not be saved: {}", "校准已生效但未能保存：{}"},
-                               saved.error().message());
+        if (still)
+            still->error =
+                i18n::format({"the calibration is applied but could not be saved: {}", "校准已生效但未能保存：{}"},
+                             saved.error().message());
     } else {
-        s.result["saved"] = true;
+        res["saved"] = true;
+        if (still) still->error = std::move(no_size);
     }
+    if (still) still->result = std::move(res);
     calibration_ = std::move(c);
     apply_maps();
     log::notice(lg, "calibrated {} with {} points: max {:.2f} mm, mean {:.2f} mm", identity_.calibration_key(),
@@ -446,6 +460,7 @@ asio::awaitable<result<json::value>> whiteboard_service::calibrate(json::object 
         points = n;
     }
     session s;
+    s.serial = ++session_serial_;
     if (const auto* m = params.if_contains("mode"); m && m->is_string()) s.check = m->as_string() == "check";
     int n = static_cast<int>(std::lround(std::sqrt(static_cast<double>(points))));
     for (auto p : wb::grid_targets(config_.area_width, config_.area_height, n)) {

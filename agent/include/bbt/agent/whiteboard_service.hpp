@@ -84,7 +84,8 @@ private:
 
     // A calibration or accuracy check in progress.
     struct session {
-        bool check = false;  // the acceptance's check: compare, do not fit
+        uint64_t serial = 0;  // tells a session from the one that replaced it
+        bool check = false;   // the acceptance's check: compare, do not fit
         std::vector<drivers::whiteboard::point> targets;
         std::vector<drivers::whiteboard::point> touches;
         std::vector<int32_t> xs, ys;  // the current contact's positions
@@ -94,6 +95,7 @@ private:
         boost::json::object result;
     };
     std::optional<session> session_;
+    uint64_t session_serial_ = 0;
 
     // A recording in progress.
     std::optional<drivers::hid::recording> recording_;
