@@ -15,6 +15,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 namespace bbt::protocol {
@@ -73,6 +75,9 @@ namespace {
 
 asio::awaitable<result<https_response>> exchange(asio::any_io_executor ex, const tls_identity& tls,
                                                  const https_request& req, http::verb verb) {
+    if (verb == http::verb::unknown) {
+        co_return fail(https_errc::bad_url, fmt::format("\"{}\" is not an HTTP method", req.method), req.url);
+    }
     auto parsed = boost::urls::parse_absolute_uri(req.url);
     if (!parsed || parsed->scheme() != "https" || parsed->host().empty()) {
         co_return fail(https_errc::bad_url,
@@ -145,7 +150,8 @@ asio::awaitable<result<https_response>> exchange(asio::any_io_executor ex, const
     http::request<http::string_body> r{verb, target, 11};
     r.set(http::field::host, host);
     r.set(http::field::user_agent, "bbt-agent");
-    if (verb == http::verb::post) {
+    bool bodiless = verb == http::verb::get || verb == http::verb::head;
+    if (!bodiless) {
         r.set(http::field::content_type, req.content_type);
         if (!req.content_encoding.empty()) r.set(http::field::content_encoding, req.content_encoding);
         r.body() = req.body;
@@ -153,11 +159,15 @@ asio::awaitable<result<https_response>> exchange(asio::any_io_executor ex, const
         r.set(http::field::accept_encoding, "identity");
         if (!req.if_none_match.empty()) r.set(http::field::if_none_match, req.if_none_match);
     }
+    for (const auto& [name, value] : req.headers)
+        r.set(name, value);
     r.prepare_payload();
     auto [wec, wn] = co_await http::async_write(stream, r, asio::as_tuple(asio::use_awaitable));
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(max_response_bytes);
+    // A HEAD's answer may give a Content-Length without a body.
+    if (verb == http::verb::head) parser.skip(true);
     boost::system::error_code rerr = wec;
     if (!rerr) {
         auto [e2, n2] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
@@ -173,6 +183,8 @@ asio::awaitable<result<https_response>> exchange(asio::any_io_executor ex, const
     out.body = std::move(res.body());
     out.content_encoding = std::string(res[http::field::content_encoding]);
     out.etag = std::string(res[http::field::etag]);
+    for (const auto& f : res)
+        out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
     auto ra = res[http::field::retry_after];
     int64_t secs = 0;
     if (!ra.empty()) {
@@ -186,6 +198,13 @@ asio::awaitable<result<https_response>> exchange(asio::any_io_executor ex, const
 
 }  // namespace
 
+std::string_view https_response::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (beast::iequals(k, name)) return v;
+    }
+    return {};
+}
+
 // Not coroutines themselves: the caller awaits exchange's frame directly.
 asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, const tls_identity& tls,
                                                    const https_request& req) {
@@ -195,6 +214,11 @@ asio::awaitable<result<https_response>> https_post(asio::any_io_executor ex, con
 asio::awaitable<result<https_response>> https_get(asio::any_io_executor ex, const tls_identity& tls,
                                                   const https_request& req) {
     return exchange(std::move(ex), tls, req, http::verb::get);
+}
+
+asio::awaitable<result<https_response>> https_send(asio::any_io_executor ex, const tls_identity& tls,
+                                                   const https_request& req) {
+    return exchange(std::move(ex), tls, req, http::string_to_verb(req.method));
 }
 
 }  // namespace bbt::protocol

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace bbt::protocol {
@@ -28,6 +30,10 @@ struct https_request {
     std::string body;
     std::string if_none_match;  // GET: the ETag of the copy kept; an unchanged resource answers 304
     std::chrono::milliseconds timeout{30'000};
+    // https_send only: the method ("HEAD", "PATCH", "DELETE", "OPTIONS" ...)
+    // and further request headers. The body goes with any method but GET and HEAD.
+    std::string method;
+    std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct https_response {
@@ -36,6 +42,9 @@ struct https_response {
     std::string content_encoding;
     std::string etag;
     std::optional<int64_t> retry_after_s;
+    std::vector<std::pair<std::string, std::string>> headers;  // all of them, as received
+    // A header's value (the name in any case); empty when absent.
+    [[nodiscard]] std::string_view header(std::string_view name) const;
 };
 
 enum class https_errc {
@@ -55,6 +64,11 @@ std::error_code make_error_code(https_errc e) noexcept;
 [[nodiscard]] boost::asio::awaitable<result<https_response>> https_get(boost::asio::any_io_executor ex,
                                                                        const tls_identity& tls,
                                                                        const https_request& request);
+
+// Any method, as `request.method` says.
+[[nodiscard]] boost::asio::awaitable<result<https_response>> https_send(boost::asio::any_io_executor ex,
+                                                                        const tls_identity& tls,
+                                                                        const https_request& request);
 
 }  // namespace bbt::protocol
 
