@@ -1,6 +1,6 @@
 #include "bbt/agent/courseware_service.hpp"
 
-#include "bbt/agent/run_on.hpp"
+#include "bbt/base/run_on.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"

@@ -1,5 +1,5 @@
 #include "bbt/agent/ledger_service.hpp"
-#include "bbt/agent/run_on.hpp"
+#include "bbt/base/run_on.hpp"
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"

@@ -243,6 +243,21 @@ result<overview> collect(sqlite::database& db, const dashboard_options& options,
         },
         o.tomorrow);
     if (!r) return r.error();
+    r = each_row(
+        db,
+        "SELECT u.device_id, d.school, d.classroom, u.filename, u.lesson, u.started_us, u.duration_ms, u.length, "
+        "u.offset, u.state, u.mismatches, u.updated_us FROM uploads u JOIN devices d USING (device_id) "
+        "WHERE ?1 = '' OR d.school = ?1 ORDER BY u.created_us DESC",
+        [&](sqlite::statement& st) {
+            recording_view v{st.column_text(0),  st.column_text(1),  st.column_text(2),   st.column_text(3),
+                             st.column_text(4),  st.column_int64(5), st.column_int64(6),  st.column_int64(7),
+                             st.column_int64(8), st.column_text(9),  st.column_int64(10), st.column_int64(11)};
+            if (v.state == "complete" && v.updated_us >= now_us - 7 * 86'400'000'000LL) ++o.recordings_week;
+            if (v.state != "complete") ++o.recordings_uploading;
+            if (o.recordings.size() < 100) o.recordings.push_back(std::move(v));
+        },
+        school);
+    if (!r) return r.error();
     std::stable_sort(o.open_alerts.begin(), o.open_alerts.end(), [](const alert_view& a, const alert_view& b) {
         return severity_rank(a.severity) < severity_rank(b.severity);
     });
@@ -351,7 +366,24 @@ json::value to_json(const overview& o) {
                                       {"message", a.message},
                                       {"opened_us", a.opened_us}});
     }
+    json::array recordings;
+    for (const auto& r : o.recordings) {
+        recordings.push_back(json::object{{"device_id", r.device_id},
+                                          {"school", r.school},
+                                          {"classroom", r.classroom},
+                                          {"file", r.filename},
+                                          {"lesson", r.lesson},
+                                          {"started_us", r.started_us},
+                                          {"duration_ms", r.duration_ms},
+                                          {"bytes", r.length},
+                                          {"received_bytes", r.offset},
+                                          {"state", r.state},
+                                          {"mismatches", r.mismatches}});
+    }
     return json::object{{"now_us", o.now_us},
+                        {"recordings", std::move(recordings)},
+                        {"recordings_week", o.recordings_week},
+                        {"recordings_uploading", o.recordings_uploading},
                         {"school", o.school_filter},
                         {"days", std::move(days)},
                         {"online", o.online},
@@ -473,6 +505,7 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
     card("card-lamps", t({"lamps due", "灯泡待更换"}), std::to_string(o.lamps_due));
     card("card-courseware", t({"sets missing courseware for tomorrow", "明日课件未就绪"}),
          std::to_string(o.tomorrow_unready));
+    card("card-recordings", t({"lessons recorded this week", "本周课堂录像"}), std::to_string(o.recordings_week));
     out("</div>\n");
 
     // Schools.
@@ -581,6 +614,41 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
     }
     out(any ? "</tbody></table>" : fmt::format("<p class=\"muted\">{}</p>", t({"none", "无"})), "</section>\n");
 
+    // Recorded lessons.
+    out("<section id=\"recordings\"><h2>", t({"Recorded lessons", "课堂录像"}), "</h2>");
+    if (o.recordings.empty()) {
+        out("<p class=\"muted\">", t({"none", "无"}), "</p>");
+    } else {
+        out("<table><thead><tr><th>", t({"school", "学校"}), "</th><th>", t({"classroom", "教室"}), "</th><th>",
+            t({"lesson", "课程"}), "</th><th>", t({"recorded", "录制时间"}), "</th><th>", t({"length", "时长"}),
+            "</th><th>", t({"size", "大小"}), "</th><th>", t({"upload", "上传"}), "</th></tr></thead><tbody>");
+        for (const auto& r : o.recordings) {
+            std::string state;
+            if (r.state == "complete") {
+                state = std::string(t({"received, checksum matches", "已接收，校验一致"}));
+            } else {
+                state = fmt::format(
+                    fmt::runtime(t({"uploading {:.0f} %", "上传中 {:.0f}%"})),
+                    r.length > 0 ? 100.0 * static_cast<double>(r.offset) / static_cast<double>(r.length) : 0.0);
+            }
+            if (r.mismatches > 0) {
+                state += fmt::format(
+                    fmt::runtime(t({" (arrived damaged {} times, sent again)", "（{} 次传输损坏，已重传）"})),
+                    r.mismatches);
+            }
+            int64_t secs = r.duration_ms / 1000;
+            out("<tr><td>", html_escape(r.school), "</td><td>", html_escape(r.classroom), "</td><td>",
+                html_escape(r.lesson.empty() ? r.filename : r.lesson), " <span class=\"muted\">",
+                html_escape(r.filename), "</span></td><td>",
+                local_time(r.started_us > 0 ? std::optional<int64_t>(r.started_us) : std::nullopt),
+                "</td><td class=\"n\">", fmt::format("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60),
+                "</td><td class=\"n\">", fmt::format("{:.1f} MB", static_cast<double>(r.length) / 1e6), "</td><td",
+                r.state == "complete" ? ">" : " class=\"due\">", html_escape(state), "</td></tr>");
+        }
+        out("</tbody></table>");
+    }
+    out("</section>\n");
+
     // Exports.
     out("<section id=\"exports\"><h2>", t({"Export (CSV)", "导出（CSV）"}), "</h2><p>");
     for (auto name : csv_tables()) {
@@ -600,8 +668,8 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
 
 namespace {
 
-constexpr std::array<std::string_view, 9> table_names{"schools", "sets",  "inventory", "usage",   "power",
-                                                      "alerts",  "lamps", "events",    "commands"};
+constexpr std::array<std::string_view, 10> table_names{"schools", "sets",  "inventory", "usage",    "power",
+                                                       "alerts",  "lamps", "events",    "commands", "recordings"};
 
 std::string csv_row(const std::vector<std::string>& cells) {
     std::string line;
@@ -718,6 +786,25 @@ result<std::optional<std::string>> export_csv(sqlite::database& db, const overvi
             out += csv_row(row);
         }
         return std::optional<std::string>(std::move(out));
+    }
+    if (table == "recordings") {
+        out += csv_header(lang, {{"set", "设备编号"},
+                                 {"school", "学校"},
+                                 {"classroom", "教室"},
+                                 {"file", "文件"},
+                                 {"lesson", "课程"},
+                                 {"recorded", "录制时间"},
+                                 {"seconds", "秒"},
+                                 {"bytes", "字节"},
+                                 {"received bytes", "已接收字节"},
+                                 {"state", "状态"},
+                                 {"SHA-256", "SHA-256"}});
+        return append(query_csv(db,
+                                fmt::format("SELECT device_id, d.school, d.classroom, u.filename, u.lesson, "
+                                            "u.started_us, u.duration_ms / 1000, u.length, u.offset, u.state, "
+                                            "u.received_sha256 FROM uploads u{}, u.started_us",
+                                            of_school),
+                                {false, false, false, false, false, true, false, false, false, false, false}, school));
     }
     if (table == "inventory") {
         out += csv_header(lang, {{"set", "设备编号"},

@@ -14,7 +14,9 @@
 // - hours used: in-use time per local calendar day, all devices of a set
 //   merged, so that two devices in use together count once;
 // - courseware for tomorrow: of the resources tomorrow's lessons name, how
-//   many the set holds verified and playable, as it last reported.
+//   many the set holds verified and playable, as it last reported;
+// - recorded lessons: uploads of the sets, "received" once the county has
+//   every byte and its SHA-256 matches what the set said.
 #pragma once
 
 #include "bbt/base/error.hpp"
@@ -102,6 +104,22 @@ struct alert_view {
     int64_t opened_us = 0;
 };
 
+// A lesson recording a set uploads, and how far it has come.
+struct recording_view {
+    std::string device_id;
+    std::string school;
+    std::string classroom;
+    std::string filename;
+    std::string lesson;
+    int64_t started_us = 0;
+    int64_t duration_ms = 0;
+    int64_t length = 0;
+    int64_t offset = 0;
+    std::string state;       // uploading, complete
+    int64_t mismatches = 0;  // times it arrived damaged and started over
+    int64_t updated_us = 0;
+};
+
 struct overview {
     int64_t now_us = 0;
     std::string school_filter;        // empty: every school
@@ -112,9 +130,12 @@ struct overview {
     int64_t online = 0;
     int64_t stale = 0;
     int64_t lamps_due = 0;
-    std::string tomorrow;          // YYYY-MM-DD, local
-    int64_t tomorrow_ready = 0;    // sets with all of tomorrow's courseware
-    int64_t tomorrow_unready = 0;  // sets that reported something missing
+    std::string tomorrow;                    // YYYY-MM-DD, local
+    int64_t tomorrow_ready = 0;              // sets with all of tomorrow's courseware
+    int64_t tomorrow_unready = 0;            // sets that reported something missing
+    std::vector<recording_view> recordings;  // the newest first, at most 100
+    int64_t recordings_week = 0;             // received in full over the last 7 days
+    int64_t recordings_uploading = 0;
 };
 
 // Reads the picture at `now_us` (local time of the process decides the days),

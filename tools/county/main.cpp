@@ -30,6 +30,8 @@ struct county_config {
     int64_t port = 8443;
     std::filesystem::path database = "/var/lib/bbt-county/county.db";
     std::filesystem::path pki = "/etc/bbt-county/pki";
+    std::filesystem::path recordings;  // empty: "recordings" beside the database
+    int64_t max_recording_mb = 64 * 1024;
     std::string dashboard_listen = "127.0.0.1";
     int64_t dashboard_port = 8080;
     bbt::county::dashboard_options dashboard;
@@ -58,7 +60,9 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
     server.finish();
     auto storage = root.table("storage");
     std::string db = c.database.string(), pki = c.pki.string();
-    storage.get("database", db);
+    std::string recordings;
+    storage.get("database", db).get("recordings", recordings);
+    storage.get("max_recording_mb", c.max_recording_mb, 1, int64_t{1} << 30);
     storage.finish();
     auto p = root.table("pki");
     p.get("dir", pki);
@@ -92,6 +96,7 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
     }
     c.database = db;
     c.pki = pki;
+    c.recordings = recordings.empty() ? c.database.parent_path() / "recordings" : std::filesystem::path(recordings);
     return c;
 }
 
@@ -222,6 +227,8 @@ int main(int argc, char** argv) {
         bbt::county::server_options o;
         o.listen = cfg->listen;
         o.port = static_cast<uint16_t>(cfg->port);
+        o.uploads.dir = cfg->recordings;
+        o.uploads.max_bytes = cfg->max_recording_mb << 20;
         bbt::county::server srv(ioc.get_executor(), *db, std::move(*pki), o);
         auto port = srv.start();
         if (!port) return fail(port.error());

@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "listener.hpp"
+#include "uploads.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"
@@ -127,9 +128,10 @@ struct server::impl {
     std::string command_public;
     ssl::context ctx{ssl::context::tls_server};
     listener accepting;
+    uploads recordings;
 
     impl(asio::any_io_executor e, store& s, pki_files p, server_options o)
-        : ex(e), db(s), pki(std::move(p)), options(std::move(o)) {}
+        : ex(e), db(s), pki(std::move(p)), options(std::move(o)), recordings(e, s, options.uploads) {}
 
     result<void> setup_tls() {
         SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_3_VERSION);
@@ -172,10 +174,24 @@ struct server::impl {
             beast::get_lowest_layer(stream).expires_after(60s);
             http::request_parser<http::string_body> parser;
             parser.body_limit(max_body);
+            auto [hec2, hn] =
+                co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+            if (hec2) break;
+            // Recordings come in chunks larger than any report.
+            bool upload = parser.get().target().starts_with("/v1/uploads");
+            if (upload) {
+                parser.body_limit(recordings.options().max_chunk);
+                beast::get_lowest_layer(stream).expires_after(300s);
+            }
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
             if (rec) break;
             auto req = parser.release();
-            auto res = handle(req, peer);
+            http::response<http::string_body> res;
+            if (upload) {
+                res = co_await recordings.handle(std::move(req), peer);
+            } else {
+                res = handle(req, peer);
+            }
             bool keep = res.keep_alive();
             auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
             if (wec || !keep) break;

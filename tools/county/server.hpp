@@ -10,9 +10,11 @@
 //                     304 for If-None-Match of the current one
 //   GET  /v1/timetable  the timetable (iCalendar) of the classroom the
 //                     certificate's device is enrolled in, likewise
+//   /v1/uploads       recordings, over tus 1.0 (see uploads.hpp)
 #pragma once
 
 #include "store.hpp"
+#include "uploads.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -40,6 +42,7 @@ struct server_options {
     uint16_t port = 8443;
     std::chrono::seconds certificate_validity{365 * 24 * 3600};
     std::chrono::seconds command_validity{600};
+    upload_options uploads;  // recordings (tus), at /v1/uploads
 };
 
 class server {

@@ -140,7 +140,56 @@ constexpr sqlite::migration migrations[] = {
             PRIMARY KEY (device_id, day)
         ) WITHOUT ROWID;
     )sql"},
+    // Recordings the sets upload (tus).
+    {4, R"sql(
+        CREATE TABLE uploads (
+            id               TEXT PRIMARY KEY,
+            device_id        TEXT NOT NULL,
+            filename         TEXT NOT NULL,
+            lesson           TEXT NOT NULL,
+            sha256           TEXT NOT NULL,
+            length           INTEGER NOT NULL,
+            offset           INTEGER NOT NULL,
+            started_us       INTEGER NOT NULL,
+            duration_ms      INTEGER NOT NULL,
+            state            TEXT NOT NULL,
+            received_sha256  TEXT NOT NULL,
+            received_bytes   INTEGER NOT NULL,
+            conflicts        INTEGER NOT NULL,
+            mismatches       INTEGER NOT NULL,
+            created_us       INTEGER NOT NULL,
+            updated_us       INTEGER NOT NULL,
+            path             TEXT NOT NULL
+        );
+        CREATE INDEX uploads_by_file ON uploads(device_id, sha256, length);
+    )sql"},
 };
+
+constexpr std::string_view upload_columns =
+    "id, device_id, filename, lesson, sha256, length, offset, started_us, duration_ms, state, received_sha256, "
+    "received_bytes, conflicts, mismatches, created_us, updated_us, path";
+
+upload upload_of(const sqlite::statement& st) {
+    upload u;
+    u.id = st.column_text(0);
+    u.device_id = st.column_text(1);
+    u.filename = st.column_text(2);
+    u.lesson = st.column_text(3);
+    u.sha256 = st.column_text(4);
+    u.length = st.column_int64(5);
+    u.offset = st.column_int64(6);
+    u.started_us = st.column_int64(7);
+    u.duration_ms = st.column_int64(8);
+    u.state = st.column_text(9);
+    u.received_sha256 = st.column_text(10);
+    u.received_bytes = st.column_int64(11);
+    u.conflicts = st.column_int64(12);
+    u.mismatches = st.column_int64(13);
+    u.created_us = st.column_int64(14);
+    u.updated_us = st.column_int64(15);
+    u.path = st.column_text(16);
+    return u;
+}
 
 // A strong ETag of a published document: its SHA-256, quoted.
 std::string etag_of(std::string_view body) {
@@ -479,6 +528,87 @@ result<std::optional<published>> store::timetable_of(const std::string& device_i
     if (!row) return row.error();
     if (!*row) return std::optional<published>{};
     return std::optional<published>{published{st->column_text(0), st->column_text(1)}};
+}
+
+result<void> store::create_upload(const upload& u) {
+    auto st = db_.prepare(fmt::format(
+        "INSERT INTO uploads({}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", upload_columns));
+    if (!st) return st.error();
+    return st
+        ->bind_all(u.id, u.device_id, u.filename, u.lesson, u.sha256, u.length, u.offset, u.started_us, u.duration_ms,
+                   u.state, u.received_sha256, u.received_bytes, u.conflicts, u.mismatches, u.created_us, u.updated_us,
+                   u.path)
+        .run();
+}
+
+result<std::optional<upload>> store::find_upload(const std::string& id) {
+    auto st = db_.prepare(fmt::format("SELECT {} FROM uploads WHERE id = ?", upload_columns));
+    if (!st) return st.error();
+    st->bind(1, id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<upload>{};
+    return std::optional<upload>{upload_of(*st)};
+}
+
+result<std::optional<upload>> store::find_upload(const std::string& device_id, const std::string& sha256,
+                                                 int64_t length) {
+    auto st = db_.prepare(fmt::format(
+        "SELECT {} FROM uploads WHERE device_id = ? AND sha256 = ? AND length = ? ORDER BY created_us DESC LIMIT 1",
+        upload_columns));
+    if (!st) return st.error();
+    st->bind_all(device_id, sha256, length);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<upload>{};
+    return std::optional<upload>{upload_of(*st)};
+}
+
+result<void> store::upload_progress(const std::string& id, int64_t offset, int64_t bytes, int64_t now_us) {
+    auto st =
+        db_.prepare("UPDATE uploads SET offset = ?, received_bytes = received_bytes + ?, updated_us = ? WHERE id = ?");
+    if (!st) return st.error();
+    return st->bind_all(offset, bytes, now_us, id).run();
+}
+
+result<void> store::upload_conflict(const std::string& id) {
+    auto st = db_.prepare("UPDATE uploads SET conflicts = conflicts + 1 WHERE id = ?");
+    if (!st) return st.error();
+    return st->bind_all(id).run();
+}
+
+result<void> store::upload_complete(const std::string& id, const std::string& received_sha256, const std::string& path,
+                                    int64_t now_us) {
+    auto st = db_.prepare(
+        "UPDATE uploads SET state = 'complete', received_sha256 = ?, path = ?, updated_us = ? WHERE id = ?");
+    if (!st) return st.error();
+    return st->bind_all(received_sha256, path, now_us, id).run();
+}
+
+result<void> store::upload_restart(const std::string& id, int64_t now_us) {
+    auto st = db_.prepare("UPDATE uploads SET offset = 0, mismatches = mismatches + 1, updated_us = ? WHERE id = ?");
+    if (!st) return st.error();
+    return st->bind_all(now_us, id).run();
+}
+
+result<void> store::delete_upload(const std::string& id) {
+    auto st = db_.prepare("DELETE FROM uploads WHERE id = ?");
+    if (!st) return st.error();
+    return st->bind_all(id).run();
+}
+
+result<std::vector<upload>> store::uploads(size_t limit) {
+    auto st = db_.prepare(fmt::format("SELECT {} FROM uploads ORDER BY created_us DESC LIMIT ?", upload_columns));
+    if (!st) return st.error();
+    st->bind(1, static_cast<int64_t>(limit));
+    std::vector<upload> out;
+    for (;;) {
+        auto row = st->step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.push_back(upload_of(*st));
+    }
+    return out;
 }
 
 }  // namespace bbt::county

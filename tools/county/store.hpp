@@ -38,6 +38,28 @@ struct published {
     std::string etag;
 };
 
+// A recording a set uploads (tus): what it said of it, how far it has come,
+// and what the county found once it had every byte.
+struct upload {
+    std::string id;
+    std::string device_id;
+    std::string filename;
+    std::string lesson;
+    std::string sha256;  // of the whole file, as the set says (hex)
+    int64_t length = 0;
+    int64_t offset = 0;  // bytes held, synced to disk
+    int64_t started_us = 0;
+    int64_t duration_ms = 0;
+    std::string state = "uploading";  // uploading, complete
+    std::string received_sha256;      // of the bytes held, once complete
+    int64_t received_bytes = 0;       // in accepted chunks, over the upload's life
+    int64_t conflicts = 0;            // chunks refused for starting at the wrong offset
+    int64_t mismatches = 0;           // times the whole file did not match, and started over
+    int64_t created_us = 0;
+    int64_t updated_us = 0;
+    std::string path;  // where it is kept, once complete
+};
+
 class store {
 public:
     [[nodiscard]] static result<store> open(const std::filesystem::path& path);
@@ -73,6 +95,22 @@ public:
                                                    std::string_view ics, int64_t now_us);
     // The timetable of the classroom a device is enrolled in.
     [[nodiscard]] result<std::optional<published>> timetable_of(const std::string& device_id);
+    [[nodiscard]] result<void> create_upload(const upload& u);
+    [[nodiscard]] result<std::optional<upload>> find_upload(const std::string& id);
+    // An upload of the same file (device, SHA-256, length) begun before: a
+    // set that lost the answer to its creation request gets it back.
+    [[nodiscard]] result<std::optional<upload>> find_upload(const std::string& device_id, const std::string& sha256,
+                                                            int64_t length);
+    // A chunk of `bytes` is on disk: the offset moves to `offset`.
+    [[nodiscard]] result<void> upload_progress(const std::string& id, int64_t offset, int64_t bytes, int64_t now_us);
+    [[nodiscard]] result<void> upload_conflict(const std::string& id);
+    [[nodiscard]] result<void> upload_complete(const std::string& id, const std::string& received_sha256,
+                                               const std::string& path, int64_t now_us);
+    // The whole file did not match: it starts again from 0.
+    [[nodiscard]] result<void> upload_restart(const std::string& id, int64_t now_us);
+    [[nodiscard]] result<void> delete_upload(const std::string& id);
+    // Newest first.
+    [[nodiscard]] result<std::vector<upload>> uploads(size_t limit = 1000);
     [[nodiscard]] sqlite::database& database() noexcept { return db_; }
 
 private:

@@ -1,4 +1,4 @@
-// Runs a function on a worker thread (a thread pool of the service's own) and
+// Runs a function on a worker thread (a thread pool of the caller's own) and
 // resumes the awaiting coroutine on its own executor with the result: how
 // services keep disk, hashing and media work off the control loop.
 //
@@ -14,7 +14,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-namespace bbt::agent {
+namespace bbt {
 
 template <class R, class F>
 boost::asio::awaitable<R> run_on(boost::asio::thread_pool& pool, F f) {
@@ -32,4 +32,4 @@ boost::asio::awaitable<R> run_on(boost::asio::thread_pool& pool, F f) {
         asio::use_awaitable, std::move(f));
 }
 
-}  // namespace bbt::agent
+}  // namespace bbt

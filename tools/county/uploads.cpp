@@ -1,0 +1,427 @@
+#include "uploads.hpp"
+
+#include "bbt/base/coroutine_frames.hpp"
+
+#include "bbt/base/clock.hpp"
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+#include "bbt/base/run_on.hpp"
+#include "bbt/media/cache.hpp"
+#include "bbt/protocol/tus.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <random>
+#include <set>
+
+namespace bbt::county {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace json = boost::json;
+namespace tus = protocol::tus;
+namespace fs = std::filesystem;
+
+const log::category lg{"uploads"};
+constexpr std::string_view prefix = "/v1/uploads";
+
+using request = http::request<http::string_body>;
+using response = http::response<http::string_body>;
+
+std::string hex(std::string_view bytes) {
+    std::string out;
+    for (unsigned char c : bytes)
+        out += fmt::format("{:02x}", c);
+    return out;
+}
+
+std::string random_id() {
+    std::random_device rd;
+    std::string out;
+    for (int i = 0; i < 16; ++i)
+        out += fmt::format("{:02x}", rd() & 0xff);
+    return out;
+}
+
+bool hex64(std::string_view s) {
+    return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// A file name a set may give: no folders, nothing hidden, no control characters.
+bool safe_name(std::string_view n) {
+    if (n.empty() || n.size() > 200 || n.front() == '.') return false;
+    for (unsigned char c : n) {
+        if (c < 0x20 || c == '/' || c == '\\' || c == 0x7f) return false;
+    }
+    return true;
+}
+
+std::optional<std::string> digest(std::string_view algorithm, std::string_view data) {
+    const EVP_MD* md = algorithm == "sha256" ? EVP_sha256() : algorithm == "sha1" ? EVP_sha1() : nullptr;
+    if (md == nullptr) return std::nullopt;
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
+    return std::string(reinterpret_cast<char*>(out), len);
+}
+
+// Writes `data` at `offset` of the partial file, first cutting off anything
+// beyond `offset` (a chunk written before a crash, never recorded), and
+// syncs it.
+result<void> write_chunk(const fs::path& path, int64_t offset, std::string_view data) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0) return errno_error(errno, "open", path.string());
+    auto fail = [&](const char* op) {
+        int e = errno;
+        if (::ftruncate(fd, offset) != 0) { /* the offset recorded still holds */
+        }
+        ::close(fd);
+        return errno_error(e, op, path.string());
+    };
+    if (::ftruncate(fd, offset) != 0) return fail("ftruncate");
+    size_t done = 0;
+    while (done < data.size()) {
+        ssize_t n = ::pwrite(fd, data.data() + done, data.size() - done, offset + static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return fail("write");
+        done += static_cast<size_t>(n);
+    }
+    if (::fdatasync(fd) != 0) return fail("fdatasync");
+    ::close(fd);
+    return {};
+}
+
+result<void> sync_dir(const fs::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno_error(errno, "open", dir.string());
+    int r = ::fsync(fd);
+    int e = errno;
+    ::close(fd);
+    if (r != 0) return errno_error(e, "fsync", dir.string());
+    return {};
+}
+
+}  // namespace
+
+struct uploads::impl {
+    asio::any_io_executor ex;
+    store& db;
+    upload_options options;
+    asio::thread_pool hashing{1};
+    std::set<std::string> checking;  // uploads whose whole file is being hashed
+
+    impl(asio::any_io_executor e, store& s, upload_options o) : ex(e), db(s), options(std::move(o)) {}
+    ~impl() { hashing.join(); }
+
+    fs::path partial_dir() const { return options.dir / ".partial"; }
+    fs::path partial_path(const std::string& id) const { return partial_dir() / id; }
+
+    static response answer(const request& req, http::status status) {
+        response res{status, req.version()};
+        res.set(http::field::server, "bbt-county");
+        res.set("Tus-Resumable", tus::version);
+        res.keep_alive(req.keep_alive());
+        return res;
+    }
+    static response refuse(const request& req, http::status status, std::string_view message) {
+        auto res = answer(req, status);
+        res.set(http::field::content_type, "application/json");
+        res.body() = json::serialize(json::object{{"error", message}});
+        res.prepare_payload();
+        return res;
+    }
+    static response unavailable(const request& req, const error& e) {
+        log::error(lg, "{}", e.what());
+        auto res = refuse(req, http::status::service_unavailable, e.message());
+        res.set(http::field::retry_after, "30");
+        return res;
+    }
+
+    asio::awaitable<response> handle(request req, std::string peer) {
+        if (req.method() == http::verb::options) {
+            auto res = answer(req, http::status::no_content);
+            res.set("Tus-Version", tus::version);
+            res.set("Tus-Extension", tus::extensions);
+            res.set("Tus-Max-Size", std::to_string(options.max_bytes));
+            res.set("Tus-Checksum-Algorithm", "sha256,sha1");
+            res.prepare_payload();
+            co_return res;
+        }
+        if (req["Tus-Resumable"] != tus::version) {
+            auto res = refuse(req, http::status::precondition_failed,
+                              i18n::text({"this server speaks tus 1.0.0 (Tus-Resumable: 1.0.0)",
+                                          "本服务器使用 tus 1.0.0 协议（Tus-Resumable: 1.0.0）"}));
+            res.set("Tus-Version", tus::version);
+            co_return res;
+        }
+        if (peer.empty()) {
+            co_return refuse(
+                req, http::status::unauthorized,
+                i18n::text({"uploads need the set's certificate from enrolment", "上传需要注册时颁发的证书"}));
+        }
+        std::string_view target(req.target().data(), req.target().size());
+        if (target == prefix) {
+            if (req.method() != http::verb::post) {
+                co_return refuse(req, http::status::method_not_allowed, "POST or OPTIONS");
+            }
+            co_return create(req, peer);
+        }
+        if (!target.starts_with(prefix) || target.size() <= prefix.size() + 1 || target[prefix.size()] != '/') {
+            co_return refuse(req, http::status::not_found, i18n::text({"no such upload", "没有此上传"}));
+        }
+        std::string id(target.substr(prefix.size() + 1));
+        auto found = db.find_upload(id);
+        if (!found) co_return unavailable(req, found.error());
+        // Another set's upload is not there for this one.
+        if (!*found || (*found)->device_id != peer) {
+            co_return refuse(req, http::status::not_found, i18n::text({"no such upload", "没有此上传"}));
+        }
+        auto& u = **found;
+        switch (req.method()) {
+            case http::verb::head: co_return head(req, u);
+            case http::verb::patch: co_return co_await patch(std::move(req), std::move(u));
+            case http::verb::delete_: co_return terminate(req, u);
+            default: co_return refuse(req, http::status::method_not_allowed, "HEAD, PATCH or DELETE");
+        }
+    }
+
+    response created(const request& req, const upload& u) {
+        auto res = answer(req, http::status::created);
+        res.set(http::field::location, fmt::format("{}/{}", prefix, u.id));
+        res.set("Upload-Offset", std::to_string(u.offset));
+        res.prepare_payload();
+        return res;
+    }
+
+    response create(const request& req, const std::string& peer) {
+        auto length = tus::parse_offset(req["Upload-Length"]);
+        if (!length) {
+            return refuse(req, http::status::bad_request,
+                          i18n::format({"Upload-Length: {}", "Upload-Length：{}"}, length.error().message()));
+        }
+        if (*length > options.max_bytes) {
+            return refuse(req, http::status::payload_too_large,
+                          i18n::format({"a recording of {} bytes is larger than this server takes ({} bytes)",
+                                        "录像 {} 字节，超过本服务器接收上限（{} 字节）"},
+                                       *length, options.max_bytes));
+        }
+        auto meta = tus::parse_metadata(req["Upload-Metadata"]);
+        if (!meta) return refuse(req, http::status::bad_request, meta.error().message());
+        auto get = [&](std::string_view k) {
+            auto it = meta->find(k);
+            return it == meta->end() ? std::string() : it->second;
+        };
+        upload u;
+        u.filename = get("filename");
+        u.sha256 = get("sha256");
+        u.lesson = get("lesson").substr(0, 200);
+        if (!safe_name(u.filename)) {
+            return refuse(req, http::status::bad_request,
+                          i18n::text({"Upload-Metadata needs \"filename\": a file name without folders, at most 200 "
+                                      "bytes, not starting with a dot",
+                                      "Upload-Metadata 需要“filename”：不含目录、最多 200 字节、不以点开头的文件名"}));
+        }
+        if (!hex64(u.sha256)) {
+            return refuse(req, http::status::bad_request,
+                          i18n::text({"Upload-Metadata needs \"sha256\": the whole file's SHA-256 in lower-case hex",
+                                      "Upload-Metadata 需要“sha256”：整个文件的 SHA-256（小写十六进制）"}));
+        }
+        for (auto [key, out] : {std::pair{"started_us", &u.started_us}, {"duration_ms", &u.duration_ms}}) {
+            if (auto v = get(key); !v.empty()) {
+                int64_t n = -1;
+                auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+                if (ec != std::errc() || p != v.data() + v.size() || n < 0) {
+                    return refuse(req, http::status::bad_request,
+                                  i18n::format({"Upload-Metadata \"{}\" must be a whole number, 0 or more",
+                                                "Upload-Metadata“{}”必须为非负整数"},
+                                               key));
+                }
+                *out = n;
+            }
+        }
+        auto again = db.find_upload(peer, u.sha256, *length);
+        if (!again) return unavailable(req, again.error());
+        if (*again) return created(req, **again);
+        int64_t now = clock::wall_now().count();
+        u.id = random_id();
+        u.device_id = peer;
+        u.length = *length;
+        u.created_us = u.updated_us = now;
+        std::error_code ec;
+        fs::create_directories(partial_dir(), ec);
+        if (ec) return unavailable(req, errno_error(ec.value(), "mkdir", partial_dir().string()));
+        // An empty file is complete at once, once checked.
+        if (auto r = write_chunk(partial_path(u.id), 0, {}); !r) return unavailable(req, r.error());
+        if (auto r = db.create_upload(u); !r) return unavailable(req, r.error());
+        log::info(lg, "{} begins uploading {} ({} bytes) as {}", peer, u.filename, u.length, u.id);
+        return created(req, u);
+    }
+
+    static void describe(response& res, const upload& u) {
+        res.set("Upload-Offset", std::to_string(u.offset));
+        res.set("Upload-Length", std::to_string(u.length));
+        if (u.state == "complete") res.set("X-BBT-SHA256", u.received_sha256);
+    }
+
+    response head(const request& req, const upload& u) {
+        auto res = answer(req, http::status::ok);
+        describe(res, u);
+        res.set(http::field::cache_control, "no-store");
+        res.prepare_payload();
+        return res;
+    }
+
+    response terminate(const request& req, const upload& u) {
+        if (u.state == "complete") {
+            return refuse(req, http::status::forbidden,
+                          i18n::text({"a recording the county has in full is not deleted by a set",
+                                      "县级平台已完整接收的录像不能由设备删除"}));
+        }
+        if (checking.contains(u.id)) {
+            return refuse(req, http::status::conflict, i18n::text({"the upload is being checked", "上传正在校验"}));
+        }
+        if (auto r = db.delete_upload(u.id); !r) return unavailable(req, r.error());
+        std::error_code ec;
+        fs::remove(partial_path(u.id), ec);
+        log::info(lg, "{} dropped the upload {} ({})", u.device_id, u.id, u.filename);
+        auto res = answer(req, http::status::no_content);
+        res.prepare_payload();
+        return res;
+    }
+
+    asio::awaitable<response> patch(request req, upload u) {
+        if (req[http::field::content_type] != tus::offset_content_type) {
+            co_return refuse(req, http::status::unsupported_media_type,
+                             "Content-Type must be application/offset+octet-stream");
+        }
+        auto offset = tus::parse_offset(req["Upload-Offset"]);
+        if (!offset) {
+            co_return refuse(req, http::status::bad_request,
+                             i18n::format({"Upload-Offset: {}", "Upload-Offset：{}"}, offset.error().message()));
+        }
+        if (checking.contains(u.id)) {
+            co_return refuse(req, http::status::conflict, i18n::text({"the upload is being checked", "上传正在校验"}));
+        }
+        if (*offset != u.offset || u.state == "complete") {
+            if (auto r = db.upload_conflict(u.id); !r) co_return unavailable(req, r.error());
+            auto res = refuse(req, http::status::conflict,
+                              i18n::format({"the upload is at byte {}, not {}; ask with HEAD and go on from there",
+                                            "上传位于第 {} 字节，而非 {}；请用 HEAD 查询后从该处继续"},
+                                           u.offset, *offset));
+            describe(res, u);
+            co_return res;
+        }
+        const auto& body = req.body();
+        if (u.offset + static_cast<int64_t>(body.size()) > u.length) {
+            co_return refuse(req, http::status::bad_request,
+                             i18n::format({"the chunk goes beyond the upload's length ({} bytes)",
+                                           "数据块超出上传总长度（{} 字节）"},
+                                          u.length));
+        }
+        if (auto h = req["Upload-Checksum"]; !h.empty()) {
+            auto c = tus::parse_checksum(h);
+            if (!c) co_return refuse(req, http::status::bad_request, c.error().message());
+            auto d = digest(c->algorithm, body);
+            if (!d) {
+                co_return refuse(req, http::status::bad_request,
+                                 i18n::format({"checksum algorithm \"{}\" is not supported; use sha256 or sha1",
+                                               "不支持校验算法“{}”；请使用 sha256 或 sha1"},
+                                              c->algorithm));
+            }
+            if (*d != c->digest) {
+                co_return refuse(
+                    req, static_cast<http::status>(tus::status_checksum_mismatch),
+                    i18n::text({"the chunk's checksum does not match; send it again", "数据块校验和不符；请重新发送"}));
+            }
+        }
+        if (!body.empty()) {
+            if (auto r = write_chunk(partial_path(u.id), u.offset, body); !r) {
+                log::error(lg, "writing a chunk of {}: {}", u.id, r.error().what());
+                auto status = r.error().code() == std::errc::no_space_on_device ? http::status::insufficient_storage
+                                                                                : http::status::service_unavailable;
+                auto res = refuse(req, status,
+                                  i18n::format({"the county cannot store the chunk: {}; try again later",
+                                                "县级平台无法保存数据块：{}；请稍后再试"},
+                                               r.error().message()));
+                res.set(http::field::retry_after, "60");
+                co_return res;
+            }
+            u.offset += static_cast<int64_t>(body.size());
+            if (auto r =
+                    db.upload_progress(u.id, u.offset, static_cast<int64_t>(body.size()), clock::wall_now().count());
+                !r) {
+                co_return unavailable(req, r.error());
+            }
+        }
+        if (u.offset == u.length) co_return co_await finish(std::move(req), std::move(u));
+        auto res = answer(req, http::status::no_content);
+        describe(res, u);
+        res.prepare_payload();
+        co_return res;
+    }
+
+    // The last byte is in: the whole file against what the set said.
+    asio::awaitable<response> finish(request req, upload u) {
+        checking.insert(u.id);
+        auto path = partial_path(u.id);
+        auto hash = [path] { return media::cache::sha256_file(path); };
+        auto got = co_await run_on<result<std::string>>(hashing, std::move(hash));
+        checking.erase(u.id);
+        if (!got) co_return unavailable(req, got.error());
+        int64_t now = clock::wall_now().count();
+        if (*got != u.sha256) {
+            log::warning(lg, "{}'s upload {} ({}) does not match its SHA-256 ({} held, {} said); it starts over",
+                         u.device_id, u.id, u.filename, *got, u.sha256);
+            if (auto r = write_chunk(path, 0, {}); !r) co_return unavailable(req, r.error());
+            if (auto r = db.upload_restart(u.id, now); !r) co_return unavailable(req, r.error());
+            u.offset = 0;
+            auto res = refuse(req, static_cast<http::status>(tus::status_checksum_mismatch),
+                              i18n::text({"the whole recording does not match its SHA-256; it is received again from "
+                                          "the start",
+                                          "整个录像与其 SHA-256 不符；将从头重新接收"}));
+            describe(res, u);
+            co_return res;
+        }
+        auto dir = options.dir / u.device_id;
+        std::error_code ec;
+        fs::create_directories(dir, ec);
+        auto final_path = dir / u.filename;
+        if (fs::exists(final_path, ec)) final_path = dir / fmt::format("{}-{}", u.id, u.filename);
+        fs::rename(path, final_path, ec);
+        if (ec) co_return unavailable(req, errno_error(ec.value(), "rename", final_path.string()));
+        (void)sync_dir(dir);
+        if (auto r = db.upload_complete(u.id, *got, final_path.string(), now); !r)
+            co_return unavailable(req, r.error());
+        u.state = "complete";
+        u.received_sha256 = *got;
+        log::notice(lg, "{} uploaded {} in full ({} bytes, SHA-256 matches): {}", u.device_id, u.filename, u.length,
+                    final_path.string());
+        auto res = answer(req, http::status::no_content);
+        describe(res, u);
+        res.prepare_payload();
+        co_return res;
+    }
+};
+
+uploads::uploads(asio::any_io_executor ex, store& db, upload_options options)
+    : impl_(std::make_unique<impl>(ex, db, std::move(options))) {}
+uploads::~uploads() = default;
+
+const upload_options& uploads::options() const noexcept { return impl_->options; }
+
+asio::awaitable<response> uploads::handle(request req, std::string peer) {
+    return impl_->handle(std::move(req), std::move(peer));
+}
+
+}  // namespace bbt::county
