@@ -90,6 +90,10 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     rc.get("video_bitrate_kbit", rv.video_bitrate_kbit, 100, 100'000).get("preset", rv.preset);
     rc.get("audio_bitrate_kbit", rv.audio_bitrate_kbit, 32, 512);
     rc.get_seconds("max_duration", rv.max_duration, 60, 12 * 3600);
+    rc.get("upload", rv.upload).get("upload_chunk_kb", rv.upload_chunk_kb, 16, 65536);
+    rc.get("upload_bandwidth_mbit", rv.upload_bandwidth_mbit, 0.0, 100'000.0)
+        .get("class_upload_bandwidth_mbit", rv.class_upload_bandwidth_mbit, 0.0, 100'000.0);
+    rc.get_seconds("keep_after_upload", rv.keep_after_upload, 0, 365 * 86400.0);
     rv.dir = rec_dir;
     if (rv.enabled && rv.video_format.empty()) {
         rc.fail("video_format", i18n::text({"must name a libavdevice input (v4l2, x11grab, lavfi ...)",

@@ -156,6 +156,14 @@ std::chrono::milliseconds county_service::next_delay(std::optional<int64_t> retr
 }
 
 asio::awaitable<result<protocol::https_response>> county_service::fetch(std::string path, std::string etag) {
+    protocol::https_request req;
+    req.url = std::move(path);
+    req.method = "GET";
+    req.if_none_match = std::move(etag);
+    co_return co_await send(std::move(req));
+}
+
+asio::awaitable<result<protocol::https_response>> county_service::send(protocol::https_request req) {
     if (config_.url.empty()) {
         co_return error(base_errc::not_found,
                         i18n::text({"no county is configured ([county] url)", "未配置县级平台（[county] url）"}));
@@ -165,11 +173,9 @@ asio::awaitable<result<protocol::https_response>> county_service::fetch(std::str
                         i18n::text({"this set is not enrolled with the county yet; run: bbtctl county enrol CODE",
                                     "本机尚未在县级平台注册；请运行：bbtctl county enrol 注册码"}));
     }
-    protocol::https_request req;
-    req.url = config_.url + path;
-    req.if_none_match = std::move(etag);
+    req.url = config_.url + req.url;
     protocol::tls_identity tls{ca_pem_, cert_pem_, key_pem_};
-    co_return co_await protocol::https_get(executor_, tls, req);
+    co_return co_await protocol::https_send(executor_, tls, req);
 }
 
 asio::awaitable<void> county_service::send_loop() {
@@ -348,6 +354,8 @@ asio::awaitable<result<json::value>> county_service::enrol(json::object params) 
     log::notice(lg, "enrolled with the county as {}", device_id_);
     queue_inventory_if_changed();  // now with its school and classroom
     wake();
+    for (auto& f : enrolled_)
+        f();
     co_return json::value(json::object{{"device_id", device_id_}});
 }
 

@@ -299,7 +299,12 @@ int run_daemon(const agent_config& cfg) {
 
     recording_service* recorder = nullptr;
     if (cfg.recorder.enabled) {
-        recorder = &registry.add(std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc));
+        auto send = [&county_svc](protocol::https_request r) { return county_svc.send(std::move(r)); };
+        auto lesson_on = [&classroom, courseware] {
+            return classroom.state() == "in-class" || (courseware != nullptr && courseware->lesson_on());
+        };
+        recorder = &registry.add(std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc, send, lesson_on));
+        county_svc.on_enrolled([recorder] { recorder->wake_uploads(); });
     }
 
     // What the county may ask of the set (the verbs are checked against the

@@ -1,5 +1,5 @@
 #include "bbt/agent/recording_service.hpp"
-#include "bbt/agent/run_on.hpp"
+#include "bbt/base/run_on.hpp"
 
 #include "bbt/base/coroutine_frames.hpp"
 
@@ -43,8 +43,19 @@ std::string file_name(int64_t wall_us, std::string lesson) {
 }  // namespace
 
 recording_service::recording_service(asio::any_io_executor control, agent_config::recorder_config config,
-                                     ledger_service& ledger)
-    : control_(control), config_(std::move(config)), ledger_(ledger), tick_(control) {}
+                                     ledger_service& ledger, recording_uploader::sender send,
+                                     std::function<bool()> lesson_on)
+    : control_(control),
+      config_(std::move(config)),
+      ledger_(ledger),
+      uploader_(
+          control, config_, ledger, std::move(send),
+          [this](const fs::path& p) {
+              // Being written or being finished: not uploaded yet.
+              return busy_ || (current_ && p == fs::path(file_.string() + ".part.mp4"));
+          },
+          std::move(lesson_on)),
+      tick_(control) {}
 
 recording_service::~recording_service() { worker_.join(); }
 
@@ -63,11 +74,13 @@ asio::awaitable<result<void>> recording_service::start() {
         }
     }
     asio::co_spawn(control_, watch(), asio::detached);
+    uploader_.start();
     co_return result<void>{};
 }
 
 asio::awaitable<void> recording_service::stop() {
     tick_.cancel();
+    uploader_.stop();
     if (current_) (void)co_await finish("the agent stops");
 }
 
@@ -104,6 +117,7 @@ asio::awaitable<result<json::value>> recording_service::start_recording(json::ob
     }
     current_ = std::move(*rec);
     file_ = o.output;
+    lesson_ = lesson;
     started_wall_us_ = wall;
     started_ = std::chrono::steady_clock::now();
     last_error_.clear();
@@ -120,6 +134,17 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     auto done = co_await run_on<result<media::recording_status>>(worker_, std::move(end));
     busy_ = false;
     ledger_.record("recorder", "idle");
+    // What is known of it, for its upload; the file finished, or what a
+    // failure left readable.
+    recording_facts facts;
+    facts.file = file_.filename().string();
+    std::error_code ec;
+    if (!fs::exists(file_, ec)) facts.file += ".part.mp4";
+    facts.lesson = lesson_;
+    facts.started_us = started_wall_us_;
+    if (done) facts.duration_s = done->duration_s;
+    if (auto r = save_facts(config_.dir, facts); !r) log::warning(lg, "{}", r.error().what());
+    uploader_.wake();
     if (!done) {
         last_error_ = done.error().what();
         log::error(lg, "the recording {} ended badly ({}): {}; what was written stays in {}.part.mp4",
@@ -180,19 +205,47 @@ json::value recording_service::status() const {
 }
 
 result<json::value> recording_service::list() const {
+    std::map<std::string, recording_facts> facts;
+    for (auto& f : uploader_.all())
+        facts.emplace(f.file, std::move(f));
     json::array out;
+    auto upload_of = [](const recording_facts& f) {
+        return json::object{{"state", upload_state(f)},
+                            {"offset", f.upload_offset},
+                            {"bytes", f.bytes},
+                            {"confirmed_us", f.confirmed_us},
+                            {"deleted_us", f.deleted_us}};
+    };
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(config_.dir, ec)) {
         auto name = e.path().filename().string();
         if (!name.ends_with(".mp4") || name.ends_with(".tmp.mp4")) continue;
         bool interrupted = name.ends_with(".part.mp4");
         if (interrupted && current_ && e.path() == fs::path(file_.string() + ".part.mp4")) continue;  // the running one
-        out.push_back(json::object{{"file", e.path().string()},
-                                   {"bytes", static_cast<int64_t>(e.file_size(ec))},
-                                   {"interrupted", interrupted}});
+        json::object o{{"file", e.path().string()},
+                       {"bytes", static_cast<int64_t>(e.file_size(ec))},
+                       {"interrupted", interrupted}};
+        auto it = facts.find(name);
+        if (it != facts.end()) {
+            o["lesson"] = it->second.lesson;
+            o["upload"] = upload_of(it->second);
+            facts.erase(it);
+        } else {
+            o["upload"] = json::object{{"state", "waiting"}};
+        }
+        out.push_back(std::move(o));
     }
     if (ec) {
         return errno_error(ec.value(), i18n::text({"listing the recordings", "列出录像"}), config_.dir.string());
+    }
+    // Recordings the county has and that were deleted here.
+    for (const auto& [name, f] : facts) {
+        if (f.deleted_us == 0) continue;
+        out.push_back(json::object{{"file", (config_.dir / name).string()},
+                                   {"bytes", f.bytes},
+                                   {"interrupted", name.ends_with(".part.mp4")},
+                                   {"lesson", f.lesson},
+                                   {"upload", upload_of(f)}});
     }
     std::sort(out.begin(), out.end(), [](const json::value& a, const json::value& b) {
         return a.at("file").as_string() < b.at("file").as_string();

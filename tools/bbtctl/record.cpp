@@ -33,6 +33,21 @@ void print_status(const json::object& o) {
     }
 }
 
+// Where its upload to the county is.
+std::string upload_text(const json::object& r) {
+    const auto* u = r.if_contains("upload");
+    if (!u || !u->is_object()) return {};
+    const auto& o = u->as_object();
+    auto state = str(o, "state");
+    if (state == "uploaded") return std::string(i18n::text({"at the county", "已上传"}));
+    if (state == "removed") return std::string(i18n::text({"at the county, removed here", "已上传，本机已删除"}));
+    if (state == "uploading") {
+        double total = num(o, "bytes");
+        return i18n::format({"uploading {:.0f} %", "上传中 {:.0f}%"}, total > 0 ? 100 * num(o, "offset") / total : 0.0);
+    }
+    return std::string(i18n::text({"to upload", "待上传"}));
+}
+
 void print_list(const json::object& o) {
     const auto* list = o.if_contains("recordings");
     if (!list || !list->is_array() || list->as_array().empty()) {
@@ -42,7 +57,7 @@ void print_list(const json::object& o) {
     for (const auto& v : list->as_array()) {
         if (!v.is_object()) continue;
         const auto& r = v.as_object();
-        fmt::print("{:>10}  {}{}\n", size_text(num(r, "bytes")), str(r, "file"),
+        fmt::print("{:>10}  {:<14}  {}{}\n", size_text(num(r, "bytes")), upload_text(r), str(r, "file"),
                    flag(r, "interrupted")
                        ? i18n::text({"  (interrupted: readable up to its last second)", "  （中断：可读取至最后一秒）"})
                        : "");

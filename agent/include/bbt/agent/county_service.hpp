@@ -48,6 +48,9 @@ public:
     // GETs a document the county publishes for this set ("/v1/catalogue",
     // "/v1/timetable") over the enrolled identity; 304 when `etag` is current.
     asio::awaitable<result<protocol::https_response>> fetch(std::string path, std::string etag);
+    // Any request to the county over the enrolled identity; `request.url` is
+    // the path ("/v1/uploads/..."), `request.method` the method.
+    asio::awaitable<result<protocol::https_response>> send(protocol::https_request request);
 
 private:
     asio::awaitable<void> send_loop();
@@ -61,9 +64,12 @@ public:
     // available on this set".
     using command_handler = std::function<asio::awaitable<result<std::string>>(protocol::county::command)>;
     void on_command(command_handler h) { command_handler_ = std::move(h); }
+    // Called once this set is enrolled (what waited for the county may go).
+    void on_enrolled(std::function<void()> f) { enrolled_.push_back(std::move(f)); }
 
 private:
     command_handler command_handler_;
+    std::vector<std::function<void()>> enrolled_;
     result<void> load_identity();
     std::chrono::milliseconds next_delay(std::optional<int64_t> retry_after_s);
 

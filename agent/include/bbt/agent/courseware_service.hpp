@@ -78,6 +78,8 @@ public:
     asio::awaitable<result<boost::json::value>> verify();
     asio::awaitable<result<boost::json::value>> refresh();
     asio::awaitable<result<boost::json::value>> timetable(boost::json::object params);
+    // Whether the timetable says a lesson is on now (as of the last look, every few seconds).
+    [[nodiscard]] bool lesson_on() const noexcept { return in_class_; }
 
 private:
     struct cache_side;  // lives on the cache thread

@@ -3,11 +3,13 @@
 // the sources and finishing the file (a remux of a long lesson takes seconds)
 // are done on a worker thread, never on the control loop. A recording stops by
 // itself at `max_duration`, and when its source or the disk fails (an alert).
-// Every finished recording is a fact for the ledger's outbox (the county).
+// Every finished recording is a fact for the ledger's outbox (the county), and
+// is uploaded to the county (recording_upload.hpp).
 #pragma once
 
 #include "bbt/agent/config.hpp"
 #include "bbt/agent/ledger_service.hpp"
+#include "bbt/agent/recording_upload.hpp"
 #include "bbt/agent/service.hpp"
 #include "bbt/media/recorder.hpp"
 
@@ -23,7 +25,10 @@ namespace bbt::agent {
 
 class recording_service final : public service {
 public:
-    recording_service(asio::any_io_executor control, agent_config::recorder_config config, ledger_service& ledger);
+    // `send` reaches the county (uploads), `lesson_on` says whether a lesson
+    // is on (uploads slow down).
+    recording_service(asio::any_io_executor control, agent_config::recorder_config config, ledger_service& ledger,
+                      recording_uploader::sender send, std::function<bool()> lesson_on);
     ~recording_service() override;
 
     [[nodiscard]] std::string_view name() const override { return "recorder"; }
@@ -35,6 +40,8 @@ public:
     asio::awaitable<result<boost::json::value>> stop_recording();
     [[nodiscard]] boost::json::value status() const;
     [[nodiscard]] result<boost::json::value> list() const;
+    // Uploads go on at once (the county can now be reached).
+    void wake_uploads() { uploader_.wake(); }
 
 private:
     asio::awaitable<void> watch();
@@ -44,9 +51,11 @@ private:
     agent_config::recorder_config config_;
     ledger_service& ledger_;
     asio::thread_pool worker_{1};
+    recording_uploader uploader_;
     asio::steady_timer tick_;
     std::unique_ptr<media::recording> current_;
     std::filesystem::path file_;
+    std::string lesson_;
     int64_t started_wall_us_ = 0;
     std::chrono::steady_clock::time_point started_;
     bool busy_ = false;  // starting or finishing

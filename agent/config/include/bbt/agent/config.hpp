@@ -121,6 +121,14 @@ struct agent_config {
         std::string preset = "veryfast";
         int64_t audio_bitrate_kbit = 128;
         std::chrono::milliseconds max_duration{3 * 3'600'000};
+        // Uploads to the county (tus): chunk size, bandwidth (0: no limit) out
+        // of class and while a lesson is on, and how long a copy the county
+        // has confirmed stays here.
+        bool upload = true;
+        int64_t upload_chunk_kb = 4096;
+        double upload_bandwidth_mbit = 0;
+        double class_upload_bandwidth_mbit = 2;
+        std::chrono::milliseconds keep_after_upload{7 * 86'400'000LL};
     } recorder;
     // [gpio]: the control board's wiring, on a board profile that drives
     // relays, the class key and LEDs on GPIO lines.
