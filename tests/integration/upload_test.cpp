@@ -8,8 +8,15 @@
 
 #include "bbt/media/cache.hpp"
 
+#include "bbt/protocol/https_client.hpp"
+#include "bbt/protocol/tus.hpp"
+
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <unistd.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/json.hpp>
 
 #include <random>
@@ -18,8 +25,34 @@ using namespace bbt;
 using namespace std::chrono_literals;
 namespace json = boost::json;
 namespace fs = std::filesystem;
+namespace tus = protocol::tus;
 
 namespace {
+
+// One request through the agent's HTTPS client, from the test.
+protocol::https_response send(const protocol::tls_identity& tls, protocol::https_request req) {
+    boost::asio::io_context ioc;
+    req.timeout = 10s;
+    auto fut = boost::asio::co_spawn(ioc, protocol::https_send(ioc.get_executor(), tls, req), boost::asio::use_future);
+    ioc.run();
+    auto r = fut.get();
+    REQUIRE(r);
+    return std::move(*r);
+}
+
+std::string sha256_raw(std::string_view data) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<char*>(md), len);
+}
+
+std::string hex(std::string_view raw) {
+    std::string out;
+    for (unsigned char c : raw)
+        out += fmt::format("{:02x}", c);
+    return out;
+}
 
 struct county_upload {
     std::string id, state, received_sha256, path;
@@ -196,4 +229,139 @@ TEST_CASE(
     CHECK(u->received_bytes == 2 * u->length);
     CHECK(f.log().find("different from its SHA-256") != std::string::npos);
     CHECK_FALSE(fs::exists(file));
+}
+
+TEST_CASE(
+    "the county speaks tus 1.0: creation, offsets, checksums, conflicts, termination, and each set sees only "
+    "its own uploads") {
+    test::county_fixture county;
+    county.start();
+    // Two enrolled sets; their identities drive the requests.
+    auto enrolled = [&](const std::string& classroom, test::agent_fixture& f) {
+        test::notify_listener n(f.dir / "notify");
+        auto agent = f.start(n);
+        REQUIRE(n.wait_for("READY=1"));
+        f.ctl_json({"county", "enrol", county.code(classroom)});
+        return protocol::tls_identity{test::read_file(county.pki / "ca.pem"),
+                                      test::read_file(f.state / "county" / "cert.pem"),
+                                      test::read_file(f.state / "county" / "key.pem")};
+    };
+    test::agent_fixture fa("", "3", agent_config(county) + "enabled = false\n");
+    test::agent_fixture fb("", "3", agent_config(county) + "enabled = false\n");
+    auto a = enrolled("401", fa);
+    auto b = enrolled("402", fb);
+    auto req = [&](std::string method, std::string path, std::vector<std::pair<std::string, std::string>> headers,
+                   std::string body = {}) {
+        protocol::https_request r;
+        r.method = std::move(method);
+        r.url = county.url() + path;
+        r.headers = std::move(headers);
+        r.headers.emplace_back("Tus-Resumable", "1.0.0");
+        r.content_type = "application/offset+octet-stream";
+        r.body = std::move(body);
+        return r;
+    };
+    std::string data(100'000, '\0');
+    for (size_t i = 0; i < data.size(); ++i)
+        data[i] = static_cast<char>(i * 7 % 251);
+    std::string whole = hex(sha256_raw(data));
+    tus::metadata meta{{"filename", "20261202-0800-数学.mp4"}, {"sha256", whole}, {"lesson", "数学"}};
+
+    auto options = send(a, req("OPTIONS", "/v1/uploads", {}));
+    CHECK(options.status == 204);
+    CHECK(options.header("Tus-Version") == "1.0.0");
+    CHECK(options.header("Tus-Extension").find("checksum") != std::string_view::npos);
+    CHECK(options.header("Tus-Checksum-Algorithm").find("sha256") != std::string_view::npos);
+
+    // Without Tus-Resumable: 412, naming the version.
+    auto bare = req("POST", "/v1/uploads", {{"Upload-Length", "100000"}});
+    bare.headers.pop_back();
+    auto r = send(a, bare);
+    CHECK(r.status == 412);
+    CHECK(r.header("Tus-Version") == "1.0.0");
+    // Bad metadata, a missing hash, a folder in the name: 400 with the reason.
+    r = send(a, req("POST", "/v1/uploads", {{"Upload-Length", "100000"}, {"Upload-Metadata", "filename eA="}}));
+    CHECK(r.status == 400);
+    CHECK(r.body.find("base64") != std::string::npos);
+    r = send(a, req("POST", "/v1/uploads",
+                    {{"Upload-Length", "100000"}, {"Upload-Metadata", tus::encode_metadata({{"filename", "a.mp4"}})}}));
+    CHECK(r.status == 400);
+    CHECK(r.body.find("sha256") != std::string::npos);
+    r = send(a, req("POST", "/v1/uploads",
+                    {{"Upload-Length", "100000"},
+                     {"Upload-Metadata", tus::encode_metadata({{"filename", "../a.mp4"}, {"sha256", whole}})}}));
+    CHECK(r.status == 400);
+
+    auto created = send(
+        a, req("POST", "/v1/uploads", {{"Upload-Length", "100000"}, {"Upload-Metadata", tus::encode_metadata(meta)}}));
+    REQUIRE(created.status == 201);
+    std::string at(created.header("Location"));
+    REQUIRE(at.starts_with("/v1/uploads/"));
+    // The same file again (an answer lost on the way): the same upload.
+    auto again = send(
+        a, req("POST", "/v1/uploads", {{"Upload-Length", "100000"}, {"Upload-Metadata", tus::encode_metadata(meta)}}));
+    CHECK(again.header("Location") == at);
+    // Another set does not see it.
+    CHECK(send(b, req("HEAD", at, {})).status == 404);
+    CHECK(send(b, req("PATCH", at, {{"Upload-Offset", "0"}}, data.substr(0, 10))).status == 404);
+
+    auto head = send(a, req("HEAD", at, {}));
+    CHECK(head.status == 200);
+    CHECK(head.header("Upload-Offset") == "0");
+    CHECK(head.header("Upload-Length") == "100000");
+    CHECK(head.header("Cache-Control") == "no-store");
+
+    auto chunk = [&](int64_t from, int64_t n) {
+        std::string c = data.substr(static_cast<size_t>(from), static_cast<size_t>(n));
+        return req("PATCH", at,
+                   {{"Upload-Offset", std::to_string(from)},
+                    {"Upload-Checksum", tus::encode_checksum({"sha256", sha256_raw(c)})}},
+                   c);
+    };
+    r = send(a, chunk(0, 40'000));
+    CHECK(r.status == 204);
+    CHECK(r.header("Upload-Offset") == "40000");
+    // At a confirmed offset: 409, saying where it is; counted.
+    r = send(a, chunk(0, 40'000));
+    CHECK(r.status == 409);
+    CHECK(r.header("Upload-Offset") == "40000");
+    // A damaged chunk: 460, nothing taken.
+    auto damaged = chunk(40'000, 30'000);
+    damaged.body[5] ^= 1;
+    CHECK(send(a, damaged).status == 460);
+    // Wrong content type: 415; beyond the length: 400; an unknown algorithm: 400.
+    auto typed = chunk(40'000, 10);
+    typed.content_type = "application/octet-stream";
+    CHECK(send(a, typed).status == 415);
+    CHECK(send(a, req("PATCH", at, {{"Upload-Offset", "40000"}}, std::string(60'001, 'x'))).status == 400);
+    auto md5 = chunk(40'000, 10);
+    md5.headers[1].second = "md5 " + tus::base64("0123456789abcdef");
+    CHECK(send(a, md5).status == 400);
+    CHECK(send(a, req("HEAD", at, {})).header("Upload-Offset") == "40000");
+    // Without a checksum the chunk is taken as it comes.
+    r = send(a, req("PATCH", at, {{"Upload-Offset", "40000"}}, data.substr(40'000, 30'000)));
+    CHECK(r.status == 204);
+    r = send(a, chunk(70'000, 30'000));
+    CHECK(r.status == 204);
+    CHECK(r.header("Upload-Offset") == "100000");
+    CHECK(r.header("X-BBT-SHA256") == whole);
+    CHECK(send(a, req("HEAD", at, {})).header("X-BBT-SHA256") == whole);
+    // A recording the county has in full is not dropped by the set.
+    CHECK(send(a, req("DELETE", at, {})).status == 403);
+    auto u = upload_at(county);
+    REQUIRE(u);
+    CHECK(u->conflicts == 1);
+    CHECK(u->received_bytes == 100'000);
+    CHECK(test::read_file(u->path) == data);
+    CHECK(fs::path(u->path).filename() == "20261202-0800-数学.mp4");
+
+    // Termination of an unfinished upload.
+    tus::metadata other{{"filename", "b.mp4"}, {"sha256", std::string(64, 'b')}};
+    auto second = send(
+        b, req("POST", "/v1/uploads", {{"Upload-Length", "10"}, {"Upload-Metadata", tus::encode_metadata(other)}}));
+    REQUIRE(second.status == 201);
+    std::string at2(second.header("Location"));
+    CHECK(send(a, req("DELETE", at2, {})).status == 404);
+    CHECK(send(b, req("DELETE", at2, {})).status == 204);
+    CHECK(send(b, req("HEAD", at2, {})).status == 404);
 }

@@ -294,3 +294,67 @@ TEST_CASE("tomorrow's courseware readiness: the last report of each set for tomo
     CHECK(en.find("courseware tomorrow") != std::string::npos);
     CHECK(en.find("not reported") != std::string::npos);
 }
+
+TEST_CASE(
+    "recorded lessons: every upload of the chosen school, newest first, counted, shown in both languages and "
+    "exported") {
+    county_db c;
+    auto a = c.enrol("第三小学", "201");
+    auto hill = c.enrol("<b>Hill & Co</b>", "1");
+    auto add = [&](const std::string& id, const std::string& device, const std::string& lesson, int64_t created,
+                   int64_t offset, bool complete, int64_t mismatches) {
+        upload u;
+        u.id = id;
+        u.device_id = device;
+        u.filename = id + ".mp4";
+        u.lesson = lesson;
+        u.sha256 = std::string(64, 'a');
+        u.length = 10'000'000;
+        u.offset = offset;
+        u.started_us = created;
+        u.duration_ms = 2'700'000;
+        u.created_us = u.updated_us = created;
+        REQUIRE(c.db.create_upload(u));
+        for (int64_t i = 0; i < mismatches; ++i)
+            REQUIRE(c.db.upload_restart(id, created));
+        if (offset > 0) REQUIRE(c.db.upload_progress(id, offset, offset, created));
+        if (complete) REQUIRE(c.db.upload_complete(id, std::string(64, 'a'), "/srv/" + id, created));
+    };
+    add("old", a, "语文", at(-10, 9), 10'000'000, true, 0);  // received, but not this week
+    add("done", a, "数学", at(-1, 9), 10'000'000, true, 1);
+    add("half", a, "英语", at(0, 10), 4'000'000, false, 0);
+    add("hill", hill, "<i>art</i>", at(0, 11), 0, false, 0);
+    auto o = collect(c.db.database(), {}, now);
+    REQUIRE(o);
+    REQUIRE(o->recordings.size() == 4);
+    CHECK(o->recordings[0].filename == "hill.mp4");
+    CHECK(o->recordings[3].filename == "old.mp4");
+    CHECK(o->recordings_week == 1);
+    CHECK(o->recordings_uploading == 2);
+    auto zh = render_html(*o, {}, i18n::language::zh);
+    CHECK(zh.find("课堂录像") != std::string::npos);
+    CHECK(zh.find("已接收，校验一致（1 次传输损坏，已重传）") != std::string::npos);
+    CHECK(zh.find("上传中 40%") != std::string::npos);
+    CHECK(zh.find("0:45:00") != std::string::npos);
+    CHECK(zh.find("<i>art</i>") == std::string::npos);
+    CHECK(zh.find("&lt;i&gt;art&lt;/i&gt;") != std::string::npos);
+    auto en = render_html(*o, {}, i18n::language::en);
+    CHECK(en.find("Recorded lessons") != std::string::npos);
+    CHECK(en.find("uploading 40 %") != std::string::npos);
+    CHECK(en.find("lessons recorded this week") != std::string::npos);
+    auto j = to_json(*o);
+    CHECK(j.at("recordings").as_array().size() == 4);
+    CHECK(j.at("recordings").as_array()[1].at("received_bytes").as_int64() == 4'000'000);
+
+    // One school only.
+    auto one = collect(c.db.database(), {}, now, "第三小学");
+    REQUIRE(one);
+    CHECK(one->recordings.size() == 3);
+    auto csv = export_csv(c.db.database(), *one, "recordings", i18n::language::en);
+    REQUIRE(csv);
+    REQUIRE(*csv);
+    CHECK((*csv)->find("file,lesson") != std::string::npos);
+    CHECK((*csv)->find("done.mp4") != std::string::npos);
+    CHECK((*csv)->find("hill.mp4") == std::string::npos);
+    CHECK((*csv)->find("2700") != std::string::npos);
+}
