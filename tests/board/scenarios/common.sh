@@ -15,16 +15,20 @@ socket = "/run/agent.sock"
 device = "usb"
 tools_by_size = false
 release_after = 2
+${extra_sections:-}
 TOML
     BBT_LOG=debug bbt-agent --config /tmp/agent.toml 2>>/out/agent.log &
     agent=$!
     note "agent started ($agent)"
 }
-# Until the agent's API socket is there (at most 5 s).
+# Until the agent answers on its API socket (at most 60 guest seconds: a
+# large initramfs makes the emulated guest slow to start programs).
 wait_api() {
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        [ -S /run/agent.sock ] && return 0
+    i=0
+    while [ $i -lt 120 ]; do
+        [ -S /run/agent.sock ] && bbtctl --socket /run/agent.sock status >/dev/null 2>&1 && return 0
         sleep 0.5
+        i=$((i + 1))
     done
     return 1
 }
