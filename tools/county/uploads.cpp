@@ -39,13 +39,6 @@ constexpr std::string_view prefix = "/v1/uploads";
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
 
-std::string hex(std::string_view bytes) {
-    std::string out;
-    for (unsigned char c : bytes)
-        out += fmt::format("{:02x}", c);
-    return out;
-}
-
 std::string random_id() {
     std::random_device rd;
     std::string out;
