@@ -469,6 +469,7 @@ asio::awaitable<void> courseware_service::replan() {
     int64_t now = now_s();
     int64_t horizon = config_.prefetch.count() / 1000;
     auto ls = lessons(now - 86400, now + horizon);
+    known_lessons_ = ls;
     bool in_class = in_lesson(ls, now);
     if (in_class != in_class_) {
         if (in_class) {
@@ -528,6 +529,8 @@ asio::awaitable<void> courseware_service::report_readiness(int64_t now) {
 
 asio::awaitable<void> courseware_service::refresh_loop() {
     auto last_sync = std::chrono::steady_clock::time_point{};
+    // From the kept timetable first: a set started offline knows its lessons at once.
+    co_await replan();
     while (!stopping_) {
         auto now = std::chrono::steady_clock::now();
         // After a failure (no network, not enrolled yet) the county is asked again within a minute.

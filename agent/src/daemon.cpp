@@ -303,7 +303,10 @@ int run_daemon(const agent_config& cfg) {
         auto lesson_on = [&classroom, courseware] {
             return classroom.state() == "in-class" || (courseware != nullptr && courseware->lesson_on());
         };
-        recorder = &registry.add(std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc, send, lesson_on));
+        std::function<std::vector<protocol::lesson>()> lessons;
+        if (courseware != nullptr) lessons = [courseware] { return courseware->known_lessons(); };
+        recorder = &registry.add(
+            std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc, send, lesson_on, std::move(lessons)));
         county_svc.on_enrolled([recorder] { recorder->wake_uploads(); });
     }
 
@@ -404,7 +407,7 @@ int run_daemon(const agent_config& cfg) {
                [&](const json::object& params) { return projector_control(projector_svc, params); });
     if (recorder != nullptr) {
         api.handle("record.start", [&](const json::object& params) { return recorder->start_recording(params); });
-        api.handle("record.stop", [&](const json::object&) { return recorder->stop_recording(); });
+        api.handle("record.stop", [&](const json::object& params) { return recorder->stop_recording(params); });
         api.handle("record.status",
                    [&](const json::object&) -> asio::awaitable<result<json::value>> { co_return recorder->status(); });
         api.handle("record.ls",

@@ -15,7 +15,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include <sys/statvfs.h>
+
 #include <ctime>
+#include <limits>
 
 namespace bbt::agent {
 namespace {
@@ -40,11 +43,29 @@ std::string file_name(int64_t wall_us, std::string lesson) {
     return lesson.empty() ? fmt::format("{}.mp4", when) : fmt::format("{}-{}.mp4", when, lesson);
 }
 
+// HH:MM of a time (seconds since the epoch), local.
+std::string local_hhmm(int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    ::localtime_r(&tt, &tm);
+    return fmt::format("{:02}:{:02}", tm.tm_hour, tm.tm_min);
+}
+
 }  // namespace
+
+std::optional<protocol::lesson> lesson_to_record(const std::vector<protocol::lesson>& lessons, int64_t now) {
+    const protocol::lesson* best = nullptr;
+    for (const auto& l : lessons) {
+        if (l.record && l.start <= now && now < l.end && (best == nullptr || l.start > best->start)) best = &l;
+    }
+    if (best == nullptr) return std::nullopt;
+    return *best;
+}
 
 recording_service::recording_service(asio::any_io_executor control, agent_config::recorder_config config,
                                      ledger_service& ledger, recording_uploader::sender send,
-                                     std::function<bool()> lesson_on)
+                                     std::function<bool()> lesson_on,
+                                     std::function<std::vector<protocol::lesson>()> lessons)
     : control_(control),
       config_(std::move(config)),
       ledger_(ledger),
@@ -55,7 +76,8 @@ recording_service::recording_service(asio::any_io_executor control, agent_config
               return busy_ || (current_ && p == fs::path(file_.string() + ".part.mp4"));
           },
           std::move(lesson_on)),
-      tick_(control) {}
+      tick_(control),
+      lessons_(std::move(lessons)) {}
 
 recording_service::~recording_service() { worker_.join(); }
 
@@ -84,7 +106,20 @@ asio::awaitable<void> recording_service::stop() {
     if (current_) (void)co_await finish("the agent stops");
 }
 
+int64_t recording_service::free_mb() const {
+    struct statvfs fsinfo {};
+    if (::statvfs(config_.dir.c_str(), &fsinfo) != 0) return std::numeric_limits<int64_t>::max();
+    return static_cast<int64_t>(fsinfo.f_bavail) * static_cast<int64_t>(fsinfo.f_frsize) / (1 << 20);
+}
+
 asio::awaitable<result<json::value>> recording_service::start_recording(json::object params) {
+    if (scheduled_) {
+        co_return error(std::make_error_code(std::errc::device_or_resource_busy),
+                        i18n::format({"the timetable is recording \"{}\" until {}; a recording of your own can start "
+                                      "after it",
+                                      "课表正在录制“{}”，直到 {}；之后才能另行录制"},
+                                     scheduled_->summary, local_hhmm(scheduled_->end)));
+    }
     if (current_ || busy_) {
         co_return error(std::make_error_code(std::errc::device_or_resource_busy),
                         i18n::format({"a recording is running already ({}); stop it first: bbtctl record stop",
@@ -93,11 +128,30 @@ asio::awaitable<result<json::value>> recording_service::start_recording(json::ob
     }
     std::string lesson;
     if (const auto* l = params.if_contains("lesson"); l && l->is_string()) lesson = std::string(l->as_string());
+    co_return co_await begin(std::move(lesson), std::nullopt);
+}
+
+asio::awaitable<result<json::value>> recording_service::begin(std::string lesson,
+                                                              std::optional<scheduled> by_timetable) {
+    // The disk guard: no recording starts that would soon have to stop.
+    if (int64_t free = free_mb(); free < config_.min_free_mb) {
+        last_error_ =
+            i18n::format({"the disk holds only {} MiB free, below recorder.min_free_mb ({} MiB); nothing is "
+                          "recorded until recordings are uploaded or space is freed",
+                          "磁盘仅剩 {} MiB，低于 recorder.min_free_mb（{} MiB）；在上传录像或释放空间之前不会录制"},
+                         free, config_.min_free_mb);
+        log::error(lg, "{}", last_error_);
+        ledger_.outbox_put(clock::wall_now().count(),
+                           protocol::county::alert{"recorder", "recorder.disk-full", "warning", last_error_, true});
+        co_return error(std::make_error_code(std::errc::no_space_on_device), last_error_);
+    }
+    std::string name = lesson;
+    if (by_timetable && by_timetable->part > 1) name += fmt::format("-part{}", by_timetable->part);
     media::recorder_options o;
     o.video = {config_.video_format, config_.video_input, config_.video_options};
     o.audio = {config_.audio_format, config_.audio_input, config_.audio_options};
     int64_t wall = clock::wall_now().count();
-    o.output = config_.dir / file_name(wall, lesson);
+    o.output = config_.dir / file_name(wall, name);
     o.width = static_cast<int>(config_.width);
     o.height = static_cast<int>(config_.height);
     o.fps = static_cast<int>(config_.fps);
@@ -121,6 +175,11 @@ asio::awaitable<result<json::value>> recording_service::start_recording(json::ob
     started_wall_us_ = wall;
     started_ = std::chrono::steady_clock::now();
     last_error_.clear();
+    scheduled_ = std::move(by_timetable);
+    // What a power cut would leave, described already: its lesson and part.
+    if (auto r = save_facts(config_.dir, facts_of(file_.filename().string() + ".part.mp4")); !r) {
+        log::warning(lg, "{}", r.error().what());
+    }
     log::notice(lg, "recording {}", file_.string());
     ledger_.record("recorder", "recording");
     ledger_.outbox_put(wall, protocol::county::event{"recorder", "recording-started", file_.filename().string()});
@@ -136,14 +195,13 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     ledger_.record("recorder", "idle");
     // What is known of it, for its upload; the file finished, or what a
     // failure left readable.
-    recording_facts facts;
-    facts.file = file_.filename().string();
     std::error_code ec;
-    if (!fs::exists(file_, ec)) facts.file += ".part.mp4";
-    facts.lesson = lesson_;
-    facts.started_us = started_wall_us_;
+    bool whole = fs::exists(file_, ec);
+    auto facts = facts_of(file_.filename().string() + (whole ? "" : ".part.mp4"));
     if (done) facts.duration_s = done->duration_s;
     if (auto r = save_facts(config_.dir, facts); !r) log::warning(lg, "{}", r.error().what());
+    if (whole) fs::remove(facts_path(fs::path(file_.string() + ".part.mp4")), ec);
+    scheduled_.reset();
     uploader_.wake();
     if (!done) {
         last_error_ = done.error().what();
@@ -162,10 +220,23 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     co_return done;
 }
 
-asio::awaitable<result<json::value>> recording_service::stop_recording() {
+asio::awaitable<result<json::value>> recording_service::stop_recording(json::object params) {
     if (!current_) {
         co_return error(std::make_error_code(std::errc::no_such_process),
                         i18n::text({"nothing is being recorded", "当前没有在录制"}));
+    }
+    if (scheduled_) {
+        const auto* f = params.if_contains("force");
+        if (f == nullptr || !f->is_bool() || !f->as_bool()) {
+            co_return error(std::make_error_code(std::errc::operation_not_permitted),
+                            i18n::format({"the timetable records \"{}\" until {}; to stop it anyway: bbtctl record "
+                                          "stop --force",
+                                          "课表要求录制“{}”直到 {}；如仍要停止：bbtctl record stop --force"},
+                                         scheduled_->summary, local_hhmm(scheduled_->end)));
+        }
+        // Not started again for this lesson.
+        stopped_by_hand_.insert(scheduled_->key);
+        log::notice(lg, "the timetable's recording of \"{}\" was stopped by hand", scheduled_->summary);
     }
     auto file = file_;
     auto done = co_await finish("stopped by bbtctl");
@@ -176,22 +247,80 @@ asio::awaitable<result<json::value>> recording_service::stop_recording() {
                                        {"video_frames", done->video_frames}});
 }
 
+recording_facts recording_service::facts_of(std::string file) const {
+    recording_facts f;
+    f.file = std::move(file);
+    f.lesson = lesson_;
+    f.started_us = started_wall_us_;
+    if (scheduled_) {
+        f.lesson_key = scheduled_->key;
+        f.part = scheduled_->part;
+    }
+    return f;
+}
+
+asio::awaitable<void> recording_service::follow_timetable() {
+    if (!lessons_) co_return;
+    int64_t now = clock::wall_now().count() / 1'000'000;
+    auto due = lesson_to_record(lessons_(), now);
+    std::string key = due ? fmt::format("{}@{}", due->uid, due->start) : std::string();
+    if (current_ && scheduled_ && scheduled_->key != key) {
+        co_await finish(scheduled_->end <= now ? "the lesson ended" : "the timetable no longer has the lesson now");
+    }
+    if (!due || stopped_by_hand_.contains(key) || busy_) co_return;
+    if (current_ && scheduled_) co_return;  // recording it
+    // A refused start (no room, no camera) is tried again once a minute.
+    if (std::chrono::steady_clock::now() - low_disk_since_ < 60s) co_return;
+    if (current_) {
+        // The timetable wins over a recording started by hand.
+        co_await finish(fmt::format("the timetable's lesson \"{}\" begins", due->summary));
+    }
+    scheduled s{key, due->summary, due->end, 1};
+    // After a restart within the lesson, the next part.
+    for (const auto& f : uploader_.all())
+        if (f.lesson_key == key) s.part = std::max<int>(s.part, static_cast<int>(f.part) + 1);
+    log::notice(lg, "the timetable's lesson \"{}\" is to be recorded until {}{}", due->summary, local_hhmm(due->end),
+                s.part > 1 ? fmt::format(" (part {})", s.part) : "");
+    auto r = co_await begin(due->summary, s);
+    if (!r) {
+        low_disk_since_ = std::chrono::steady_clock::now();
+        log::error(lg, "cannot record the timetable's lesson \"{}\": {}", due->summary, r.error().what());
+    }
+}
+
 asio::awaitable<void> recording_service::watch() {
     for (;;) {
         tick_.expires_after(1s);
         auto [ec] = co_await tick_.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
+        if (!busy_) co_await follow_timetable();
         if (!current_ || busy_) continue;
         if (auto why = current_->failure(); !why.empty()) {
             co_await finish(why);
         } else if (std::chrono::steady_clock::now() - started_ >= config_.max_duration) {
             co_await finish("the longest a recording may be (recorder.max_duration)");
+        } else if (int64_t free = free_mb(); free < config_.min_free_mb) {
+            // The disk guard: a clean stop while the file can still be finished.
+            auto full = i18n::format({"the disk is nearly full ({} MiB free, recorder.min_free_mb is {} MiB): the "
+                                      "recording was stopped and kept",
+                                      "磁盘将满（剩余 {} MiB，recorder.min_free_mb 为 {} MiB）：录制已停止并保存"},
+                                     free, config_.min_free_mb);
+            log::error(lg, "{}", full);
+            ledger_.outbox_put(clock::wall_now().count(),
+                               protocol::county::alert{"recorder", "recorder.disk-full", "warning", full, true});
+            low_disk_since_ = std::chrono::steady_clock::now();
+            co_await finish(full);
+            last_error_ = full;
         }
     }
 }
 
 json::value recording_service::status() const {
     json::object o{{"recording", current_ != nullptr}, {"busy", busy_}, {"dir", config_.dir.string()}};
+    if (scheduled_) {
+        o["scheduled"] = json::object{
+            {"lesson", scheduled_->summary}, {"until_us", scheduled_->end * 1'000'000}, {"part", scheduled_->part}};
+    }
     if (current_) {
         auto s = current_->status();
         o["file"] = file_.string();

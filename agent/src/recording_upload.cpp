@@ -96,6 +96,10 @@ std::string encode_facts(const recording_facts& f) {
                     {"county_sha256", f.county_sha256},
                     {"confirmed_us", f.confirmed_us}};
     o["upload"] = std::move(up);
+    if (!f.lesson_key.empty()) {
+        o["lesson_key"] = f.lesson_key;
+        o["part"] = f.part;
+    }
     o["deleted_us"] = f.deleted_us;
     return json::serialize(o) + "\n";
 }
@@ -122,6 +126,10 @@ result<recording_facts> parse_facts(std::string_view text) {
         f.county_sha256 = std::string(up.at("county_sha256").as_string());
         f.confirmed_us = up.at("confirmed_us").as_int64();
         f.deleted_us = o.at("deleted_us").as_int64();
+        if (const auto* k = o.if_contains("lesson_key")) {
+            f.lesson_key = std::string(k->as_string());
+            f.part = o.at("part").as_int64();
+        }
     } catch (const std::exception&) {
         return bad();
     }
@@ -262,7 +270,7 @@ asio::awaitable<result<protocol::https_response>> recording_uploader::call(
 
 asio::awaitable<result<void>> recording_uploader::create(recording_facts& f) {
     tus::metadata m{{"filename", f.file}, {"sha256", f.sha256}};
-    if (!f.lesson.empty()) m["lesson"] = f.lesson;
+    if (!f.lesson.empty()) m["lesson"] = f.part > 1 ? fmt::format("{} ({})", f.lesson, f.part) : f.lesson;
     if (f.started_us > 0) m["started_us"] = std::to_string(f.started_us);
     if (f.duration_s > 0) m["duration_ms"] = std::to_string(static_cast<int64_t>(f.duration_s * 1000));
     std::vector<std::pair<std::string, std::string>> h{{"Upload-Length", std::to_string(f.bytes)},

@@ -6,6 +6,7 @@
 
 #include "doctest_bbt.hpp"
 #include "nginx.hpp"
+#include "small_disk.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -218,33 +219,12 @@ TEST_CASE("a download that cannot fit is refused before it starts; pinned course
     CHECK(s->find("a.mp4").value());
 }
 
-namespace {
-
-// A small tmpfs of its own, as a full disk; needs the right to mount (root).
-class small_disk {
-public:
-    small_disk(const fs::path& at, const std::string& size) : at_(at) {
-        fs::create_directories(at);
-        mounted_ = ::mount("tmpfs", at.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, ("size=" + size).c_str()) == 0;
-    }
-    ~small_disk() {
-        if (mounted_) ::umount2(at_.c_str(), MNT_DETACH);
-    }
-    [[nodiscard]] bool mounted() const { return mounted_; }
-
-private:
-    fs::path at_;
-    bool mounted_ = false;
-};
-
-}  // namespace
-
 TEST_CASE(
     "a full disk: refused before the first byte when it cannot fit, and when it fills mid-download nothing "
     "is served, then the download resumes") {
     if (!have_nginx()) return;
     temp_dir dir;
-    small_disk disk(dir / "disk", "4m");
+    bbt::test::small_disk disk(dir / "disk", "4m");
     if (!disk.mounted()) {
         MESSAGE("skipped: cannot mount a small tmpfs as a full disk (needs root)");
         return;

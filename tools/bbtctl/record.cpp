@@ -28,6 +28,10 @@ void print_status(const json::object& o) {
         fmt::print("{}\n", i18n::format({"recorder: recording {} — {} , {}", "录制：正在录制 {} —— {}，{}"},
                                         str(o, "file"), length_text(num(o, "duration_s")), size_text(num(o, "bytes"))));
     }
+    if (const auto* s = o.if_contains("scheduled"); s && s->is_object()) {
+        fmt::print("  {}\n", i18n::format({"by the timetable: {}, part {}", "按课表录制：{}，第 {} 段"},
+                                          str(s->as_object(), "lesson"), num(s->as_object(), "part")));
+    }
     if (!str(o, "last_error").empty()) {
         fmt::print("  {}\n", i18n::format({"last error: {}", "最近错误：{}"}, str(o, "last_error")));
     }
@@ -83,9 +87,12 @@ int run_record(const options& opt) {
         }
         return exit_ok;
     }
-    if (cmd == "stop" && opt.args.size() == 2) {
+    bool force = opt.args.size() == 3 && opt.args[2] == "--force";
+    if (cmd == "stop" && (opt.args.size() == 2 || force)) {
         // Finishing a long lesson's file takes a while.
-        auto r = request(opt, "record.stop", {}, opt.timeout * 24);
+        json::object params;
+        if (force) params["force"] = true;
+        auto r = request(opt, "record.stop", params, opt.timeout * 24);
         if (!r) return report(r.error(), opt);
         if (opt.json) {
             fmt::print("{}\n", json::serialize(*r));
@@ -98,8 +105,8 @@ int run_record(const options& opt) {
     if (cmd == "status" && opt.args.size() <= 2) return run_request(opt, "record.status", {}, print_status);
     if (cmd == "ls" && opt.args.size() == 2) return run_request(opt, "record.ls", {}, print_list);
     fmt::print(stderr, "bbtctl: {}\n",
-               i18n::text({"usage: bbtctl record start [--lesson NAME] | stop | status | ls",
-                           "用法：bbtctl record start [--lesson 课程名] | stop | status | ls"}));
+               i18n::text({"usage: bbtctl record start [--lesson NAME] | stop [--force] | status | ls",
+                           "用法：bbtctl record start [--lesson 课程名] | stop [--force] | status | ls"}));
     return exit_usage;
 }
 

@@ -80,6 +80,9 @@ public:
     asio::awaitable<result<boost::json::value>> timetable(boost::json::object params);
     // Whether the timetable says a lesson is on now (as of the last look, every few seconds).
     [[nodiscard]] bool lesson_on() const noexcept { return in_class_; }
+    // The timetable's lessons from a day ago to `cache.prefetch` ahead, as of
+    // the last look (at most half a minute ago, and at once after a change).
+    [[nodiscard]] const std::vector<protocol::lesson>& known_lessons() const noexcept { return known_lessons_; }
 
 private:
     struct cache_side;  // lives on the cache thread
@@ -110,6 +113,7 @@ private:
     document timetable_{"timetable", {}, {}, 0, {}};
     bool stopping_ = false;
     bool in_class_ = false;
+    std::vector<protocol::lesson> known_lessons_;
     bool refresh_asked_ = false;                         // bbtctl cache refresh: the county is asked again at once
     std::map<std::string, std::string> sent_readiness_;  // day -> the readiness last queued for the county
 };

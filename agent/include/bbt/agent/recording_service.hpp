@@ -5,6 +5,14 @@
 // itself at `max_duration`, and when its source or the disk fails (an alert).
 // Every finished recording is a fact for the ledger's outbox (the county), and
 // is uploaded to the county (recording_upload.hpp).
+//
+// The timetable's lessons marked X-BBT-RECORD are recorded by themselves,
+// from their start to their end; the timetable wins over an ad-hoc recording
+// (which is finished when such a lesson begins, and cannot be started during
+// one), and a scheduled recording is stopped by hand only with force. After a
+// restart in the middle of such a lesson it goes on in a new part. The disk
+// guard stops a recording cleanly, with an alert, before the disk holds less
+// than `recorder.min_free_mb`, and starts none below it.
 #pragma once
 
 #include "bbt/agent/config.hpp"
@@ -12,13 +20,17 @@
 #include "bbt/agent/recording_upload.hpp"
 #include "bbt/agent/service.hpp"
 #include "bbt/media/recorder.hpp"
+#include "bbt/protocol/timetable.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <functional>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 
 namespace bbt::agent {
@@ -27,8 +39,10 @@ class recording_service final : public service {
 public:
     // `send` reaches the county (uploads), `lesson_on` says whether a lesson
     // is on (uploads slow down).
+    // `lessons` gives the timetable's lessons around now (none: nothing is scheduled).
     recording_service(asio::any_io_executor control, agent_config::recorder_config config, ledger_service& ledger,
-                      recording_uploader::sender send, std::function<bool()> lesson_on);
+                      recording_uploader::sender send, std::function<bool()> lesson_on,
+                      std::function<std::vector<protocol::lesson>()> lessons = {});
     ~recording_service() override;
 
     [[nodiscard]] std::string_view name() const override { return "recorder"; }
@@ -37,13 +51,25 @@ public:
 
     // {"lesson": "..."} names the file; an error when one is running already.
     asio::awaitable<result<boost::json::value>> start_recording(boost::json::object params);
-    asio::awaitable<result<boost::json::value>> stop_recording();
+    // {"force": true} stops a recording the timetable started.
+    asio::awaitable<result<boost::json::value>> stop_recording(boost::json::object params = {});
     [[nodiscard]] boost::json::value status() const;
     [[nodiscard]] result<boost::json::value> list() const;
     // Uploads go on at once (the county can now be reached).
     void wake_uploads() { uploader_.wake(); }
 
 private:
+    // A recording that the timetable started: which lesson, until when.
+    struct scheduled {
+        std::string key;  // uid@start
+        std::string summary;
+        int64_t end = 0;  // seconds since the epoch
+        int part = 1;
+    };
+    asio::awaitable<result<boost::json::value>> begin(std::string lesson, std::optional<scheduled> by_timetable);
+    asio::awaitable<void> follow_timetable();
+    [[nodiscard]] int64_t free_mb() const;
+    [[nodiscard]] recording_facts facts_of(std::string file) const;
     asio::awaitable<void> watch();
     asio::awaitable<result<media::recording_status>> finish(std::string why);
 
@@ -60,6 +86,15 @@ private:
     std::chrono::steady_clock::time_point started_;
     bool busy_ = false;  // starting or finishing
     std::string last_error_;
+    std::function<std::vector<protocol::lesson>()> lessons_;
+    std::optional<scheduled> scheduled_;                      // of the recording running
+    std::set<std::string> stopped_by_hand_;                   // scheduled lessons not started again
+    std::chrono::steady_clock::time_point low_disk_since_{};  // a start refused for want of room
 };
+
+// The lesson marked for recording that is on at `now` (seconds since the
+// epoch): of several, the one that began last.
+[[nodiscard]] std::optional<protocol::lesson> lesson_to_record(const std::vector<protocol::lesson>& lessons,
+                                                               int64_t now);
 
 }  // namespace bbt::agent

@@ -36,6 +36,8 @@ namespace bbt::agent {
 struct recording_facts {
     std::string file;  // the name, without a folder
     std::string lesson;
+    std::string lesson_key;  // uid@start of the timetable's lesson; empty for an ad-hoc recording
+    int64_t part = 1;        // a lesson broken by a restart goes on in parts
     int64_t started_us = 0;
     double duration_s = 0;
     int64_t bytes = 0;

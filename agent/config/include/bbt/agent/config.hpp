@@ -129,6 +129,8 @@ struct agent_config {
         double upload_bandwidth_mbit = 0;
         double class_upload_bandwidth_mbit = 2;
         std::chrono::milliseconds keep_after_upload{7 * 86'400'000LL};
+        // The disk guard: recording stops (and does not start) with less free.
+        int64_t min_free_mb = 1024;
     } recorder;
     // [gpio]: the control board's wiring, on a board profile that drives
     // relays, the class key and LEDs on GPIO lines.
