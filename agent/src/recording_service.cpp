@@ -202,6 +202,7 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     if (auto r = save_facts(config_.dir, facts); !r) log::warning(lg, "{}", r.error().what());
     if (whole) fs::remove(facts_path(fs::path(file_.string() + ".part.mp4")), ec);
     scheduled_.reset();
+    if (mic_silent_) silence_alarm({});  // the recording is over: so is the alarm
     uploader_.wake();
     if (!done) {
         last_error_ = done.error().what();
@@ -288,6 +289,25 @@ asio::awaitable<void> recording_service::follow_timetable() {
     }
 }
 
+void recording_service::silence_alarm(const media::recording_status& s) {
+    if (config_.audio_format.empty() || config_.silence_alarm.count() == 0) return;
+    bool silent = s.silent_s * 1000 >= static_cast<double>(config_.silence_alarm.count());
+    if (silent == mic_silent_) return;
+    mic_silent_ = silent;
+    auto text = silent ? i18n::format({"the microphone has been silent for {:.0f} s while recording: is it muted, "
+                                       "turned down or unplugged?",
+                                       "录制中麦克风已静音 {:.0f} 秒：是否被静音、音量过低或未连接？"},
+                                      s.silent_s)
+                       : std::string(i18n::text({"the microphone is heard again", "麦克风恢复有声"}));
+    if (silent) {
+        log::warning(lg, "{}", text);
+    } else {
+        log::notice(lg, "{}", text);
+    }
+    ledger_.outbox_put(clock::wall_now().count(),
+                       protocol::county::alert{"recorder", "recorder.microphone-silent", "warning", text, silent});
+}
+
 asio::awaitable<void> recording_service::watch() {
     for (;;) {
         tick_.expires_after(1s);
@@ -295,6 +315,7 @@ asio::awaitable<void> recording_service::watch() {
         if (ec) co_return;
         if (!busy_) co_await follow_timetable();
         if (!current_ || busy_) continue;
+        silence_alarm(current_->status());
         if (auto why = current_->failure(); !why.empty()) {
             co_await finish(why);
         } else if (std::chrono::steady_clock::now() - started_ >= config_.max_duration) {
@@ -328,6 +349,10 @@ json::value recording_service::status() const {
         o["duration_s"] = s.duration_s;
         o["bytes"] = s.bytes;
         o["fragments_synced"] = s.fragments_synced;
+        if (!config_.audio_format.empty()) {
+            o["audio_level_db"] = std::round(s.audio_level_db * 10) / 10;
+            o["microphone_silent"] = mic_silent_;
+        }
     }
     if (!last_error_.empty()) o["last_error"] = last_error_;
     return o;

@@ -37,9 +37,14 @@ TEST_CASE("bbtctl records a lesson through the agent: start, status, stop, and t
     CHECK(fs::path(file).filename().string().find("-数学 7_1.mp4") != std::string::npos);
     CHECK(f.ctl({"record", "start"}) == 1);  // one at a time
     CHECK(f.ctl_err().find("running already") != std::string::npos);
-    f.ctl_json_until({"record", "status"}, [](const json::object& s) {
-        return s.at("recording").as_bool() && s.at("duration_s").to_number<double>() >= 2.0;
+    // The sine is heard: about -21 dB (a 1/8 amplitude sine), no alarm.
+    auto heard = f.ctl_json_until({"record", "status"}, [](const json::object& s) {
+        return s.at("recording").as_bool() && s.at("duration_s").to_number<double>() >= 2.0 &&
+               s.at("audio_level_db").to_number<double>() > -120;
     });
+    CHECK(heard.at("audio_level_db").to_number<double>() > -30);
+    CHECK(heard.at("audio_level_db").to_number<double>() < -15);
+    CHECK_FALSE(heard.at("microphone_silent").as_bool());
     auto stopped = f.ctl_json({"record", "stop"});
     CHECK(stopped.at("file") == file.c_str());
     CHECK(stopped.at("duration_s").to_number<double>() >= 2.0);
@@ -215,4 +220,25 @@ TEST_CASE(
     // Below the limit, nothing starts.
     CHECK(f.ctl({"record", "start"}) == 1);
     CHECK(f.ctl_err().find("MiB free, below recorder.min_free_mb") != std::string::npos);
+}
+
+TEST_CASE("a silent microphone raises an alert while recording, said in bbtctl record status") {
+    test::agent_fixture f("", "3",
+                          "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
+                          "audio_format = \"lavfi\"\naudio_input = \"anullsrc=sample_rate=48000\"\n"
+                          "video_bitrate_kbit = 500\nupload = false\nmin_free_mb = 0\nsilence_alarm = 2\n");
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    f.ctl_json({"record", "start"});
+    auto s = f.ctl_json_until({"record", "status"},
+                              [](const json::object& o) { return o.at("microphone_silent").as_bool(); });
+    CHECK(s.at("audio_level_db").to_number<double>() <= -60);
+    CHECK(f.log().find("the microphone has been silent") != std::string::npos);
+    f.lang = "zh_CN.UTF-8";
+    REQUIRE(f.ctl({"record", "status"}) == 0);
+    CHECK(f.ctl_out().find("声音：无声") != std::string::npos);
+    f.ctl_json({"record", "stop"});
+    // The alarm clears with the recording.
+    CHECK(f.log().find("the microphone is heard again") != std::string::npos);
 }

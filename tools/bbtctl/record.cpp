@@ -28,6 +28,12 @@ void print_status(const json::object& o) {
         fmt::print("{}\n", i18n::format({"recorder: recording {} — {} , {}", "录制：正在录制 {} —— {}，{}"},
                                         str(o, "file"), length_text(num(o, "duration_s")), size_text(num(o, "bytes"))));
     }
+    if (o.contains("audio_level_db")) {
+        fmt::print("  {}\n", flag(o, "microphone_silent")
+                                 ? i18n::text({"sound: SILENT — is the microphone muted or unplugged?",
+                                               "声音：无声——麦克风是否被静音或未连接？"})
+                                 : i18n::format({"sound: {:.0f} dB", "声音：{:.0f} dB"}, num(o, "audio_level_db")));
+    }
     if (const auto* s = o.if_contains("scheduled"); s && s->is_object()) {
         fmt::print("  {}\n", i18n::format({"by the timetable: {}, part {}", "按课表录制：{}，第 {} 段"},
                                           str(s->as_object(), "lesson"), num(s->as_object(), "part")));

@@ -360,6 +360,30 @@ private:
         return drain(venc_.get(), vst_);
     }
 
+    // The loudness of what is encoded, each second.
+    void measure(const AVFrame* f) {
+        if (f->format != AV_SAMPLE_FMT_FLTP && f->format != AV_SAMPLE_FMT_FLT) return;
+        int channels = f->ch_layout.nb_channels;
+        bool planar = f->format == AV_SAMPLE_FMT_FLTP;
+        for (int ch = 0; ch < (planar ? channels : 1); ++ch) {
+            const auto* p = reinterpret_cast<const float*>(f->data[ch]);
+            int n = planar ? f->nb_samples : f->nb_samples * channels;
+            for (int i = 0; i < n; ++i)
+                level_sum_ += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+        }
+        level_values_ += static_cast<int64_t>(f->nb_samples) * channels;
+        level_samples_ += f->nb_samples;
+        if (level_samples_ < f->sample_rate) return;
+        double rms = level_values_ > 0 ? std::sqrt(level_sum_ / static_cast<double>(level_values_)) : 0;
+        double db = rms > 1e-6 ? 20 * std::log10(rms) : -120;
+        double seconds = static_cast<double>(level_samples_) / f->sample_rate;
+        level_sum_ = 0;
+        level_values_ = level_samples_ = 0;
+        std::lock_guard lock(m_);
+        status_.audio_level_db = db;
+        status_.silent_s = db < silence_db ? status_.silent_s + seconds : 0;
+    }
+
     bool encode_audio(AVFrame* in, double at) {
         auto* c = aenc_.get();
         if (in != nullptr) {
@@ -387,6 +411,7 @@ private:
             av_audio_fifo_read(fifo_.get(), reinterpret_cast<void**>(f->data), f->nb_samples);
             f->pts = audio_samples_;
             audio_samples_ += f->nb_samples;
+            measure(f.get());
             if (avcodec_send_frame(c, f.get()) < 0) return false;
             {
                 std::lock_guard lock(m_);
@@ -523,6 +548,9 @@ private:
     int width_ = 0, height_ = 0, fps_ = 25;
     int64_t last_video_pts_ = -1;
     int64_t audio_samples_ = 0;
+    double level_sum_ = 0;  // of squares, this second
+    int64_t level_values_ = 0;
+    int64_t level_samples_ = 0;
     int sync_fd_ = -1;
     int64_t written_ = 0;  // output bytes at the last sync
     steady::time_point start_;

@@ -69,6 +69,8 @@ private:
     asio::awaitable<result<boost::json::value>> begin(std::string lesson, std::optional<scheduled> by_timetable);
     asio::awaitable<void> follow_timetable();
     [[nodiscard]] int64_t free_mb() const;
+    // Raises (or clears) the county's alert for a silent microphone.
+    void silence_alarm(const media::recording_status& s);
     [[nodiscard]] recording_facts facts_of(std::string file) const;
     asio::awaitable<void> watch();
     asio::awaitable<result<media::recording_status>> finish(std::string why);
@@ -87,6 +89,7 @@ private:
     bool busy_ = false;  // starting or finishing
     std::string last_error_;
     std::function<std::vector<protocol::lesson>()> lessons_;
+    bool mic_silent_ = false;
     std::optional<scheduled> scheduled_;                      // of the recording running
     std::set<std::string> stopped_by_hand_;                   // scheduled lessons not started again
     std::chrono::steady_clock::time_point low_disk_since_{};  // a start refused for want of room

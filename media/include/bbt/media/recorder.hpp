@@ -46,7 +46,14 @@ struct recording_status {
     int64_t video_frames = 0;
     int64_t audio_frames = 0;
     int64_t fragments_synced = 0;
+    // The sound's loudness over the last second (RMS, dB below full scale),
+    // and for how long it has stayed below silence_db: a muted or unplugged
+    // microphone.
+    double audio_level_db = -120;
+    double silent_s = 0;
 };
+
+inline constexpr double silence_db = -60;
 
 class recording {
 public:

@@ -131,6 +131,8 @@ struct agent_config {
         std::chrono::milliseconds keep_after_upload{7 * 86'400'000LL};
         // The disk guard: recording stops (and does not start) with less free.
         int64_t min_free_mb = 1024;
+        // An alert when the microphone stays silent this long (0: never).
+        std::chrono::milliseconds silence_alarm{120'000};
     } recorder;
     // [gpio]: the control board's wiring, on a board profile that drives
     // relays, the class key and LEDs on GPIO lines.
