@@ -1,4 +1,5 @@
 #include "bbt/base/log.hpp"
+#include "bbt/base/text.hpp"
 
 #include "bbt/base/i18n.hpp"
 
@@ -41,14 +42,6 @@ std::optional<level> parse_level(std::string_view s) {
     return std::nullopt;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
-
 const char* level_name(level l) {
     switch (l) {
         case level::error: return "error";
@@ -88,14 +81,14 @@ result<parsed_spec> parse_spec(std::string_view spec) {
     auto& overrides = out.overrides;
     while (!spec.empty()) {
         auto comma = spec.find(',');
-        std::string_view item = trim(spec.substr(0, comma));
+        std::string_view item = trim_blanks(spec.substr(0, comma));
         spec = comma == std::string_view::npos ? std::string_view() : spec.substr(comma + 1);
         if (item.empty()) {
             continue;
         }
         auto eq = item.find('=');
-        std::string_view name = eq == std::string_view::npos ? std::string_view() : trim(item.substr(0, eq));
-        std::string_view value = eq == std::string_view::npos ? item : trim(item.substr(eq + 1));
+        std::string_view name = eq == std::string_view::npos ? std::string_view() : trim_blanks(item.substr(0, eq));
+        std::string_view value = eq == std::string_view::npos ? item : trim_blanks(item.substr(eq + 1));
         auto l = parse_level(value);
         if (!l || (eq != std::string_view::npos && name.empty())) {
             return bbt::error(base_errc::config_value,

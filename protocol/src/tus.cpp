@@ -1,6 +1,7 @@
 #include "bbt/protocol/tus.hpp"
 
 #include "bbt/base/i18n.hpp"
+#include "bbt/base/text.hpp"
 
 #include <openssl/evp.h>
 
@@ -15,14 +16,6 @@ error malformed(const i18n::msg& what, std::string_view header) {
 }
 
 bool key_char(char c) { return c > 0x20 && c < 0x7f && c != ','; }
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
-        s.remove_suffix(1);
-    return s;
-}
 
 }  // namespace
 
@@ -86,12 +79,12 @@ result<metadata> parse_metadata(std::string_view header) {
             header);
     }
     metadata m;
-    if (trim(header).empty()) return m;
+    if (trim_blanks(header).empty()) return m;
     size_t start = 0;
     for (;;) {
         size_t comma = header.find(',', start);
         auto pair =
-            trim(header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+            trim_blanks(header.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
         size_t space = pair.find(' ');
         auto key = pair.substr(0, space);
         if (key.empty()) {
@@ -106,7 +99,7 @@ result<metadata> parse_metadata(std::string_view header) {
         }
         std::string value;
         if (space != std::string_view::npos) {
-            auto v = unbase64(trim(pair.substr(space + 1)));
+            auto v = unbase64(trim_blanks(pair.substr(space + 1)));
             if (!v) {
                 return malformed(
                     {"the Upload-Metadata value of \"{}\" is not base64", "Upload-Metadata 中“{}”的值不是 base64"},

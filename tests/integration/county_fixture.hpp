@@ -12,6 +12,7 @@
 #include "doctest_bbt.hpp"
 
 #include <csignal>
+#include <ctime>
 #include <map>
 #include <regex>
 #include <string>
@@ -21,6 +22,16 @@
 namespace bbt::test {
 
 using namespace std::chrono_literals;
+
+// A time (seconds since the epoch) as iCalendar's UTC DATE-TIME, for timetables.
+inline std::string ics_time(int64_t t) {
+    std::time_t tt = t;
+    std::tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+    return buf;
+}
 
 // A bbt-county on loopback, with its own PKI and database.
 struct county_fixture {

@@ -28,19 +28,10 @@ namespace {
 
 constexpr const char* ffmpeg_binary = "/usr/bin/ffmpeg";
 
-std::string ics_time(int64_t t) {
-    std::time_t tt = t;
-    std::tm tm{};
-    ::gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 std::string event(const std::string& uid, const std::string& summary, int64_t start, int64_t minutes,
                   const std::string& resources) {
-    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260901T000000Z\r\nDTSTART:" + ics_time(start) +
-           "\r\nDTEND:" + ics_time(start + minutes * 60) + "\r\nSUMMARY:" + summary +
+    return "BEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20260901T000000Z\r\nDTSTART:" + test::ics_time(start) +
+           "\r\nDTEND:" + test::ics_time(start + minutes * 60) + "\r\nSUMMARY:" + summary +
            "\r\nX-BBT-RESOURCE:" + resources + "\r\nEND:VEVENT\r\n";
 }
 

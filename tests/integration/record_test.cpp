@@ -2,6 +2,7 @@
 // FFmpeg's test sources; the file is read back with ffprobe.
 #include "agent_fixture.hpp"
 #include "county_fixture.hpp"
+#include "skip.hpp"
 #include "small_disk.hpp"
 
 #include "bbt/base/clock.hpp"
@@ -17,10 +18,7 @@ namespace json = boost::json;
 namespace fs = std::filesystem;
 
 TEST_CASE("bbtctl records a lesson through the agent: start, status, stop, and the file in ls") {
-    if (!fs::exists(test::ffprobe_binary)) {
-        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
-        return;
-    }
+    if (!test::have_ffprobe()) return;
     test::agent_fixture f("", "3",
                           "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
                           "audio_format = \"lavfi\"\naudio_input = \"sine=frequency=440:sample_rate=48000\"\n"
@@ -75,15 +73,6 @@ TEST_CASE("a recording source that cannot be opened is a clear error, and the ag
 
 namespace {
 
-std::string ics_time(int64_t t) {
-    std::time_t tt = t;
-    std::tm tm{};
-    ::gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-    return buf;
-}
-
 const json::value& recording(const json::object& ls, const std::string& ending) {
     for (const auto& r : ls.at("recordings").as_array()) {
         if (std::string_view(r.at("file").as_string()).ends_with(ending)) return r;
@@ -98,10 +87,7 @@ const json::value& recording(const json::object& ls, const std::string& ending) 
 TEST_CASE(
     "a lesson marked for recording records itself: it wins over an ad-hoc recording, is stopped by hand only "
     "with --force, goes on in a new part after kill -9, and ends with the lesson") {
-    if (!fs::exists(test::ffprobe_binary)) {
-        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
-        return;
-    }
+    if (!test::have_ffprobe()) return;
     test::county_fixture county;
     county.start();
     test::agent_fixture f("", "3",
@@ -126,7 +112,7 @@ TEST_CASE(
     test::write_file(county.dir / "301.ics",
                      "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
                      "BEGIN:VEVENT\r\nUID:rec@test\r\nDTSTAMP:20260901T000000Z\r\nDTSTART:" +
-                         ics_time(start) + "\r\nDTEND:" + ics_time(end) +
+                         test::ics_time(start) + "\r\nDTEND:" + test::ics_time(end) +
                          "\r\nSUMMARY:数学\r\nX-BBT-RECORD:TRUE\r\nEND:VEVENT\r\n"
                          "END:VCALENDAR\r\n");
     REQUIRE(test::run({BBT_COUNTY_BINARY, "timetable", "--config", county.config.string(), "--school", "No.3 Primary",
@@ -187,10 +173,7 @@ TEST_CASE(
 TEST_CASE(
     "the disk guard: a recording stops cleanly before the disk is full, with an alert, and none starts below "
     "the limit") {
-    if (!fs::exists(test::ffprobe_binary)) {
-        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
-        return;
-    }
+    if (!test::have_ffprobe()) return;
     test::temp_dir scratch;
     test::small_disk disk(scratch / "disk", "16m");
     if (!disk.mounted()) {

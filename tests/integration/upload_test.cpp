@@ -105,17 +105,26 @@ std::string upload_state_of(test::agent_fixture& f) {
     return std::string(listed(f).at("upload").at("state").as_string());
 }
 
+// A county and an agent that records and uploads to it.
+struct started_county : test::county_fixture {
+    started_county() { start(); }
+};
+struct set_and_county {
+    started_county county;
+    test::agent_fixture f{"", "3", agent_config(county)};
+    test::notify_listener n{f.dir / "notify"};
+    test::child agent = f.start(n);
+
+    set_and_county() { REQUIRE(n.wait_for("READY=1")); }
+};
+
 }  // namespace
 
 TEST_CASE(
     "an upload broken at random points by kill -9 of the agent or the county completes, sending no confirmed "
     "chunk twice, and the copy here goes only after the county's checksum matched") {
-    test::county_fixture county;
-    county.start();
-    test::agent_fixture f("", "3", agent_config(county));
-    test::notify_listener n(f.dir / "notify");
-    auto agent = f.start(n);
-    REQUIRE(n.wait_for("READY=1"));
+    set_and_county rig;
+    auto& [county, f, n, agent] = rig;
     // Recorded before enrolment: nothing can be uploaded yet, so the bytes are kept for the comparison.
     auto file = record(f, 3);
     auto original = f.dir / "original.mp4";
@@ -183,12 +192,8 @@ TEST_CASE(
 TEST_CASE(
     "bytes damaged at the county fail the whole file's SHA-256: the upload starts over, the copy here is kept "
     "until the county has it right") {
-    test::county_fixture county;
-    county.start();
-    test::agent_fixture f("", "3", agent_config(county));
-    test::notify_listener n(f.dir / "notify");
-    auto agent = f.start(n);
-    REQUIRE(n.wait_for("READY=1"));
+    set_and_county rig;
+    auto& [county, f, n, agent] = rig;
     auto file = record(f, 2);
     auto sha = media::cache::sha256_file(file);
     REQUIRE(sha);

@@ -25,8 +25,6 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
-#include <random>
-
 namespace bbt::county {
 namespace {
 
@@ -41,14 +39,6 @@ using namespace std::chrono_literals;
 
 const log::category lg{"county"};
 constexpr size_t max_body = 8 << 20;
-
-std::string random_hex(size_t bytes) {
-    std::random_device rd;
-    std::string out;
-    for (size_t i = 0; i < bytes; ++i)
-        out += fmt::format("{:02x}", rd() & 0xff);
-    return out;
-}
 
 http::response<http::string_body> json_response(http::status status, const json::value& body, unsigned version,
                                                 bool keep_alive) {
@@ -329,7 +319,7 @@ struct server::impl {
                 if (!ec && args.is_object()) w.args = args.as_object();
                 w.device_id = peer;
                 w.expires_us = std::min(c.expires_us, now + options.command_validity.count() * 1'000'000);
-                w.nonce = random_hex(12);
+                w.nonce = protocol::pki::random_hex(12);
                 auto sig = protocol::pki::sign(pki.command_key, wire::signing_input(w));
                 if (!sig) continue;
                 w.signature = *sig;

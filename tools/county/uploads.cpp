@@ -7,6 +7,7 @@
 #include "bbt/base/log.hpp"
 #include "bbt/base/run_on.hpp"
 #include "bbt/media/cache.hpp"
+#include "bbt/protocol/pki.hpp"
 #include "bbt/protocol/tus.hpp"
 
 #include <fcntl.h>
@@ -20,7 +21,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <random>
 #include <set>
 
 namespace bbt::county {
@@ -38,14 +38,6 @@ constexpr std::string_view prefix = "/v1/uploads";
 
 using request = http::request<http::string_body>;
 using response = http::response<http::string_body>;
-
-std::string random_id() {
-    std::random_device rd;
-    std::string out;
-    for (int i = 0; i < 16; ++i)
-        out += fmt::format("{:02x}", rd() & 0xff);
-    return out;
-}
 
 bool hex64(std::string_view s) {
     return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
@@ -247,7 +239,7 @@ struct uploads::impl {
         if (!again) return unavailable(req, again.error());
         if (*again) return created(req, **again);
         int64_t now = clock::wall_now().count();
-        u.id = random_id();
+        u.id = protocol::pki::random_hex(16);
         u.device_id = peer;
         u.length = *length;
         u.created_us = u.updated_us = now;

@@ -7,10 +7,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <memory>
+#include <stdexcept>
 
 namespace bbt::protocol::pki {
 namespace {
@@ -270,6 +272,21 @@ bool verify(const std::string& public_pem, std::string_view data, std::string_vi
                                reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
     ERR_clear_error();
     return ok;
+}
+
+std::string random_hex(size_t bytes) {
+    std::string raw(bytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+        // OpenSSL's generator failing is a broken invariant of the system.
+        throw std::runtime_error("OpenSSL's random generator failed");
+    }
+    std::string out;
+    out.reserve(bytes * 2);
+    for (unsigned char c : raw) {
+        out += "0123456789abcdef"[c >> 4];
+        out += "0123456789abcdef"[c & 15];
+    }
+    return out;
 }
 
 }  // namespace bbt::protocol::pki

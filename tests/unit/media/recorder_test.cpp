@@ -6,6 +6,7 @@
 
 #include "doctest_bbt.hpp"
 #include "process.hpp"
+#include "skip.hpp"
 #include "temp_dir.hpp"
 
 #include <signal.h>
@@ -42,10 +43,7 @@ std::string probe(const fs::path& file, const std::string& stream, const std::st
 }  // namespace
 
 TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, as long as the recording") {
-    if (!fs::exists(test::ffprobe_binary)) {
-        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
-        return;
-    }
+    if (!test::have_ffprobe()) return;
     test::temp_dir dir;
     auto o = test_sources(dir / "lesson.mp4");
     o.realtime = false;  // as fast as it encodes
@@ -68,10 +66,7 @@ TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, 
 }
 
 TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but at most the last second") {
-    if (!fs::exists(test::ffprobe_binary)) {
-        MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
-        return;
-    }
+    if (!test::have_ffprobe()) return;
     test::temp_dir dir;
     // What the recorder has taken in, shared with the child that records.
     auto* taken = static_cast<std::atomic<int64_t>*>(
@@ -112,10 +107,7 @@ TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but 
 // (the debug preset leaves the label "long" out).
 TEST_SUITE("long") {
     TEST_CASE("a 45-minute lesson whose sound card runs 1000 ppm fast ends with sound and picture within 40 ms") {
-        if (!fs::exists(test::ffprobe_binary)) {
-            MESSAGE("skipped: no " << test::ffprobe_binary << " (scripts/setup installs ffmpeg)");
-            return;
-        }
+        if (!test::have_ffprobe()) return;
         test::temp_dir dir;
         media::recorder_options o;
         o.video = {"lavfi", "testsrc2=size=160x120:rate=25", ""};

@@ -12,6 +12,10 @@
 
 namespace bbt::protocol::pki {
 
+// `bytes` random bytes from OpenSSL's generator, as lower-case hex: nonces,
+// upload ids.
+[[nodiscard]] std::string random_hex(size_t bytes);
+
 // A new private key (PKCS#8 PEM). Store it 0600; never log it.
 [[nodiscard]] result<std::string> generate_key();
 
