@@ -96,6 +96,7 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     rc.get_seconds("keep_after_upload", rv.keep_after_upload, 0, 365 * 86400.0);
     rc.get("min_free_mb", rv.min_free_mb, 0, int64_t{1} << 24);
     rc.get_seconds("silence_alarm", rv.silence_alarm, 0, 3600);
+    rc.get("with_class", rv.with_class);
     rv.dir = rec_dir;
     if (rv.enabled && rv.video_format.empty()) {
         rc.fail("video_format", i18n::text({"must name a libavdevice input (v4l2, x11grab, lavfi ...)",

@@ -299,14 +299,17 @@ int run_daemon(const agent_config& cfg) {
 
     recording_service* recorder = nullptr;
     if (cfg.recorder.enabled) {
-        auto send = [&county_svc](protocol::https_request r) { return county_svc.send(std::move(r)); };
-        auto lesson_on = [&classroom, courseware] {
+        recording_service::links with;
+        with.send = [&county_svc](protocol::https_request r) { return county_svc.send(std::move(r)); };
+        with.lesson_on = [&classroom, courseware] {
             return classroom.state() == "in-class" || (courseware != nullptr && courseware->lesson_on());
         };
-        std::function<std::vector<protocol::lesson>()> lessons;
-        if (courseware != nullptr) lessons = [courseware] { return courseware->known_lessons(); };
-        recorder = &registry.add(
-            std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc, send, lesson_on, std::move(lessons)));
+        if (courseware != nullptr) with.lessons = [courseware] { return courseware->known_lessons(); };
+        with.class_on = [&classroom] {
+            const auto& s = classroom.state();
+            return s == "starting" || s == "in-class" || s == "fault";
+        };
+        recorder = &registry.add(std::make_unique<recording_service>(ex, cfg.recorder, ledger_svc, std::move(with)));
         county_svc.on_enrolled([recorder] { recorder->wake_uploads(); });
     }
 

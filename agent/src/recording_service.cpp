@@ -63,21 +63,20 @@ std::optional<protocol::lesson> lesson_to_record(const std::vector<protocol::les
 }
 
 recording_service::recording_service(asio::any_io_executor control, agent_config::recorder_config config,
-                                     ledger_service& ledger, recording_uploader::sender send,
-                                     std::function<bool()> lesson_on,
-                                     std::function<std::vector<protocol::lesson>()> lessons)
+                                     ledger_service& ledger, links with)
     : control_(control),
       config_(std::move(config)),
       ledger_(ledger),
       uploader_(
-          control, config_, ledger, std::move(send),
+          control, config_, ledger, std::move(with.send),
           [this](const fs::path& p) {
               // Being written or being finished: not uploaded yet.
               return busy_ || (current_ && p == fs::path(file_.string() + ".part.mp4"));
           },
-          std::move(lesson_on)),
+          std::move(with.lesson_on)),
       tick_(control),
-      lessons_(std::move(lessons)) {}
+      lessons_(std::move(with.lessons)),
+      class_on_(std::move(with.class_on)) {}
 
 recording_service::~recording_service() { worker_.join(); }
 
@@ -202,6 +201,7 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     if (auto r = save_facts(config_.dir, facts); !r) log::warning(lg, "{}", r.error().what());
     if (whole) fs::remove(facts_path(fs::path(file_.string() + ".part.mp4")), ec);
     scheduled_.reset();
+    by_class_ = false;
     if (mic_silent_) silence_alarm({});  // the recording is over: so is the alarm
     uploader_.wake();
     if (!done) {
@@ -308,12 +308,37 @@ void recording_service::silence_alarm(const media::recording_status& s) {
                        protocol::county::alert{"recorder", "recorder.microphone-silent", "warning", text, silent});
 }
 
+asio::awaitable<void> recording_service::follow_class() {
+    if (!config_.with_class || !class_on_) co_return;
+    bool on = class_on_();
+    bool began = on && !class_was_on_, ended = !on && class_was_on_;
+    class_was_on_ = on;
+    if (began && !current_) {
+        // Named after the timetable's lesson when one is on.
+        std::string lesson = "class";
+        int64_t now = clock::wall_now().count() / 1'000'000;
+        if (lessons_) {
+            for (const auto& l : lessons_())
+                if (l.start <= now && now < l.end) lesson = l.summary;
+        }
+        log::notice(lg, "the class began: recording \"{}\" (recorder.with_class)", lesson);
+        if (auto r = co_await begin(lesson, std::nullopt)) {
+            by_class_ = true;
+        } else {
+            log::error(lg, "cannot record the class: {}", r.error().what());
+        }
+    } else if (ended && current_ && by_class_ && !scheduled_) {
+        co_await finish("the class ended");
+    }
+}
+
 asio::awaitable<void> recording_service::watch() {
     for (;;) {
         tick_.expires_after(1s);
         auto [ec] = co_await tick_.async_wait(asio::as_tuple(asio::use_awaitable));
         if (ec) co_return;
         if (!busy_) co_await follow_timetable();
+        if (!busy_) co_await follow_class();
         if (!current_ || busy_) continue;
         silence_alarm(current_->status());
         if (auto why = current_->failure(); !why.empty()) {

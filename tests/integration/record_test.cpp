@@ -225,3 +225,24 @@ TEST_CASE("a silent microphone raises an alert while recording, said in bbtctl r
     // The alarm clears with the recording.
     CHECK(f.log().find("the microphone is heard again") != std::string::npos);
 }
+
+TEST_CASE("with recorder.with_class, the class key's class start and end start and end a recording") {
+    test::agent_fixture f("", "3",
+                          "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
+                          "audio_format = \"lavfi\"\naudio_input = \"sine=frequency=440:sample_rate=48000\"\n"
+                          "video_bitrate_kbit = 500\nupload = false\nmin_free_mb = 0\nwith_class = true\n");
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    CHECK_FALSE(f.ctl_json({"record", "status"}).at("recording").as_bool());
+    REQUIRE(f.ctl({"class", "start"}) == 0);
+    auto s = f.ctl_json_until({"record", "status"}, [](const json::object& o) { return o.at("recording").as_bool(); });
+    CHECK(std::string_view(s.at("file").as_string()).ends_with("-class.mp4"));
+    REQUIRE(f.ctl({"class", "end"}) == 0);
+    f.ctl_json_until({"record", "status"},
+                     [](const json::object& o) { return !o.at("recording").as_bool() && !o.at("busy").as_bool(); });
+    auto ls = f.ctl_json({"record", "ls"});
+    REQUIRE(ls.at("recordings").as_array().size() == 1);
+    CHECK_FALSE(ls.at("recordings").as_array()[0].at("interrupted").as_bool());
+    CHECK(f.log().find("the class ended") != std::string::npos);
+}

@@ -12,7 +12,9 @@
 // one), and a scheduled recording is stopped by hand only with force. After a
 // restart in the middle of such a lesson it goes on in a new part. The disk
 // guard stops a recording cleanly, with an alert, before the disk holds less
-// than `recorder.min_free_mb`, and starts none below it.
+// than `recorder.min_free_mb`, and starts none below it. With
+// `recorder.with_class`, the class key (or bbtctl class) starting and ending
+// a class starts and ends a recording too.
 #pragma once
 
 #include "bbt/agent/config.hpp"
@@ -37,12 +39,15 @@ namespace bbt::agent {
 
 class recording_service final : public service {
 public:
-    // `send` reaches the county (uploads), `lesson_on` says whether a lesson
-    // is on (uploads slow down).
-    // `lessons` gives the timetable's lessons around now (none: nothing is scheduled).
+    // What the recorder needs of the rest of the set.
+    struct links {
+        recording_uploader::sender send;                         // reaches the county (uploads)
+        std::function<bool()> lesson_on;                         // a lesson is on (uploads slow down)
+        std::function<std::vector<protocol::lesson>()> lessons;  // the timetable around now (none: no schedule)
+        std::function<bool()> class_on;                          // the class key's class is on (recorder.with_class)
+    };
     recording_service(asio::any_io_executor control, agent_config::recorder_config config, ledger_service& ledger,
-                      recording_uploader::sender send, std::function<bool()> lesson_on,
-                      std::function<std::vector<protocol::lesson>()> lessons = {});
+                      links with);
     ~recording_service() override;
 
     [[nodiscard]] std::string_view name() const override { return "recorder"; }
@@ -68,6 +73,7 @@ private:
     };
     asio::awaitable<result<boost::json::value>> begin(std::string lesson, std::optional<scheduled> by_timetable);
     asio::awaitable<void> follow_timetable();
+    asio::awaitable<void> follow_class();
     [[nodiscard]] int64_t free_mb() const;
     // Raises (or clears) the county's alert for a silent microphone.
     void silence_alarm(const media::recording_status& s);
@@ -89,6 +95,9 @@ private:
     bool busy_ = false;  // starting or finishing
     std::string last_error_;
     std::function<std::vector<protocol::lesson>()> lessons_;
+    std::function<bool()> class_on_;
+    bool class_was_on_ = false;
+    bool by_class_ = false;  // the recording running was started by the class key
     bool mic_silent_ = false;
     std::optional<scheduled> scheduled_;                      // of the recording running
     std::set<std::string> stopped_by_hand_;                   // scheduled lessons not started again

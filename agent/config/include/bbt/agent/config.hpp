@@ -133,6 +133,8 @@ struct agent_config {
         int64_t min_free_mb = 1024;
         // An alert when the microphone stays silent this long (0: never).
         std::chrono::milliseconds silence_alarm{120'000};
+        // The class key (class start/end) starts and ends a recording too.
+        bool with_class = false;
     } recorder;
     // [gpio]: the control board's wiring, on a board profile that drives
     // relays, the class key and LEDs on GPIO lines.
