@@ -198,7 +198,13 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     bool whole = fs::exists(file_, ec);
     auto facts = facts_of(file_.filename().string() + (whole ? "" : ".part.mp4"));
     if (done) facts.duration_s = done->duration_s;
+    facts.bytes = static_cast<int64_t>(fs::file_size(config_.dir / facts.file, ec));
+    if (ec) facts.bytes = 0;
     if (auto r = save_facts(config_.dir, facts); !r) log::warning(lg, "{}", r.error().what());
+    // The county hears of it now; its hash and upload follow.
+    auto said = recording_message(facts, whole ? "recorded" : "interrupted");
+    said.sha256.clear();
+    ledger_.outbox_put(clock::wall_now().count(), said);
     if (whole) fs::remove(facts_path(fs::path(file_.string() + ".part.mp4")), ec);
     scheduled_.reset();
     by_class_ = false;
@@ -214,10 +220,6 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     }
     log::notice(lg, "recorded {}: {:.1f} s, {} bytes ({})", file_.filename().string(), done->duration_s, done->bytes,
                 why);
-    ledger_.outbox_put(clock::wall_now().count(),
-                       protocol::county::event{"recorder", "recording-finished",
-                                               fmt::format("{} {:.0f} s {} bytes", file_.filename().string(),
-                                                           done->duration_s, done->bytes)});
     co_return done;
 }
 

@@ -137,6 +137,10 @@ result<recording_facts> parse_facts(std::string_view text) {
     return f;
 }
 
+protocol::county::recording recording_message(const recording_facts& f, std::string state) {
+    return {f.file, f.lesson.substr(0, 500), f.part, f.started_us, f.duration_s, f.bytes, f.sha256, std::move(state)};
+}
+
 fs::path facts_path(const fs::path& recording) { return fs::path(recording.string() + ".json"); }
 
 result<void> save_facts(const fs::path& dir, const recording_facts& f) {
@@ -244,6 +248,7 @@ asio::awaitable<void> recording_uploader::run() {
                 }
                 f.deleted_us = clock::wall_now().count();
                 if (auto r = save_facts(config_.dir, f); !r) log::warning(lg, "{}", r.error().what());
+                ledger_.outbox_put(f.deleted_us, recording_message(f, "removed"));
                 log::info(lg, "{} deleted here: the county has confirmed it", f.file);
             }
         }
@@ -313,9 +318,7 @@ result<void> recording_uploader::confirm(recording_facts& f, std::string_view co
     if (auto r = save_facts(config_.dir, f); !r) return r.error();
     mismatches_.erase(f.file);
     log::notice(lg, "{} is at the county: {} bytes, SHA-256 confirmed", f.file, f.bytes);
-    ledger_.outbox_put(clock::wall_now().count(),
-                       protocol::county::event{"recorder", "recording-uploaded",
-                                               fmt::format("{} {} bytes sha256 {}", f.file, f.bytes, f.sha256)});
+    ledger_.outbox_put(clock::wall_now().count(), recording_message(f, "uploaded"));
     return {};
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
 #include <array>
 #include <limits>
 
@@ -13,8 +14,8 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 7> kind_names{"inventory", "heartbeat",      "usage",    "event",
-                                                     "alert",     "command_result", "readiness"};
+constexpr std::array<std::string_view, 8> kind_names{"inventory", "heartbeat",      "usage",     "event",
+                                                     "alert",     "command_result", "readiness", "recording"};
 
 class county_category_impl final : public std::error_category {
 public:
@@ -206,6 +207,15 @@ json::object body_json(const body& b) {
                         {"severity", x.severity},
                         {"message", x.message},
                         {"open", x.open}};
+            } else if constexpr (std::is_same_v<T, recording>) {
+                return {{"file", x.file},
+                        {"lesson", x.lesson},
+                        {"part", x.part},
+                        {"started_us", x.started_us},
+                        {"duration_s", x.duration_s},
+                        {"bytes", x.bytes},
+                        {"sha256", x.sha256},
+                        {"state", x.state}};
             } else if constexpr (std::is_same_v<T, readiness>) {
                 json::array missing;
                 for (const auto& id : x.missing)
@@ -293,6 +303,29 @@ body body_from(kind k, reader& r) {
         }
         case kind::command_result:
             return command_result{r.text("command_id"), r.text("verb"), r.boolean("ok"), r.text("detail")};
+        case kind::recording: {
+            recording x;
+            x.file = r.text("file");
+            x.lesson = r.text("lesson");
+            x.part = r.integer("part", 1, 1000);
+            x.started_us = r.integer("started_us", 0, max_time_us);
+            x.duration_s = r.number("duration_s", 0, 1e6);
+            x.bytes = r.integer("bytes", 0, int64_t{1} << 50);
+            x.sha256 = r.text("sha256");
+            x.state = r.text("state");
+            if (x.file.empty() && !r.failed()) r.fail("file", i18n::text({"must not be empty", "不能为空"}));
+            if (!x.sha256.empty() && !r.failed() &&
+                (x.sha256.size() != 64 || x.sha256.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+                r.fail("sha256",
+                       i18n::text({"must be 64 lower-case hex digits or empty", "必须是 64 位小写十六进制或为空"}));
+            }
+            static constexpr std::string_view states[] = {"recorded", "interrupted", "uploaded", "removed"};
+            if (std::find(std::begin(states), std::end(states), x.state) == std::end(states) && !r.failed()) {
+                r.fail("state", i18n::text({"must be recorded, interrupted, uploaded or removed",
+                                            "必须是 recorded、interrupted、uploaded 或 removed"}));
+            }
+            return x;
+        }
         case kind::readiness: {
             readiness x;
             x.day = r.text("day");

@@ -119,7 +119,9 @@ result<metadata> parse_metadata(std::string_view header) {
 result<int64_t> parse_offset(std::string_view header) {
     int64_t v = -1;
     auto [p, ec] = std::from_chars(header.data(), header.data() + header.size(), v);
-    if (header.empty() || header.front() == '-' || header.front() == '+' || ec != std::errc() ||
+    // One spelling for one number: no sign, no leading zero.
+    bool leading_zero = header.size() > 1 && header.front() == '0';
+    if (header.empty() || header.front() == '-' || header.front() == '+' || leading_zero || ec != std::errc() ||
         p != header.data() + header.size() || v < 0 || v > max_length) {
         return malformed({"\"{}\" is not an offset or length in bytes (a whole number, 0 or more)",
                           "“{}”不是以字节计的偏移量或长度（应为非负整数）"},

@@ -187,6 +187,23 @@ TEST_CASE(
     f.lang = "zh_CN.UTF-8";
     REQUIRE(f.ctl({"record", "ls"}) == 0);
     CHECK(f.ctl_out().find("已上传，本机已删除") != std::string::npos);
+    // The county heard of it too (recording messages): recorded, uploaded, removed; the last one stands.
+    std::string said;
+    for (int i = 0; i < 400 && said != "removed"; ++i) {
+        std::this_thread::sleep_for(50ms);
+        auto db = sqlite::database::open(county.db);
+        REQUIRE(db);
+        auto st = db->prepare("SELECT state, sha256, lesson FROM set_recordings");
+        REQUIRE(st);
+        if (*st->step()) {
+            said = st->column_text(0);
+            if (said == "removed") {
+                CHECK(st->column_text(1) == *sha);
+                CHECK(st->column_text(2) == "math");
+            }
+        }
+    }
+    CHECK(said == "removed");
 }
 
 TEST_CASE(

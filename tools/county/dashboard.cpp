@@ -258,6 +258,14 @@ result<overview> collect(sqlite::database& db, const dashboard_options& options,
         },
         school);
     if (!r) return r.error();
+    // Recorded on a set (as it reported) and not at the county in full.
+    r = each_row(
+        db,
+        "SELECT count(*) FROM set_recordings r JOIN devices d USING (device_id) WHERE (?1 = '' OR d.school = ?1) "
+        "AND r.state IN ('recorded', 'interrupted') AND NOT EXISTS (SELECT 1 FROM uploads u WHERE u.device_id = "
+        "r.device_id AND u.sha256 = r.sha256 AND u.state = 'complete')",
+        [&](sqlite::statement& st) { o.recordings_waiting = st.column_int64(0); }, school);
+    if (!r) return r.error();
     std::stable_sort(o.open_alerts.begin(), o.open_alerts.end(), [](const alert_view& a, const alert_view& b) {
         return severity_rank(a.severity) < severity_rank(b.severity);
     });
@@ -384,6 +392,7 @@ json::value to_json(const overview& o) {
                         {"recordings", std::move(recordings)},
                         {"recordings_week", o.recordings_week},
                         {"recordings_uploading", o.recordings_uploading},
+                        {"recordings_waiting", o.recordings_waiting},
                         {"school", o.school_filter},
                         {"days", std::move(days)},
                         {"online", o.online},
@@ -506,6 +515,8 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
     card("card-courseware", t({"sets missing courseware for tomorrow", "明日课件未就绪"}),
          std::to_string(o.tomorrow_unready));
     card("card-recordings", t({"lessons recorded this week", "本周课堂录像"}), std::to_string(o.recordings_week));
+    card("card-recordings-waiting", t({"recordings not yet at the county", "尚未上传的录像"}),
+         std::to_string(o.recordings_waiting));
     out("</div>\n");
 
     // Schools.

@@ -136,6 +136,7 @@ struct overview {
     std::vector<recording_view> recordings;  // the newest first, at most 100
     int64_t recordings_week = 0;             // received in full over the last 7 days
     int64_t recordings_uploading = 0;
+    int64_t recordings_waiting = 0;  // recorded on a set, not yet at the county in full
 };
 
 // Reads the picture at `now_us` (local time of the process decides the days),

@@ -163,6 +163,22 @@ constexpr sqlite::migration migrations[] = {
         );
         CREATE INDEX uploads_by_file ON uploads(device_id, sha256, length);
     )sql"},
+    // What each set says of the lessons it recorded (recording messages).
+    {5, R"sql(
+        CREATE TABLE set_recordings (
+            device_id   TEXT NOT NULL,
+            file        TEXT NOT NULL,
+            lesson      TEXT NOT NULL,
+            part        INTEGER NOT NULL,
+            started_us  INTEGER NOT NULL,
+            duration_s  REAL NOT NULL,
+            bytes       INTEGER NOT NULL,
+            sha256      TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            at_us       INTEGER NOT NULL,
+            PRIMARY KEY (device_id, file)
+        ) WITHOUT ROWID;
+    )sql"},
 };
 
 constexpr std::string_view upload_columns =
@@ -357,6 +373,14 @@ result<void> store::apply(const std::string& device_id, const wire::message& m) 
             } else if constexpr (std::is_same_v<T, wire::command_result>) {
                 return run("UPDATE commands SET ok = ?, detail = ? WHERE id = ? AND device_id = ?", x.ok ? 1 : 0,
                            x.detail, x.command_id, device_id);
+            } else if constexpr (std::is_same_v<T, wire::recording>) {
+                return run(
+                    "INSERT INTO set_recordings VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO UPDATE "
+                    "SET lesson = ?3, part = ?4, started_us = ?5, duration_s = ?6, bytes = ?7, sha256 = ?8, state = "
+                    "?9, "
+                    "at_us = ?10 WHERE at_us <= ?10",
+                    device_id, x.file, x.lesson, x.part, x.started_us, x.duration_s, x.bytes, x.sha256, x.state,
+                    m.at_us);
             } else if constexpr (std::is_same_v<T, wire::readiness>) {
                 json::array missing;
                 for (const auto& id : x.missing)

@@ -324,8 +324,16 @@ TEST_CASE(
     add("done", a, "数学", at(-1, 9), 10'000'000, true, 1);
     add("half", a, "英语", at(0, 10), 4'000'000, false, 0);
     add("hill", hill, "<i>art</i>", at(0, 11), 0, false, 0);
+    // What the sets say they recorded: one is at the county in full, one is not yet.
+    c.ingest(a,
+             {{1, at(0, 12),
+               wire::recording{"done.mp4", "数学", 1, at(-1, 9), 2700, 10'000'000, std::string(64, 'a'), "recorded"}},
+              {2, at(0, 12),
+               wire::recording{"new.mp4", "物理", 1, at(0, 11), 2700, 9'000'000, std::string(64, 'd'), "recorded"}}},
+             at(0, 12));
     auto o = collect(c.db.database(), {}, now);
     REQUIRE(o);
+    CHECK(o->recordings_waiting == 1);
     REQUIRE(o->recordings.size() == 4);
     CHECK(o->recordings[0].filename == "hill.mp4");
     CHECK(o->recordings[3].filename == "old.mp4");
@@ -342,6 +350,7 @@ TEST_CASE(
     CHECK(en.find("Recorded lessons") != std::string::npos);
     CHECK(en.find("uploading 40 %") != std::string::npos);
     CHECK(en.find("lessons recorded this week") != std::string::npos);
+    CHECK(en.find("recordings not yet at the county") != std::string::npos);
     auto j = to_json(*o);
     CHECK(j.at("recordings").as_array().size() == 4);
     CHECK(j.at("recordings").as_array()[1].at("received_bytes").as_int64() == 4'000'000);

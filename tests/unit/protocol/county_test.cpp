@@ -38,6 +38,9 @@ batch sample_batch() {
         {5, 1'795'000'090'000'000, alert{"projector", "projector.lamp-hours", "warning", "lamp at 92 %", true}});
     b.messages.push_back({6, 1'795'000'100'000'000, command_result{"c-17", "class.start", true, ""}});
     b.messages.push_back({7, 1'795'000'110'000'000, readiness{"2026-12-03", 6, 9, 7, {"math-7-01", "语文-3"}}});
+    b.messages.push_back({8, 1'795'000'120'000'000,
+                          recording{"20261202-080000-数学-part2.mp4", "数学", 2, 1'795'000'000'000'000, 2700.5,
+                                    1'400'000'000, std::string(64, 'e'), "uploaded"}});
     return b;
 }
 
@@ -119,6 +122,21 @@ TEST_CASE("a readiness report is refused when its day is not a date or more is r
     r = decode_batch(json::serialize(doc));
     REQUIRE_FALSE(r);
     CHECK(r.error().message().find("ready") != std::string::npos);
+}
+
+TEST_CASE("a recording report is refused without a file, with a bad hash or an unknown state") {
+    auto mutate = [](const char* key, json::value v) {
+        auto doc = json::parse(encode(sample_batch())).as_object();
+        doc["messages"].as_array()[7].as_object()["body"].as_object()[key] = std::move(v);
+        auto r = decode_batch(json::serialize(doc));
+        REQUIRE_FALSE(r);
+        CHECK(schema_errors("batch.schema.json", json::serialize(doc)) != "");
+        return std::string(r.error().message());
+    };
+    CHECK(mutate("file", "").find("file") != std::string::npos);
+    CHECK(mutate("sha256", "ABC").find("sha256") != std::string::npos);
+    CHECK(mutate("state", "lost").find("state") != std::string::npos);
+    CHECK(mutate("part", 0).find("part") != std::string::npos);
 }
 
 TEST_CASE("a bad batch is refused with the field that is wrong") {

@@ -57,7 +57,7 @@ TEST_CASE("Upload-Offset and Upload-Length are whole numbers of bytes") {
     CHECK(*tus::parse_offset("0") == 0);
     CHECK(*tus::parse_offset("1048576") == 1048576);
     CHECK(*tus::parse_offset(std::to_string(tus::max_length)) == tus::max_length);
-    for (const char* bad : {"", "-1", "+1", "1.5", "12a", " 1", "99999999999999999999", "0x10"}) {
+    for (const char* bad : {"", "-1", "+1", "1.5", "12a", " 1", "99999999999999999999", "0x10", "099", "00"}) {
         INFO(bad);
         CHECK_FALSE(tus::parse_offset(bad));
     }

@@ -54,6 +54,8 @@ struct recording_facts {
 // A damaged file gives an error; the recording is then hashed again.
 [[nodiscard]] result<recording_facts> parse_facts(std::string_view json);
 [[nodiscard]] std::filesystem::path facts_path(const std::filesystem::path& recording);
+// What the county is told of a recording (state: recorded, interrupted, uploaded, removed).
+[[nodiscard]] protocol::county::recording recording_message(const recording_facts& f, std::string state);
 [[nodiscard]] result<void> save_facts(const std::filesystem::path& dir, const recording_facts& f);
 
 // "waiting", "uploading", "uploaded" (the county has it all, the copy here

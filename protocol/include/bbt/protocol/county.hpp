@@ -37,7 +37,7 @@ inline constexpr size_t max_devices = 64;           // in one inventory
 inline constexpr size_t max_lamps = 8;              // in one heartbeat
 inline constexpr size_t max_batch_bytes = 4 << 20;  // a batch, uncompressed
 
-enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_result, readiness };
+enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_result, readiness, recording };
 [[nodiscard]] std::string_view to_string(kind k) noexcept;
 [[nodiscard]] std::optional<kind> kind_from(std::string_view s) noexcept;
 // Events, alerts and command results go first and are never dropped;
@@ -124,7 +124,21 @@ struct readiness {
     bool operator==(const readiness&) const = default;
 };
 
-using body = std::variant<inventory, heartbeat, usage, event, alert, command_result, readiness>;
+// A lesson recorded on the set, and how far its upload to the county is; sent
+// when it is recorded and each time that changes.
+struct recording {
+    std::string file;  // the name on the set
+    std::string lesson;
+    int64_t part = 1;  // a lesson broken by a restart goes on in parts
+    int64_t started_us = 0;
+    double duration_s = 0;
+    int64_t bytes = 0;
+    std::string sha256;  // hex; empty until hashed
+    std::string state;   // recorded, interrupted, uploaded (the county confirmed it), removed (deleted on the set)
+    bool operator==(const recording&) const = default;
+};
+
+using body = std::variant<inventory, heartbeat, usage, event, alert, command_result, readiness, recording>;
 
 struct message {
     int64_t seq = 0;
