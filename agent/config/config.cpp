@@ -85,6 +85,8 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     std::string rec_dir = rv.dir.string();
     rc.get("enabled", rv.enabled).get("dir", rec_dir);
     rc.get("video_format", rv.video_format).get("video_input", rv.video_input).get("video_options", rv.video_options);
+    rc.get("screen_format", rv.screen_format).get("screen_input", rv.screen_input);
+    rc.get("screen_options", rv.screen_options);
     rc.get("audio_format", rv.audio_format).get("audio_input", rv.audio_input).get("audio_options", rv.audio_options);
     rc.get("width", rv.width, 0, 7680).get("height", rv.height, 0, 4320).get("fps", rv.fps, 0, 120);
     rc.get("video_bitrate_kbit", rv.video_bitrate_kbit, 100, 100'000).get("preset", rv.preset);

@@ -124,6 +124,18 @@ result<input> open_input(const source& s, AVMediaType type) {
     return in;
 }
 
+// A picture source and its own H.264 track.
+struct video_track {
+    input in;
+    codec_ptr enc;
+    AVStream* st = nullptr;
+    sws_ptr sws;
+    frame_ptr scaled;
+    int width = 0, height = 0, fps = 25;
+    int64_t last_pts = -1;
+    bool main = false;  // the camera's: its length is the recording's
+};
+
 class recorder final : public recording {
 public:
     explicit recorder(recorder_options o) : o_(std::move(o)) {}
@@ -139,9 +151,15 @@ public:
         avdevice_register_all();
         // libav's own chatter (x264's statistics ...) stays out of the agent's log; errors come back as results.
         av_log_set_level(AV_LOG_ERROR);
-        auto v = open_input(o_.video, AVMEDIA_TYPE_VIDEO);
-        if (!v) return v.error();
-        video_ = std::move(*v);
+        for (const auto* src : {&o_.video, &o_.screen}) {
+            if (src->format.empty()) continue;
+            auto v = open_input(*src, AVMEDIA_TYPE_VIDEO);
+            if (!v) return v.error();
+            auto t = std::make_unique<video_track>();
+            t->in = std::move(*v);
+            t->main = src == &o_.video;
+            videos_.push_back(std::move(t));
+        }
         if (!o_.audio.format.empty()) {
             auto a = open_input(o_.audio, AVMEDIA_TYPE_AUDIO);
             if (!a) return a.error();
@@ -153,7 +171,9 @@ public:
         int r = avformat_alloc_output_context2(&raw, nullptr, "mp4", part_.c_str());
         if (r < 0) return av_error(r, "mp4", part_.string());
         out_.reset(raw);
-        if (auto e = open_video_encoder(); !e) return e;
+        for (auto& t : videos_) {
+            if (auto e = open_video_encoder(*t); !e) return e;
+        }
         if (has_audio_) {
             if (auto e = open_audio_encoder(); !e) return e;
         }
@@ -194,27 +214,28 @@ public:
     }
 
 private:
-    result<void> open_video_encoder() {
-        const AVCodecParameters* par = video_.fmt->streams[video_.stream]->codecpar;
-        width_ = o_.width > 0 ? o_.width : par->width;
-        height_ = o_.height > 0 ? o_.height : par->height;
-        AVRational rate = av_guess_frame_rate(video_.fmt.get(), video_.fmt->streams[video_.stream], nullptr);
-        fps_ = o_.fps > 0 ? o_.fps : (rate.num > 0 && rate.den > 0 ? (rate.num + rate.den / 2) / rate.den : 25);
+    // The camera's track takes the size asked for; the screen's keeps its own.
+    result<void> open_video_encoder(video_track& t) {
+        const AVCodecParameters* par = t.in.fmt->streams[t.in.stream]->codecpar;
+        t.width = o_.width > 0 && t.main ? o_.width : par->width;
+        t.height = o_.height > 0 && t.main ? o_.height : par->height;
+        AVRational rate = av_guess_frame_rate(t.in.fmt.get(), t.in.fmt->streams[t.in.stream], nullptr);
+        t.fps = o_.fps > 0 ? o_.fps : (rate.num > 0 && rate.den > 0 ? (rate.num + rate.den / 2) / rate.den : 25);
         const AVCodec* enc = avcodec_find_encoder_by_name("libx264");
         if (enc == nullptr) enc = avcodec_find_encoder(AV_CODEC_ID_H264);
         if (enc == nullptr) {
             return error(base_errc::not_found,
                          i18n::text({"libavcodec has no H.264 encoder", "libavcodec 没有 H.264 编码器"}));
         }
-        venc_.reset(avcodec_alloc_context3(enc));
-        auto* c = venc_.get();
-        c->width = width_;
-        c->height = height_;
+        t.enc.reset(avcodec_alloc_context3(enc));
+        auto* c = t.enc.get();
+        c->width = t.width;
+        c->height = t.height;
         c->pix_fmt = AV_PIX_FMT_YUV420P;
-        c->time_base = AVRational{1, fps_};
-        c->framerate = AVRational{fps_, 1};
+        c->time_base = AVRational{1, t.fps};
+        c->framerate = AVRational{t.fps, 1};
         // One keyframe per fragment, so that each fragment starts one and closes on time.
-        c->gop_size = std::max(1, static_cast<int>(fps_ * o_.fragment.count() / 1000));
+        c->gop_size = std::max(1, static_cast<int>(t.fps * o_.fragment.count() / 1000));
         c->keyint_min = c->gop_size;
         c->max_b_frames = 0;
         c->bit_rate = o_.video_bitrate;
@@ -229,9 +250,12 @@ private:
         int r = avcodec_open2(c, enc, &opts);
         av_dict_free(&opts);
         if (r < 0) return av_error(r, i18n::text({"cannot open the H.264 encoder", "无法打开 H.264 编码器"}), "");
-        vst_ = avformat_new_stream(out_.get(), nullptr);
-        vst_->time_base = c->time_base;
-        avcodec_parameters_from_context(vst_->codecpar, c);
+        t.st = avformat_new_stream(out_.get(), nullptr);
+        t.st->time_base = c->time_base;
+        avcodec_parameters_from_context(t.st->codecpar, c);
+        // Players show the camera; the screen is the second picture.
+        t.st->disposition = t.main ? AV_DISPOSITION_DEFAULT : 0;
+        av_dict_set(&t.st->metadata, "handler_name", t.main ? "Camera" : "Screen", 0);
         return {};
     }
 
@@ -332,32 +356,32 @@ private:
         }
     }
 
-    bool encode_video(AVFrame* in, double at) {
-        if (!sws_) {
-            sws_.reset(sws_getContext(in->width, in->height, static_cast<AVPixelFormat>(in->format), width_, height_,
-                                      AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
-            scaled_.reset(av_frame_alloc());
-            scaled_->format = AV_PIX_FMT_YUV420P;
-            scaled_->width = width_;
-            scaled_->height = height_;
-            if (!sws_ || av_frame_get_buffer(scaled_.get(), 0) < 0) {
+    bool encode_video(video_track& t, AVFrame* in, double at) {
+        if (!t.sws) {
+            t.sws.reset(sws_getContext(in->width, in->height, static_cast<AVPixelFormat>(in->format), t.width, t.height,
+                                       AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
+            t.scaled.reset(av_frame_alloc());
+            t.scaled->format = AV_PIX_FMT_YUV420P;
+            t.scaled->width = t.width;
+            t.scaled->height = t.height;
+            if (!t.sws || av_frame_get_buffer(t.scaled.get(), 0) < 0) {
                 fail(i18n::text({"cannot scale the picture", "无法缩放图像"}).data());
                 return false;
             }
         }
-        auto pts = static_cast<int64_t>(at * fps_ + 0.5);
-        if (pts <= last_video_pts_) return true;  // two frames in one slot: the later is dropped
-        last_video_pts_ = pts;
-        av_frame_make_writable(scaled_.get());
-        sws_scale(sws_.get(), in->data, in->linesize, 0, in->height, scaled_->data, scaled_->linesize);
-        scaled_->pts = pts;
-        if (avcodec_send_frame(venc_.get(), scaled_.get()) < 0) return false;
-        {
+        auto pts = static_cast<int64_t>(at * t.fps + 0.5);
+        if (pts <= t.last_pts) return true;  // two frames in one slot: the later is dropped
+        t.last_pts = pts;
+        av_frame_make_writable(t.scaled.get());
+        sws_scale(t.sws.get(), in->data, in->linesize, 0, in->height, t.scaled->data, t.scaled->linesize);
+        t.scaled->pts = pts;
+        if (avcodec_send_frame(t.enc.get(), t.scaled.get()) < 0) return false;
+        if (t.main) {
             std::lock_guard lock(m_);
             ++status_.video_frames;
-            status_.duration_s = static_cast<double>(pts + 1) / fps_;
+            status_.duration_s = static_cast<double>(pts + 1) / t.fps;
         }
-        return drain(venc_.get(), vst_);
+        return drain(t.enc.get(), t.st);
     }
 
     // The loudness of what is encoded, each second.
@@ -423,7 +447,8 @@ private:
     }
 
     // Decodes one packet of a source and encodes what comes out.
-    bool feed(input& in, bool video) {
+    // `video`: the track the source feeds; none for the sound.
+    bool feed(input& in, video_track* video) {
         double at = in.next_seconds();
         if (o_.realtime) {
             auto due = start_ + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(at));
@@ -437,8 +462,8 @@ private:
         for (;;) {
             int r = avcodec_receive_frame(in.dec.get(), in.frame.get());
             if (r < 0) return true;
-            bool ok = video ? encode_video(in.frame.get(), in.seconds(in.frame->best_effort_timestamp))
-                            : encode_audio(in.frame.get(), in.seconds(in.frame->best_effort_timestamp));
+            double frame_at = in.seconds(in.frame->best_effort_timestamp);
+            bool ok = video ? encode_video(*video, in.frame.get(), frame_at) : encode_audio(in.frame.get(), frame_at);
             av_frame_unref(in.frame.get());
             if (!ok) return false;
         }
@@ -446,20 +471,40 @@ private:
 
     void run() {
         while (!stop_.load()) {
-            bool v = video_.peek();
+            // The earliest of the sources' next packets first, so that the file stays interleaved.
+            video_track* next = nullptr;
+            double next_at = 0;
+            for (auto& t : videos_) {
+                if (t->in.peek() && (next == nullptr || t->in.next_seconds() < next_at)) {
+                    next = t.get();
+                    next_at = t->in.next_seconds();
+                }
+            }
             bool a = has_audio_ && audio_.peek();
-            if (!v && !a) break;
-            // The earlier of the two next packets first, so that the file stays interleaved.
-            bool take_video = v && (!a || video_.next_seconds() <= audio_.next_seconds());
-            if (!feed(take_video ? video_ : audio_, take_video)) break;
+            if (next == nullptr && !a) break;
+            bool take_video = next != nullptr && (!a || next_at <= audio_.next_seconds());
+            if (!feed(take_video ? next->in : audio_, take_video ? next : nullptr)) break;
+            // A picture source that ended stops the recording.
+            bool ended = false;
+            for (auto& t : videos_)
+                ended = ended || t->in.eof;
+            if (ended) break;
         }
-        if (failure().empty() && video_.eof)
-            fail(i18n::text({"the camera or screen stopped giving pictures", "摄像头或屏幕信号中断"}).data());
+        if (failure().empty()) {
+            for (auto& t : videos_) {
+                if (!t->in.eof) continue;
+                fail(t->main ? i18n::text({"the camera stopped giving pictures", "摄像头信号中断"}).data()
+                             : i18n::text({"the screen stopped giving pictures", "屏幕信号中断"}).data());
+                break;
+            }
+        }
     }
 
     result<void> finish() {
-        avcodec_send_frame(venc_.get(), nullptr);
-        drain(venc_.get(), vst_);
+        for (auto& t : videos_) {
+            avcodec_send_frame(t->enc.get(), nullptr);
+            drain(t->enc.get(), t->st);
+        }
         if (has_audio_) {
             encode_audio(nullptr, 0);
             avcodec_send_frame(aenc_.get(), nullptr);
@@ -491,6 +536,8 @@ private:
             avcodec_parameters_copy(s->codecpar, raw->streams[i]->codecpar);
             s->codecpar->codec_tag = 0;
             s->time_base = raw->streams[i]->time_base;
+            s->disposition = raw->streams[i]->disposition;
+            av_dict_copy(&s->metadata, raw->streams[i]->metadata, 0);
         }
         if ((r = avio_open(&oraw->pb, tmp.c_str(), AVIO_FLAG_WRITE)) < 0) {
             return av_error(r, i18n::text({"cannot write the recording", "无法写入录像文件"}), tmp);
@@ -534,19 +581,15 @@ private:
     }
 
     recorder_options o_;
-    input video_, audio_;
+    std::vector<std::unique_ptr<video_track>> videos_;  // the camera's first
+    input audio_;
     bool has_audio_ = false;
     fs::path part_;
     output_ptr out_;
-    codec_ptr venc_, aenc_;
-    AVStream* vst_ = nullptr;
+    codec_ptr aenc_;
     AVStream* ast_ = nullptr;
-    sws_ptr sws_;
     swr_ptr swr_;
     fifo_ptr fifo_;
-    frame_ptr scaled_;
-    int width_ = 0, height_ = 0, fps_ = 25;
-    int64_t last_video_pts_ = -1;
     int64_t audio_samples_ = 0;
     double level_sum_ = 0;  // of squares, this second
     int64_t level_values_ = 0;

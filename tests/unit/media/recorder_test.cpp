@@ -32,9 +32,9 @@ media::recorder_options test_sources(const fs::path& out) {
     return o;
 }
 
-// ffprobe's answer for one entry of the first stream of a kind ("v", "a").
+// ffprobe's answer for one entry of the first stream of a kind ("v", "a"), or of one stream ("v:1").
 std::string probe(const fs::path& file, const std::string& stream, const std::string& entry, bool count = false) {
-    std::vector<std::string> args{"-select_streams", stream + ":0"};
+    std::vector<std::string> args{"-select_streams", stream.find(':') == std::string::npos ? stream + ":0" : stream};
     if (count) args.push_back("-count_frames");
     args.insert(args.end(), {"-show_entries", "stream=" + entry});
     return test::ffprobe(file, args);
@@ -63,6 +63,37 @@ TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, 
     CHECK(probe(dir / "lesson.mp4", "v", "width,height") == "320,240");
     int64_t frames = std::stoll(probe(dir / "lesson.mp4", "v", "nb_read_frames", true));
     CHECK(frames == done->video_frames);
+}
+
+TEST_CASE("the screen goes in a second picture track of its own size; the camera's is the default") {
+    if (!test::have_ffprobe()) return;
+    test::temp_dir dir;
+    auto o = test_sources(dir / "lesson.mp4");
+    o.screen = {"lavfi", "testsrc=size=640x360:rate=10", ""};
+    o.realtime = false;
+    auto rec = media::start_recording(o);
+    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+    while ((*rec)->status().video_frames < 50 && (*rec)->failure().empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto done = (*rec)->stop();
+    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    auto file = dir / "lesson.mp4";
+    auto streams = test::ffprobe(
+        file,
+        {"-show_entries", "stream=codec_type,codec_name,width,height:stream_disposition=default:stream_tags=title"});
+    INFO(streams);
+    CHECK(probe(file, "v:0", "width,height") == "320,240");
+    CHECK(probe(file, "v:1", "width,height") == "640,360");
+    CHECK(probe(file, "v:1", "codec_name") == "h264");
+    CHECK(probe(file, "a", "codec_name") == "aac");
+    CHECK(test::ffprobe(file, {"-select_streams", "v:0", "-show_entries", "stream_disposition=default"}) == "1");
+    CHECK(test::ffprobe(file, {"-select_streams", "v:1", "-show_entries", "stream_tags=handler_name"}) == "Screen");
+    // Both pictures cover the recording: the screen's 10 fps against the camera's 25.
+    double camera = std::stod(test::ffprobe(file, {"-select_streams", "v:0", "-show_entries", "stream=duration"}));
+    double screen = std::stod(test::ffprobe(file, {"-select_streams", "v:1", "-show_entries", "stream=duration"}));
+    CHECK(std::abs(camera - screen) < 0.3);
+    int64_t screen_frames = std::stoll(probe(file, "v:1", "nb_read_frames", true));
+    CHECK(screen_frames >= 15);
 }
 
 TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but at most the last second") {

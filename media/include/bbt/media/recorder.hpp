@@ -27,7 +27,8 @@ struct source {
 };
 
 struct recorder_options {
-    source video;
+    source video;                       // the camera: the first, default track
+    source screen;                      // the screen as a second track of its own size; an empty format: none
     source audio;                       // an empty format: no sound
     std::filesystem::path output;       // the finished MP4; the fragmented one is output + ".part.mp4"
     int width = 0, height = 0;          // 0: the source's

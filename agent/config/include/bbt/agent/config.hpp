@@ -113,6 +113,10 @@ struct agent_config {
         std::string video_format = "lavfi";
         std::string video_input = "testsrc2=size=1280x720:rate=25";
         std::string video_options;  // "video_size=1920x1080:framerate=30" ...
+        // The screen as a second picture track ("x11grab" + ":0.0", "kmsgrab" ...); empty: none.
+        std::string screen_format;
+        std::string screen_input;
+        std::string screen_options;
         std::string audio_format = "lavfi";
         std::string audio_input = "sine=frequency=440:sample_rate=48000";
         std::string audio_options;
