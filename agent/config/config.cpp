@@ -90,7 +90,12 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     rc.get("audio_format", rv.audio_format).get("audio_input", rv.audio_input).get("audio_options", rv.audio_options);
     rc.get("width", rv.width, 0, 7680).get("height", rv.height, 0, 4320).get("fps", rv.fps, 0, 120);
     rc.get("video_bitrate_kbit", rv.video_bitrate_kbit, 100, 100'000).get("preset", rv.preset);
-    rc.get("audio_bitrate_kbit", rv.audio_bitrate_kbit, 32, 512);
+    rc.get("audio_bitrate_kbit", rv.audio_bitrate_kbit, 32, 512).get("encoder", rv.encoder);
+    static constexpr std::string_view encoders[] = {"auto", "libx264", "h264_vaapi", "h264_v4l2m2m"};
+    if (std::find(std::begin(encoders), std::end(encoders), rv.encoder) == std::end(encoders)) {
+        rc.fail("encoder", i18n::text({"must be auto, libx264, h264_vaapi or h264_v4l2m2m",
+                                       "必须是 auto、libx264、h264_vaapi 或 h264_v4l2m2m"}));
+    }
     rc.get_seconds("max_duration", rv.max_duration, 60, 12 * 3600);
     rc.get("upload", rv.upload).get("upload_chunk_kb", rv.upload_chunk_kb, 16, 65536);
     rc.get("upload_bandwidth_mbit", rv.upload_bandwidth_mbit, 0.0, 100'000.0)

@@ -157,6 +157,7 @@ asio::awaitable<result<json::value>> recording_service::begin(std::string lesson
     o.fps = static_cast<int>(config_.fps);
     o.video_bitrate = config_.video_bitrate_kbit * 1000;
     o.preset = config_.preset;
+    o.encoder = config_.encoder;
     o.audio_bitrate = config_.audio_bitrate_kbit * 1000;
     // Test sources are paced as a camera would be.
     o.realtime = true;
@@ -377,6 +378,7 @@ json::value recording_service::status() const {
         o["duration_s"] = s.duration_s;
         o["bytes"] = s.bytes;
         o["fragments_synced"] = s.fragments_synced;
+        o["encoder"] = s.encoder;
         if (!config_.audio_format.empty()) {
             o["audio_level_db"] = std::round(s.audio_level_db * 10) / 10;
             o["microphone_silent"] = mic_silent_;

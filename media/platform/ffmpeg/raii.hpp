@@ -6,6 +6,7 @@ extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
+#include <libavutil/buffer.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 }
@@ -45,6 +46,9 @@ struct fifo_closer {
     void operator()(AVAudioFifo* f) const { av_audio_fifo_free(f); }
 };
 
+struct buffer_unref {
+    void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
+};
 using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
 using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
 using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
@@ -53,6 +57,7 @@ using packet_ptr = std::unique_ptr<AVPacket, packet_closer>;
 using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
 using swr_ptr = std::unique_ptr<SwrContext, swr_closer>;
 using fifo_ptr = std::unique_ptr<AVAudioFifo, fifo_closer>;
+using buffer_ptr = std::unique_ptr<AVBufferRef, buffer_unref>;
 
 inline std::string av_message(int err) {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";

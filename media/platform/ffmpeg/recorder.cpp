@@ -11,6 +11,7 @@ extern "C" {
 #include <libavdevice/avdevice.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
+#include <libavutil/hwcontext.h>
 #include <libavutil/opt.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
@@ -133,7 +134,9 @@ struct video_track {
     frame_ptr scaled;
     int width = 0, height = 0, fps = 25;
     int64_t last_pts = -1;
-    bool main = false;  // the camera's: its length is the recording's
+    bool main = false;     // the camera's: its length is the recording's
+    buffer_ptr hw_device;  // VAAPI: frames are uploaded to the GPU before encoding
+    frame_ptr hw_frame;
 };
 
 class recorder final : public recording {
@@ -214,19 +217,11 @@ public:
     }
 
 private:
-    // The camera's track takes the size asked for; the screen's keeps its own.
-    result<void> open_video_encoder(video_track& t) {
-        const AVCodecParameters* par = t.in.fmt->streams[t.in.stream]->codecpar;
-        t.width = o_.width > 0 && t.main ? o_.width : par->width;
-        t.height = o_.height > 0 && t.main ? o_.height : par->height;
-        AVRational rate = av_guess_frame_rate(t.in.fmt.get(), t.in.fmt->streams[t.in.stream], nullptr);
-        t.fps = o_.fps > 0 ? o_.fps : (rate.num > 0 && rate.den > 0 ? (rate.num + rate.den / 2) / rate.den : 25);
-        const AVCodec* enc = avcodec_find_encoder_by_name("libx264");
-        if (enc == nullptr) enc = avcodec_find_encoder(AV_CODEC_ID_H264);
-        if (enc == nullptr) {
-            return error(base_errc::not_found,
-                         i18n::text({"libavcodec has no H.264 encoder", "libavcodec 没有 H.264 编码器"}));
-        }
+    // Opens the encoder `name` for the track, with the cap, one keyframe per
+    // fragment and no frame held back.
+    result<void> open_encoder(video_track& t, const std::string& name) {
+        const AVCodec* enc = avcodec_find_encoder_by_name(name.c_str());
+        if (enc == nullptr) return error(base_errc::not_found, i18n::text({"not in this FFmpeg", "此 FFmpeg 中没有"}));
         t.enc.reset(avcodec_alloc_context3(enc));
         auto* c = t.enc.get();
         c->width = t.width;
@@ -243,16 +238,78 @@ private:
         c->rc_buffer_size = static_cast<int>(o_.video_bitrate * 2);
         if ((out_->oformat->flags & AVFMT_GLOBALHEADER) != 0) c->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
         AVDictionary* opts = nullptr;
-        av_dict_set(&opts, "preset", o_.preset.c_str(), 0);
-        // No look-ahead: a frame is in the file's next fragment, not held in the encoder.
-        av_dict_set(&opts, "tune", "zerolatency", 0);
-        av_dict_set(&opts, "x264-params", "scenecut=0", 0);
+        if (name == "libx264") {
+            av_dict_set(&opts, "preset", o_.preset.c_str(), 0);
+            // No look-ahead: a frame is in the file's next fragment, not held in the encoder.
+            av_dict_set(&opts, "tune", "zerolatency", 0);
+            av_dict_set(&opts, "x264-params", "scenecut=0", 0);
+        } else if (name == "h264_vaapi") {
+            // Frames go to the GPU as NV12 surfaces.
+            AVBufferRef* dev = nullptr;
+            int r = av_hwdevice_ctx_create(&dev, AV_HWDEVICE_TYPE_VAAPI, o_.vaapi_device.c_str(), nullptr, 0);
+            if (r < 0) {
+                return av_error(r, i18n::text({"the GPU (VAAPI) cannot be opened", "无法打开 GPU（VAAPI）"}),
+                                o_.vaapi_device);
+            }
+            t.hw_device.reset(dev);
+            buffer_ptr frames(av_hwframe_ctx_alloc(dev));
+            if (!frames) return error(base_errc::io, "VAAPI frames");
+            auto* fc = reinterpret_cast<AVHWFramesContext*>(frames->data);
+            fc->format = AV_PIX_FMT_VAAPI;
+            fc->sw_format = AV_PIX_FMT_NV12;
+            fc->width = t.width;
+            fc->height = t.height;
+            fc->initial_pool_size = 8;
+            if ((r = av_hwframe_ctx_init(frames.get())) < 0) return av_error(r, "VAAPI frames", o_.vaapi_device);
+            c->pix_fmt = AV_PIX_FMT_VAAPI;
+            c->hw_frames_ctx = av_buffer_ref(frames.get());
+        }
+        // A missing device makes the hardware encoders complain; the reason comes back as the result.
+        int level = av_log_get_level();
+        if (name != "libx264") av_log_set_level(AV_LOG_QUIET);
         int r = avcodec_open2(c, enc, &opts);
+        av_log_set_level(level);
         av_dict_free(&opts);
-        if (r < 0) return av_error(r, i18n::text({"cannot open the H.264 encoder", "无法打开 H.264 编码器"}), "");
+        if (r < 0) return av_error(r, i18n::text({"cannot open the H.264 encoder", "无法打开 H.264 编码器"}), name);
+        return {};
+    }
+
+    // The camera's track takes the size asked for; the screen's keeps its own.
+    result<void> open_video_encoder(video_track& t) {
+        const AVCodecParameters* par = t.in.fmt->streams[t.in.stream]->codecpar;
+        t.width = o_.width > 0 && t.main ? o_.width : par->width;
+        t.height = o_.height > 0 && t.main ? o_.height : par->height;
+        AVRational rate = av_guess_frame_rate(t.in.fmt.get(), t.in.fmt->streams[t.in.stream], nullptr);
+        t.fps = o_.fps > 0 ? o_.fps : (rate.num > 0 && rate.den > 0 ? (rate.num + rate.den / 2) / rate.den : 25);
+        // Hardware first where the machine has it; libx264 always works.
+        std::vector<std::string> names;
+        if (o_.encoder == "auto") {
+            if (fs::exists(o_.vaapi_device)) names.emplace_back("h264_vaapi");
+            names.emplace_back("h264_v4l2m2m");
+            names.emplace_back("libx264");
+        } else {
+            names.push_back(o_.encoder);
+        }
+        std::string why;
+        for (const auto& name : names) {
+            auto r = open_encoder(t, name);
+            if (r) {
+                std::lock_guard lock(m_);
+                if (t.main) status_.encoder = name;
+                break;
+            }
+            why += fmt::format("{}{}: {}", why.empty() ? "" : "; ", name, r.error().what());
+            t.enc.reset();
+            t.hw_device.reset();
+        }
+        if (!t.enc) {
+            return error(
+                base_errc::not_found,
+                i18n::format({"no H.264 encoder could be opened ({})", "无法打开任何 H.264 编码器（{}）"}, why));
+        }
         t.st = avformat_new_stream(out_.get(), nullptr);
-        t.st->time_base = c->time_base;
-        avcodec_parameters_from_context(t.st->codecpar, c);
+        t.st->time_base = t.enc->time_base;
+        avcodec_parameters_from_context(t.st->codecpar, t.enc.get());
         // Players show the camera; the screen is the second picture.
         t.st->disposition = t.main ? AV_DISPOSITION_DEFAULT : 0;
         av_dict_set(&t.st->metadata, "handler_name", t.main ? "Camera" : "Screen", 0);
@@ -357,11 +414,13 @@ private:
     }
 
     bool encode_video(video_track& t, AVFrame* in, double at) {
+        const bool gpu = t.enc->pix_fmt == AV_PIX_FMT_VAAPI;
+        const AVPixelFormat sw_format = gpu ? AV_PIX_FMT_NV12 : AV_PIX_FMT_YUV420P;
         if (!t.sws) {
             t.sws.reset(sws_getContext(in->width, in->height, static_cast<AVPixelFormat>(in->format), t.width, t.height,
-                                       AV_PIX_FMT_YUV420P, SWS_BILINEAR, nullptr, nullptr, nullptr));
+                                       sw_format, SWS_BILINEAR, nullptr, nullptr, nullptr));
             t.scaled.reset(av_frame_alloc());
-            t.scaled->format = AV_PIX_FMT_YUV420P;
+            t.scaled->format = sw_format;
             t.scaled->width = t.width;
             t.scaled->height = t.height;
             if (!t.sws || av_frame_get_buffer(t.scaled.get(), 0) < 0) {
@@ -375,7 +434,19 @@ private:
         av_frame_make_writable(t.scaled.get());
         sws_scale(t.sws.get(), in->data, in->linesize, 0, in->height, t.scaled->data, t.scaled->linesize);
         t.scaled->pts = pts;
-        if (avcodec_send_frame(t.enc.get(), t.scaled.get()) < 0) return false;
+        AVFrame* send = t.scaled.get();
+        if (gpu) {
+            if (!t.hw_frame) t.hw_frame.reset(av_frame_alloc());
+            av_frame_unref(t.hw_frame.get());
+            if (av_hwframe_get_buffer(t.enc->hw_frames_ctx, t.hw_frame.get(), 0) < 0 ||
+                av_hwframe_transfer_data(t.hw_frame.get(), t.scaled.get(), 0) < 0) {
+                fail(i18n::text({"cannot hand the picture to the GPU encoder", "无法将图像交给 GPU 编码器"}).data());
+                return false;
+            }
+            t.hw_frame->pts = pts;
+            send = t.hw_frame.get();
+        }
+        if (avcodec_send_frame(t.enc.get(), send) < 0) return false;
         if (t.main) {
             std::lock_guard lock(m_);
             ++status_.video_frames;

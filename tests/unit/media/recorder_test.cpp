@@ -65,6 +65,23 @@ TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, 
     CHECK(frames == done->video_frames);
 }
 
+TEST_CASE("the encoder: auto falls back to libx264 where there is no hardware one; one named must open") {
+    test::temp_dir dir;
+    auto o = test_sources(dir / "auto.mp4");
+    o.realtime = false;
+    o.vaapi_device = (dir / "no-gpu").string();
+    auto rec = media::start_recording(o);
+    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+    CHECK((*rec)->status().encoder == "libx264");
+    CHECK((*rec)->stop());
+    o.output = dir / "gpu.mp4";
+    o.encoder = "h264_vaapi";
+    auto gpu = media::start_recording(o);
+    REQUIRE_FALSE(gpu);
+    CHECK(std::string(gpu.error().what()).find("h264_vaapi") != std::string::npos);
+    CHECK(std::string(gpu.error().what()).find("no-gpu") != std::string::npos);
+}
+
 TEST_CASE("the screen goes in a second picture track of its own size; the camera's is the default") {
     if (!test::have_ffprobe()) return;
     test::temp_dir dir;

@@ -34,7 +34,12 @@ struct recorder_options {
     int width = 0, height = 0;          // 0: the source's
     int fps = 0;                        // 0: the source's
     int64_t video_bitrate = 4'000'000;  // the cap (VBV maxrate)
-    std::string preset = "veryfast";
+    std::string preset = "veryfast";    // libx264's
+    // The H.264 encoder: "auto" (a VAAPI or V4L2 memory-to-memory encoder
+    // when the machine has one, else libx264), or one by name ("libx264",
+    // "h264_vaapi", "h264_v4l2m2m"), which must then open.
+    std::string encoder = "auto";
+    std::string vaapi_device = "/dev/dri/renderD128";
     int64_t audio_bitrate = 128'000;
     std::chrono::milliseconds fragment{1000};
     // Test sources generate as fast as they can: paced to the wall clock as a device would be.
@@ -52,6 +57,7 @@ struct recording_status {
     // microphone.
     double audio_level_db = -120;
     double silent_s = 0;
+    std::string encoder;  // the H.264 encoder in use
 };
 
 inline constexpr double silence_db = -60;

@@ -123,6 +123,7 @@ struct agent_config {
         int64_t width = 0, height = 0, fps = 0;  // 0: the source's
         int64_t video_bitrate_kbit = 4000;
         std::string preset = "veryfast";
+        std::string encoder = "auto";  // auto, libx264, h264_vaapi, h264_v4l2m2m
         int64_t audio_bitrate_kbit = 128;
         std::chrono::milliseconds max_duration{3 * 3'600'000};
         // Uploads to the county (tus): chunk size, bandwidth (0: no limit) out
