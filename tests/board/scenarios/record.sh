@@ -1,6 +1,7 @@
 # record: a lesson recorded through bbtctl from vivid's camera (/dev/video0)
 # and snd-aloop's sound card, with a tone played into the loopback's other
-# side; ffprobe and ffmpeg's volumedetect read the file in the guest.
+# side; ffprobe and ffmpeg's volumedetect read the file in the guest. The
+# guest's disk is its memory (a few hundred MiB free): the disk guard is set low.
 . /scenario-common.sh
 extra_sections='[recorder]
 video_format = "v4l2"
@@ -11,7 +12,8 @@ audio_input = "hw:Loopback,1,0"
 audio_options = "sample_rate=48000:channels=2"
 preset = "ultrafast"
 video_bitrate_kbit = 300
-upload = false'
+upload = false
+min_free_mb = 64'
 export BBT_MEDIA_MODULE=/bin/bbt_media_ffmpeg.so
 ffmpeg -nostdin -loglevel error -re -f lavfi -i "sine=frequency=1000:sample_rate=48000" -ac 2 \
     -f alsa hw:Loopback,0,0 2>/out/tone.log &
