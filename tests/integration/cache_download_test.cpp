@@ -6,8 +6,8 @@
 
 #include "doctest_bbt.hpp"
 #include "nginx.hpp"
-#include "small_disk.hpp"
 #include "process.hpp"
+#include "small_disk.hpp"
 #include "temp_dir.hpp"
 
 #include <boost/asio/co_spawn.hpp>
