@@ -73,6 +73,13 @@ TEST_CASE("a recording source that cannot be opened is a clear error, and the ag
 
 namespace {
 
+// A [recorder] of FFmpeg's test sources, `audio` for the sound, nothing uploaded, no disk guard.
+std::string test_recorder(const std::string& audio, const std::string& extra) {
+    return "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
+           "audio_format = \"lavfi\"\naudio_input = \"" +
+           audio + "\"\nvideo_bitrate_kbit = 500\nupload = false\nmin_free_mb = 0\n" + extra;
+}
+
 const json::value& recording(const json::object& ls, const std::string& ending) {
     for (const auto& r : ls.at("recordings").as_array()) {
         if (std::string_view(r.at("file").as_string()).ends_with(ending)) return r;
@@ -206,10 +213,7 @@ TEST_CASE(
 }
 
 TEST_CASE("a silent microphone raises an alert while recording, said in bbtctl record status") {
-    test::agent_fixture f("", "3",
-                          "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
-                          "audio_format = \"lavfi\"\naudio_input = \"anullsrc=sample_rate=48000\"\n"
-                          "video_bitrate_kbit = 500\nupload = false\nmin_free_mb = 0\nsilence_alarm = 2\n");
+    test::agent_fixture f("", "3", test_recorder("anullsrc=sample_rate=48000", "silence_alarm = 2\n"));
     test::notify_listener n(f.dir / "notify");
     auto agent = f.start(n);
     REQUIRE(n.wait_for("READY=1"));
@@ -227,10 +231,7 @@ TEST_CASE("a silent microphone raises an alert while recording, said in bbtctl r
 }
 
 TEST_CASE("with recorder.with_class, the class key's class start and end start and end a recording") {
-    test::agent_fixture f("", "3",
-                          "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
-                          "audio_format = \"lavfi\"\naudio_input = \"sine=frequency=440:sample_rate=48000\"\n"
-                          "video_bitrate_kbit = 500\nupload = false\nmin_free_mb = 0\nwith_class = true\n");
+    test::agent_fixture f("", "3", test_recorder("sine=frequency=440:sample_rate=48000", "with_class = true\n"));
     test::notify_listener n(f.dir / "notify");
     auto agent = f.start(n);
     REQUIRE(n.wait_for("READY=1"));
