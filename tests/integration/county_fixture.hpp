@@ -43,6 +43,7 @@ struct county_fixture {
     uint16_t dashboard_port = 0;
     std::map<std::string, std::string> env;  // for bbt-county serve
     child proc;
+    int restarts = 0;
 
     county_fixture() {
         // By address: a minimal system may not even resolve localhost.
@@ -56,6 +57,12 @@ struct county_fixture {
                                        port, db.string(), pki.string(), dashboard_port));
     }
     void start() {
+        // The log of an earlier run is moved away first: read before the new
+        // process truncates it, its "listening on" would pass for the new one
+        // (and the configuration be rewritten while the new one reads it).
+        if (std::filesystem::exists(dir / "county.log")) {
+            std::filesystem::rename(dir / "county.log", dir / fmt::format("county.{}.log", ++restarts));
+        }
         spawn_options o;
         o.stderr_path = dir / "county.log";
         o.env = env;
@@ -67,9 +74,13 @@ struct county_fixture {
             std::smatch m, d;
             std::string log = read_file(dir / "county.log");
             if (std::regex_search(log, m, listening) && std::regex_search(log, d, dashboard)) {
-                port = static_cast<uint16_t>(std::stoi(m[1]));
-                dashboard_port = static_cast<uint16_t>(std::stoi(d[1]));
-                write_config();  // the same ports after a restart
+                auto bound = static_cast<uint16_t>(std::stoi(m[1]));
+                auto dashboard_bound = static_cast<uint16_t>(std::stoi(d[1]));
+                if (bound != port || dashboard_bound != dashboard_port) {
+                    port = bound;
+                    dashboard_port = dashboard_bound;
+                    write_config();  // the same ports after a restart
+                }
                 return;
             }
             std::this_thread::sleep_for(25ms);
