@@ -86,7 +86,11 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
     rc.get("enabled", rv.enabled).get("dir", rec_dir);
     rc.get("video_format", rv.video_format).get("video_input", rv.video_input).get("video_options", rv.video_options);
     rc.get("screen_format", rv.screen_format).get("screen_input", rv.screen_input);
-    rc.get("screen_options", rv.screen_options);
+    rc.get("screen_options", rv.screen_options).get("picture_in_picture", rv.picture_in_picture);
+    if (rv.picture_in_picture && rv.screen_format.empty()) {
+        rc.fail("picture_in_picture", i18n::text({"needs the screen as a source: set screen_format and screen_input",
+                                                  "需要屏幕信号源：请设置 screen_format 与 screen_input"}));
+    }
     rc.get("audio_format", rv.audio_format).get("audio_input", rv.audio_input).get("audio_options", rv.audio_options);
     rc.get("width", rv.width, 0, 7680).get("height", rv.height, 0, 4320).get("fps", rv.fps, 0, 120);
     rc.get("video_bitrate_kbit", rv.video_bitrate_kbit, 100, 100'000).get("preset", rv.preset);

@@ -149,6 +149,7 @@ asio::awaitable<result<json::value>> recording_service::begin(std::string lesson
     media::recorder_options o;
     o.video = {config_.video_format, config_.video_input, config_.video_options};
     o.screen = {config_.screen_format, config_.screen_input, config_.screen_options};
+    o.picture_in_picture = config_.picture_in_picture;
     o.audio = {config_.audio_format, config_.audio_input, config_.audio_options};
     int64_t wall = clock::wall_now().count();
     o.output = config_.dir / file_name(wall, name);

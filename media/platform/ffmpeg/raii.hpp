@@ -4,6 +4,7 @@
 
 extern "C" {
 #include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
 #include <libavutil/buffer.h>
@@ -49,6 +50,12 @@ struct fifo_closer {
 struct buffer_unref {
     void operator()(AVBufferRef* b) const { av_buffer_unref(&b); }
 };
+struct graph_closer {
+    void operator()(AVFilterGraph* g) const { avfilter_graph_free(&g); }
+};
+struct inout_closer {
+    void operator()(AVFilterInOut* i) const { avfilter_inout_free(&i); }
+};
 using input_ptr = std::unique_ptr<AVFormatContext, input_closer>;
 using output_ptr = std::unique_ptr<AVFormatContext, output_closer>;
 using codec_ptr = std::unique_ptr<AVCodecContext, codec_closer>;
@@ -58,6 +65,8 @@ using sws_ptr = std::unique_ptr<SwsContext, sws_closer>;
 using swr_ptr = std::unique_ptr<SwrContext, swr_closer>;
 using fifo_ptr = std::unique_ptr<AVAudioFifo, fifo_closer>;
 using buffer_ptr = std::unique_ptr<AVBufferRef, buffer_unref>;
+using graph_ptr = std::unique_ptr<AVFilterGraph, graph_closer>;
+using inout_ptr = std::unique_ptr<AVFilterInOut, inout_closer>;
 
 inline std::string av_message(int err) {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";

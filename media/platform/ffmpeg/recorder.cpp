@@ -3,16 +3,20 @@
 // stream-copy remux into a normal MP4 on a clean stop.
 #include "bbt/media/recorder.hpp"
 #include "bbt/base/i18n.hpp"
+#include "bbt/media/source_clock.hpp"
 #include "ffmpeg.hpp"
 #include "raii.hpp"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavdevice/avdevice.h>
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
 #include <libavformat/avformat.h>
 #include <libavutil/audio_fifo.h>
 #include <libavutil/hwcontext.h>
 #include <libavutil/opt.h>
+#include <libavutil/time.h>
 #include <libswresample/swresample.h>
 #include <libswscale/swscale.h>
 }
@@ -26,6 +30,7 @@ extern "C" {
 #include <cmath>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 namespace bbt::media::ffmpeg {
 namespace {
@@ -53,13 +58,16 @@ struct input {
     frame_ptr frame{av_frame_alloc()};
     bool have_packet = false;
     bool eof = false;
-    int64_t first_ts = AV_NOPTS_VALUE;  // in the stream's time base
+    bool clocked = false;         // its clock known, from its first timestamp
+    source_clock clock;           // which clock it stamps on
+    int64_t wall_minus_mono = 0;  // the clocks' difference when the packet ahead was read, us
+    int64_t start_mono = 0;       // the recording's start on the monotonic clock, us
 
     [[nodiscard]] AVRational tb() const { return fmt->streams[stream]->time_base; }
-    // Seconds since this source's first timestamp.
+    // Seconds since the recording's start, on the common clock.
     [[nodiscard]] double seconds(int64_t ts) const {
-        if (ts == AV_NOPTS_VALUE || first_ts == AV_NOPTS_VALUE) return 0;
-        return static_cast<double>(ts - first_ts) * av_q2d(tb());
+        if (ts == AV_NOPTS_VALUE || !clocked) return 0;
+        return clock.seconds(av_rescale_q(ts, tb(), AV_TIME_BASE_Q), wall_minus_mono, start_mono);
     }
     // Reads the next packet of the stream used; false at the end.
     bool peek() {
@@ -77,8 +85,15 @@ struct input {
                 av_packet_unref(pkt.get());
                 continue;
             }
+            // av_gettime() is the wall clock, av_gettime_relative() the monotonic one.
+            int64_t mono = av_gettime_relative();
+            wall_minus_mono = av_gettime() - mono;
             int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
-            if (first_ts == AV_NOPTS_VALUE) first_ts = ts;
+            if (!clocked && ts != AV_NOPTS_VALUE) {
+                int64_t us = av_rescale_q(ts, tb(), AV_TIME_BASE_Q);
+                clock = {classify_clock(us, mono + wall_minus_mono, mono), us};
+                clocked = true;
+            }
             have_packet = true;
         }
         return have_packet;
@@ -139,6 +154,19 @@ struct video_track {
     frame_ptr hw_frame;
 };
 
+// The picture-in-picture track: the screen and the camera through a
+// libavfilter graph (screen at the track's rate and size, the camera scaled
+// into its lower right corner), then their own encoder.
+struct composer {
+    graph_ptr graph;
+    AVFilterContext* screen = nullptr;  // the graph's sources
+    AVFilterContext* camera = nullptr;
+    AVFilterContext* sink = nullptr;
+    video_track track;
+    frame_ptr out{av_frame_alloc()};
+    bool broken = false;  // the graph failed: the other tracks go on without it
+};
+
 class recorder final : public recording {
 public:
     explicit recorder(recorder_options o) : o_(std::move(o)) {}
@@ -177,6 +205,9 @@ public:
         for (auto& t : videos_) {
             if (auto e = open_video_encoder(*t); !e) return e;
         }
+        if (o_.picture_in_picture) {
+            if (auto e = open_composer(); !e) return e;
+        }
         if (has_audio_) {
             if (auto e = open_audio_encoder(); !e) return e;
         }
@@ -185,7 +216,7 @@ public:
         }
         sync_fd_ = ::open(part_.c_str(), O_WRONLY | O_CLOEXEC);
         AVDictionary* mux = nullptr;
-        av_dict_set(&mux, "movflags", "+frag_keyframe+empty_moov+default_base_moof", 0);
+        av_dict_set(&mux, "movflags", "+frag_keyframe+empty_moov+delay_moov+default_base_moof", 0);
         av_dict_set_int(&mux, "frag_duration", static_cast<int64_t>(o_.fragment.count()) * 1000, 0);
         r = avformat_write_header(out_.get(), &mux);
         av_dict_free(&mux);
@@ -193,6 +224,11 @@ public:
         sync();
         written_ = avio_tell(out_->pb);
         start_ = steady::now();
+        // The common clock's zero: what a live source took before now is left out.
+        int64_t start_mono = av_gettime_relative();
+        for (auto& t : videos_)
+            t->in.start_mono = start_mono;
+        audio_.start_mono = start_mono;
         thread_ = std::thread([this] { run(); });
         return {};
     }
@@ -281,6 +317,11 @@ private:
         t.height = o_.height > 0 && t.main ? o_.height : par->height;
         AVRational rate = av_guess_frame_rate(t.in.fmt.get(), t.in.fmt->streams[t.in.stream], nullptr);
         t.fps = o_.fps > 0 ? o_.fps : (rate.num > 0 && rate.den > 0 ? (rate.num + rate.den / 2) / rate.den : 25);
+        return open_track(t, t.main ? "Camera" : "Screen");
+    }
+
+    // The track's H.264 encoder and its stream in the output, named `title`.
+    result<void> open_track(video_track& t, const char* title) {
         // Hardware first where the machine has it; libx264 always works.
         std::vector<std::string> names;
         if (o_.encoder == "auto") {
@@ -312,8 +353,105 @@ private:
         avcodec_parameters_from_context(t.st->codecpar, t.enc.get());
         // Players show the camera; the screen is the second picture.
         t.st->disposition = t.main ? AV_DISPOSITION_DEFAULT : 0;
-        av_dict_set(&t.st->metadata, "handler_name", t.main ? "Camera" : "Screen", 0);
+        av_dict_set(&t.st->metadata, "handler_name", title, 0);
         return {};
+    }
+
+    result<void> open_composer() {
+        if (videos_.size() < 2) {
+            return error(base_errc::config_value,
+                         i18n::text({"picture-in-picture needs the screen as a source (recorder.screen_format)",
+                                     "画中画需要屏幕信号源（recorder.screen_format）"}));
+        }
+        const video_track& camera = *videos_[0];
+        const video_track& screen = *videos_[1];
+        auto c = std::make_unique<composer>();
+        c->track.width = camera.width;
+        c->track.height = camera.height;
+        c->track.fps = camera.fps;
+        if (auto r = open_track(c->track, "Composed"); !r) return r;
+        c->graph.reset(avfilter_graph_alloc());
+        auto source_args = [](const AVCodecContext* d) {
+            AVPixelFormat f = d->pix_fmt == AV_PIX_FMT_NONE ? AV_PIX_FMT_YUV420P : d->pix_fmt;
+            return fmt::format("video_size={}x{}:pix_fmt={}:time_base=1/1000000:pixel_aspect=1/1", d->width, d->height,
+                               static_cast<int>(f));
+        };
+        auto fail_graph = [](int r) {
+            return av_error(r, i18n::text({"cannot make the picture-in-picture", "无法生成画中画"}), "libavfilter");
+        };
+        int r = avfilter_graph_create_filter(&c->screen, avfilter_get_by_name("buffer"), "screen",
+                                             source_args(screen.in.dec.get()).c_str(), nullptr, c->graph.get());
+        if (r >= 0) {
+            r = avfilter_graph_create_filter(&c->camera, avfilter_get_by_name("buffer"), "camera",
+                                             source_args(camera.in.dec.get()).c_str(), nullptr, c->graph.get());
+        }
+        if (r >= 0) {
+            r = avfilter_graph_create_filter(&c->sink, avfilter_get_by_name("buffersink"), "out", nullptr, nullptr,
+                                             c->graph.get());
+        }
+        if (r < 0) return fail_graph(r);
+        // The camera at a quarter of the width, its own shape kept, inset by a fortieth.
+        const int w = c->track.width, h = c->track.height;
+        const int cw = std::max(2, camera.in.dec->width), ch = std::max(2, camera.in.dec->height);
+        const int pw = std::max(2, (w / 4) & ~1);
+        const int ph = std::max(2, static_cast<int>(std::lround(static_cast<double>(pw) * ch / cw)) & ~1);
+        const int margin = (w / 40) & ~1;
+        std::string graph = fmt::format(
+            "[screen]fps={},scale={}:{}[bg];[camera]scale={}:{}[pip];"
+            "[bg][pip]overlay=x={}:y={}:eof_action=repeat:repeatlast=1,format=yuv420p[out]",
+            c->track.fps, w, h, pw, ph, w - pw - margin, h - ph - margin);
+        // The graph's open ends: our two sources feed it, our sink drains it.
+        inout_ptr outputs(avfilter_inout_alloc());
+        inout_ptr second(avfilter_inout_alloc());
+        inout_ptr inputs(avfilter_inout_alloc());
+        if (!outputs || !second || !inputs) return fail_graph(AVERROR(ENOMEM));
+        outputs->name = av_strdup("screen");
+        outputs->filter_ctx = c->screen;
+        second->name = av_strdup("camera");
+        second->filter_ctx = c->camera;
+        inputs->name = av_strdup("out");
+        inputs->filter_ctx = c->sink;
+        outputs->next = second.release();
+        AVFilterInOut* in_raw = inputs.release();
+        AVFilterInOut* out_raw = outputs.release();
+        r = avfilter_graph_parse_ptr(c->graph.get(), graph.c_str(), &in_raw, &out_raw, nullptr);
+        avfilter_inout_free(&in_raw);
+        avfilter_inout_free(&out_raw);
+        if (r >= 0) r = avfilter_graph_config(c->graph.get(), nullptr);
+        if (r < 0) return fail_graph(r);
+        composer_ = std::move(c);
+        return {};
+    }
+
+    // A picture of the camera or the screen (at `at` on the common clock)
+    // into the picture-in-picture, and what comes out of it encoded. A
+    // failing graph ends only its own track.
+    bool compose(AVFrame* frame, bool camera, double at) {
+        if (!composer_ || composer_->broken || at < 0) return true;
+        auto& c = *composer_;
+        frame->pts = std::llround(at * 1e6);
+        int r = av_buffersrc_add_frame_flags(camera ? c.camera : c.screen, frame, AV_BUFFERSRC_FLAG_KEEP_REF);
+        if (r < 0) {
+            c.broken = true;
+            return true;
+        }
+        return drain_composer();
+    }
+
+    bool drain_composer() {
+        auto& c = *composer_;
+        for (;;) {
+            int r = av_buffersink_get_frame(c.sink, c.out.get());
+            if (r == AVERROR(EAGAIN) || r == AVERROR_EOF) return true;
+            if (r < 0) {
+                c.broken = true;
+                return true;
+            }
+            double at = static_cast<double>(c.out->pts) * av_q2d(av_buffersink_get_time_base(c.sink));
+            bool ok = encode_video(c.track, c.out.get(), at);
+            av_frame_unref(c.out.get());
+            if (!ok) return false;
+        }
     }
 
     result<void> open_audio_encoder() {
@@ -481,17 +619,40 @@ private:
 
     bool encode_audio(AVFrame* in, double at) {
         auto* c = aenc_.get();
-        if (in != nullptr) {
-            // Where this sound belongs on the common clock, in the units swr_next_pts() takes.
-            const AVCodecParameters* par = audio_.fmt->streams[audio_.stream]->codecpar;
-            swr_next_pts(swr_.get(), std::llround(at * par->sample_rate * c->sample_rate));
+        const AVCodecParameters* par = audio_.fmt->streams[audio_.stream]->codecpar;
+        // The samples of the first frame taken before the recording's start are left out.
+        int skip = 0;
+        if (in != nullptr && !audio_started_) {
+            double length = static_cast<double>(in->nb_samples) / par->sample_rate;
+            if (at + length <= 0) return true;
+            if (at < 0) {
+                skip = std::min(in->nb_samples, static_cast<int>(std::llround(-at * par->sample_rate)));
+                at += static_cast<double>(skip) / par->sample_rate;
+            }
+            // The sound track starts where the sound did on the common clock.
+            audio_start_ = std::max(at, 0.0);
+            audio_samples_ = std::llround(audio_start_ * c->sample_rate);
+            audio_started_ = true;
         }
-        int max_out = swr_get_out_samples(swr_.get(), in ? in->nb_samples : 0);
+        if (in != nullptr) {
+            // Where this sound belongs on the track, in the units swr_next_pts() takes.
+            swr_next_pts(swr_.get(), std::llround((at - audio_start_) * par->sample_rate * c->sample_rate));
+        }
+        int count = in ? in->nb_samples - skip : 0;
+        int max_out = swr_get_out_samples(swr_.get(), count);
         if (max_out > 0) {
+            std::vector<const uint8_t*> planes;
+            if (in != nullptr) {
+                auto format = static_cast<AVSampleFormat>(in->format);
+                bool planar = av_sample_fmt_is_planar(format) != 0;
+                int channels = in->ch_layout.nb_channels;
+                int offset = skip * av_get_bytes_per_sample(format) * (planar ? 1 : channels);
+                for (int p = 0; p < (planar ? channels : 1); ++p)
+                    planes.push_back(in->extended_data[p] + offset);
+            }
             uint8_t** data = nullptr;
             av_samples_alloc_array_and_samples(&data, nullptr, c->ch_layout.nb_channels, max_out, c->sample_fmt, 0);
-            int n = swr_convert(swr_.get(), data, max_out,
-                                in ? const_cast<const uint8_t**>(in->extended_data) : nullptr, in ? in->nb_samples : 0);
+            int n = swr_convert(swr_.get(), data, max_out, in ? planes.data() : nullptr, count);
             if (n > 0) av_audio_fifo_write(fifo_.get(), reinterpret_cast<void**>(data), n);
             av_freep(&data[0]);
             av_freep(&data);
@@ -535,6 +696,7 @@ private:
             if (r < 0) return true;
             double frame_at = in.seconds(in.frame->best_effort_timestamp);
             bool ok = video ? encode_video(*video, in.frame.get(), frame_at) : encode_audio(in.frame.get(), frame_at);
+            if (ok && video) ok = compose(in.frame.get(), video->main, frame_at);
             av_frame_unref(in.frame.get());
             if (!ok) return false;
         }
@@ -572,6 +734,17 @@ private:
     }
 
     result<void> finish() {
+        if (composer_ && !composer_->broken) {
+            // The ends of both sources let the graph give out what it holds.
+            if (av_buffersrc_add_frame(composer_->screen, nullptr) >= 0 &&
+                av_buffersrc_add_frame(composer_->camera, nullptr) >= 0) {
+                drain_composer();
+            }
+        }
+        if (composer_) {
+            avcodec_send_frame(composer_->track.enc.get(), nullptr);
+            drain(composer_->track.enc.get(), composer_->track.st);
+        }
         for (auto& t : videos_) {
             avcodec_send_frame(t->enc.get(), nullptr);
             drain(t->enc.get(), t->st);
@@ -653,6 +826,7 @@ private:
 
     recorder_options o_;
     std::vector<std::unique_ptr<video_track>> videos_;  // the camera's first
+    std::unique_ptr<composer> composer_;                // picture-in-picture, when asked for
     input audio_;
     bool has_audio_ = false;
     fs::path part_;
@@ -661,8 +835,10 @@ private:
     AVStream* ast_ = nullptr;
     swr_ptr swr_;
     fifo_ptr fifo_;
-    int64_t audio_samples_ = 0;
-    double level_sum_ = 0;  // of squares, this second
+    int64_t audio_samples_ = 0;  // the sound track's next pts
+    bool audio_started_ = false;
+    double audio_start_ = 0;  // where the sound track starts on the common clock, s
+    double level_sum_ = 0;    // of squares, this second
     int64_t level_values_ = 0;
     int64_t level_samples_ = 0;
     int sync_fd_ = -1;

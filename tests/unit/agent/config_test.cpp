@@ -96,6 +96,14 @@ TEST_CASE("values out of range or malformed are errors") {
     auto e = parse_agent_config("[agent]\nstate_dir = \"\"\n", "a.toml");
     REQUIRE_FALSE(e);
     check_names(e.error().message(), "a.toml", 2, "agent.state_dir");
+
+    // Picture-in-picture needs the screen.
+    auto f = parse_agent_config("[recorder]\npicture_in_picture = true\n", "a.toml");
+    REQUIRE_FALSE(f);
+    check_names(f.error().message(), "a.toml", 2, "recorder.picture_in_picture");
+    CHECK(f.error().message().find("screen_format") != std::string::npos);
+    CHECK(parse_agent_config(
+        "[recorder]\npicture_in_picture = true\nscreen_format = \"x11grab\"\nscreen_input = \":0.0\"\n", "a.toml"));
 }
 
 TEST_CASE("every problem of a file is reported at once") {

@@ -9,11 +9,13 @@
 #include "skip.hpp"
 #include "temp_dir.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <thread>
@@ -111,6 +113,95 @@ TEST_CASE("the screen goes in a second picture track of its own size; the camera
     CHECK(std::abs(camera - screen) < 0.3);
     int64_t screen_frames = std::stoll(probe(file, "v:1", "nb_read_frames", true));
     CHECK(screen_frames >= 15);
+}
+
+TEST_CASE("a camera on the monotonic clock and a sound card on the wall clock are put on one clock") {
+    if (!test::have_ffprobe()) return;
+    test::temp_dir dir;
+    // Test sources stamped as the devices stamp: the picture on the
+    // monotonic clock (V4L2), the sound on the wall clock (libavdevice's
+    // ALSA), the sound taken half a second after the picture, both starting
+    // two seconds from now.
+    auto us = [](auto now) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
+    };
+    int64_t mono = us(std::chrono::steady_clock::now()) + 2'000'000;
+    int64_t wall = us(std::chrono::system_clock::now()) + 2'500'000;
+    media::recorder_options o;
+    o.video = {"lavfi", fmt::format("testsrc2=size=160x120:rate=25,settb=AVTB,setpts=PTS-STARTPTS+{}", mono), ""};
+    o.audio = {"lavfi", fmt::format("sine=frequency=440:sample_rate=48000,asettb=AVTB,asetpts=N/SR/TB+{}", wall), ""};
+    o.output = dir / "lesson.mp4";
+    o.video_bitrate = 200'000;
+    o.preset = "ultrafast";
+    auto rec = media::start_recording(o);
+    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+    while ((*rec)->status().video_frames < 25 && (*rec)->failure().empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto done = (*rec)->stop();
+    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    double picture = std::stod(probe(dir / "lesson.mp4", "v", "start_time"));
+    // The AAC track starts with the encoder's 1024 samples of priming.
+    double sound = std::stod(probe(dir / "lesson.mp4", "a", "start_time")) + 1024.0 / 48000;
+    MESSAGE("picture from " << picture << " s, sound from " << sound << " s");
+    // Each would start at its own zero if each source kept its own clock.
+    // The picture's start is on its frames' grid (40 ms apart: +-20 ms).
+    CHECK(std::abs(sound - picture - 0.5) <= 0.025);
+}
+
+TEST_CASE("picture-in-picture: a third track, the screen with the camera in its lower right corner") {
+    if (!test::have_ffprobe()) return;
+    test::temp_dir dir;
+    media::recorder_options o;
+    o.video = {"lavfi", "color=c=red:size=320x180:rate=25", ""};
+    o.screen = {"lavfi", "color=c=blue:size=640x360:rate=10", ""};
+    o.audio = {"lavfi", "sine=frequency=440:sample_rate=48000", ""};
+    o.picture_in_picture = true;
+    o.output = dir / "lesson.mp4";
+    o.video_bitrate = 500'000;
+    o.realtime = false;
+    auto rec = media::start_recording(o);
+    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+    while ((*rec)->status().video_frames < 50 && (*rec)->failure().empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto done = (*rec)->stop();
+    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    auto file = dir / "lesson.mp4";
+    CHECK(probe(file, "v:2", "width,height") == "320,180");
+    CHECK(probe(file, "v:2", "codec_name") == "h264");
+    CHECK(test::ffprobe(file, {"-select_streams", "v:2", "-show_entries", "stream_tags=handler_name"}) == "Composed");
+    int64_t composed = std::stoll(probe(file, "v:2", "nb_read_frames", true));
+    MESSAGE("camera " << done->video_frames << " frames, composed " << composed);
+    CHECK(composed >= done->video_frames - 5);  // at the camera's rate, not the screen's 10 fps
+    // A picture of the composed track as RGB: blue (the screen) at the top
+    // left, red (the camera) inside the lower right corner.
+    test::spawn_options so;
+    so.stdout_path = dir / "frame.rgb";
+    REQUIRE(test::run({"/usr/bin/ffmpeg", "-v", "error", "-i", file.string(), "-map", "0:v:2", "-frames:v", "1", "-f",
+                       "rawvideo", "-pix_fmt", "rgb24", "-"},
+                      so) == 0);
+    auto rgb = test::read_file(dir / "frame.rgb");
+    REQUIRE(rgb.size() == 320u * 180 * 3);
+    auto pixel = [&](int x, int y) {
+        const auto* p = reinterpret_cast<const unsigned char*>(rgb.data()) + (y * 320 + x) * 3;
+        return std::array<int, 3>{p[0], p[1], p[2]};
+    };
+    auto top_left = pixel(20, 20);
+    auto corner = pixel(320 - 8 - 40, 180 - 8 - 22);  // the middle of the 80x44 inset
+    INFO("top left " << top_left[0] << "," << top_left[1] << "," << top_left[2] << "; corner " << corner[0] << ","
+                     << corner[1] << "," << corner[2]);
+    CHECK(top_left[2] > 200);
+    CHECK(top_left[0] < 60);
+    CHECK(corner[0] > 200);
+    CHECK(corner[2] < 60);
+}
+
+TEST_CASE("picture-in-picture without a screen is refused, saying what is missing") {
+    test::temp_dir dir;
+    auto o = test_sources(dir / "lesson.mp4");
+    o.picture_in_picture = true;
+    auto rec = media::start_recording(o);
+    REQUIRE_FALSE(rec);
+    CHECK(std::string(rec.error().what()).find("screen") != std::string::npos);
 }
 
 TEST_CASE("killed with -9 mid-recording, the file is readable and holds all but at most the last second") {

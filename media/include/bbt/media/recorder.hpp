@@ -27,9 +27,13 @@ struct source {
 };
 
 struct recorder_options {
-    source video;                       // the camera: the first, default track
-    source screen;                      // the screen as a second track of its own size; an empty format: none
-    source audio;                       // an empty format: no sound
+    source video;   // the camera: the first, default track
+    source screen;  // the screen as a second track of its own size; an empty format: none
+    source audio;   // an empty format: no sound
+    // A third picture track, "Composed": the screen with the camera in its
+    // lower right corner (a quarter of the width), at the camera track's size
+    // and rate, for players that show one picture. Needs the screen.
+    bool picture_in_picture = false;
     std::filesystem::path output;       // the finished MP4; the fragmented one is output + ".part.mp4"
     int width = 0, height = 0;          // 0: the source's
     int fps = 0;                        // 0: the source's

@@ -117,6 +117,8 @@ struct agent_config {
         std::string screen_format;
         std::string screen_input;
         std::string screen_options;
+        // A third track: the screen with the camera in its corner.
+        bool picture_in_picture = false;
         std::string audio_format = "lavfi";
         std::string audio_input = "sine=frequency=440:sample_rate=48000";
         std::string audio_options;
