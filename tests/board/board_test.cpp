@@ -320,6 +320,16 @@ TEST_SUITE("board") {
         CHECK(streams["video"].at("width").as_int64() == 320);
         CHECK(streams["video"].at("height").as_int64() == 180);
         CHECK(streams["audio"].at("codec_name") == "aac");
+        // One clock: vivid stamps its frames on the monotonic clock, ALSA on
+        // the wall clock; each track starts where its device began on the
+        // recording's clock, so the two starts are close (on separate clocks,
+        // the sound would start days or decades away, or be left out).
+        double picture = std::stod(std::string(streams["video"].at("start_time").as_string()));
+        double sound = std::stod(std::string(streams["audio"].at("start_time").as_string()));
+        MESSAGE("picture from " << picture << " s, sound from " << sound << " s");
+        CHECK(picture >= 0);
+        CHECK(picture < 2.0);
+        CHECK(std::abs(sound - picture) < 1.0);
         // The guest's clock is slow and jittery: at least a couple of seconds, not an exact length.
         CHECK(std::stod(std::string(probe.at("format").at("duration").as_string())) >= 2.0);
         // The tone played into the loopback is in the recording: louder than silence (-91 dB).
