@@ -42,6 +42,17 @@ std::string probe(const fs::path& file, const std::string& stream, const std::st
     return test::ffprobe(file, args);
 }
 
+// Records until `frames` pictures are taken (or the recording fails), then stops cleanly.
+media::recording_status record_frames(const media::recorder_options& o, int64_t frames) {
+    auto rec = media::start_recording(o);
+    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
+    while ((*rec)->status().video_frames < frames && (*rec)->failure().empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto done = (*rec)->stop();
+    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    return *done;
+}
+
 }  // namespace
 
 TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, as long as the recording") {
@@ -49,13 +60,8 @@ TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, 
     test::temp_dir dir;
     auto o = test_sources(dir / "lesson.mp4");
     o.realtime = false;  // as fast as it encodes
-    auto rec = media::start_recording(o);
-    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
-    while ((*rec)->status().video_frames < 75 && (*rec)->failure().empty())
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto done = (*rec)->stop();
-    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
-    CHECK(done->fragments_synced >= 2);
+    auto done = record_frames(o, 75);
+    CHECK(done.fragments_synced >= 2);
     CHECK_FALSE(fs::exists(dir / "lesson.mp4.part.mp4"));
     auto bytes = test::read_file(dir / "lesson.mp4");
     REQUIRE(bytes.find("moov") != std::string::npos);
@@ -64,7 +70,7 @@ TEST_CASE("a clean stop gives a normal MP4 with its index first, H.264 and AAC, 
     CHECK(probe(dir / "lesson.mp4", "a", "codec_name") == "aac");
     CHECK(probe(dir / "lesson.mp4", "v", "width,height") == "320,240");
     int64_t frames = std::stoll(probe(dir / "lesson.mp4", "v", "nb_read_frames", true));
-    CHECK(frames == done->video_frames);
+    CHECK(frames == done.video_frames);
 }
 
 TEST_CASE("the encoder: auto falls back to libx264 where there is no hardware one; one named must open") {
@@ -90,12 +96,7 @@ TEST_CASE("the screen goes in a second picture track of its own size; the camera
     auto o = test_sources(dir / "lesson.mp4");
     o.screen = {"lavfi", "testsrc=size=640x360:rate=10", ""};
     o.realtime = false;
-    auto rec = media::start_recording(o);
-    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
-    while ((*rec)->status().video_frames < 50 && (*rec)->failure().empty())
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto done = (*rec)->stop();
-    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    record_frames(o, 50);
     auto file = dir / "lesson.mp4";
     auto streams = test::ffprobe(
         file,
@@ -133,12 +134,7 @@ TEST_CASE("a camera on the monotonic clock and a sound card on the wall clock ar
     o.output = dir / "lesson.mp4";
     o.video_bitrate = 200'000;
     o.preset = "ultrafast";
-    auto rec = media::start_recording(o);
-    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
-    while ((*rec)->status().video_frames < 25 && (*rec)->failure().empty())
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    auto done = (*rec)->stop();
-    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    record_frames(o, 25);
     double picture = std::stod(probe(dir / "lesson.mp4", "v", "start_time"));
     // The AAC track starts with the encoder's 1024 samples of priming.
     double sound = std::stod(probe(dir / "lesson.mp4", "a", "start_time")) + 1024.0 / 48000;
@@ -159,19 +155,14 @@ TEST_CASE("picture-in-picture: a third track, the screen with the camera in its 
     o.output = dir / "lesson.mp4";
     o.video_bitrate = 500'000;
     o.realtime = false;
-    auto rec = media::start_recording(o);
-    REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
-    while ((*rec)->status().video_frames < 50 && (*rec)->failure().empty())
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    auto done = (*rec)->stop();
-    REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+    auto done = record_frames(o, 50);
     auto file = dir / "lesson.mp4";
     CHECK(probe(file, "v:2", "width,height") == "320,180");
     CHECK(probe(file, "v:2", "codec_name") == "h264");
     CHECK(test::ffprobe(file, {"-select_streams", "v:2", "-show_entries", "stream_tags=handler_name"}) == "Composed");
     int64_t composed = std::stoll(probe(file, "v:2", "nb_read_frames", true));
-    MESSAGE("camera " << done->video_frames << " frames, composed " << composed);
-    CHECK(composed >= done->video_frames - 5);  // at the camera's rate, not the screen's 10 fps
+    MESSAGE("camera " << done.video_frames << " frames, composed " << composed);
+    CHECK(composed >= done.video_frames - 5);  // at the camera's rate, not the screen's 10 fps
     // A picture of the composed track as RGB: blue (the screen) at the top
     // left, red (the camera) inside the lower right corner.
     test::spawn_options so;
@@ -256,13 +247,7 @@ TEST_SUITE("long") {
         o.video_bitrate = 200'000;
         o.preset = "ultrafast";
         o.realtime = false;
-        auto rec = media::start_recording(o);
-        REQUIRE_MESSAGE(rec, (rec ? "" : rec.error().what()));
-        constexpr int64_t frames = 45 * 60 * 25;
-        while ((*rec)->status().video_frames < frames && (*rec)->failure().empty())
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        auto done = (*rec)->stop();
-        REQUIRE_MESSAGE(done, (done ? "" : done.error().what()));
+        record_frames(o, 45 * 60 * 25);
         double video = std::stod(probe(dir / "lesson.mp4", "v", "duration"));
         double audio = std::stod(probe(dir / "lesson.mp4", "a", "duration"));
         MESSAGE("picture " << video << " s, sound " << audio << " s");
