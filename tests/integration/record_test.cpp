@@ -43,6 +43,15 @@ TEST_CASE("bbtctl records a lesson through the agent: start, status, stop, and t
     CHECK(heard.at("audio_level_db").to_number<double>() > -30);
     CHECK(heard.at("audio_level_db").to_number<double>() < -15);
     CHECK_FALSE(heard.at("microphone_silent").as_bool());
+    // The picture tracks and the encoder, for the technician.
+    CHECK(heard.at("tracks") == json::array{"Camera"});
+    REQUIRE(f.ctl({"record", "status"}) == 0);
+    CHECK(f.ctl_out().find("pictures: camera; H.264 by " + std::string(heard.at("encoder").as_string())) !=
+          std::string::npos);
+    f.lang = "zh_CN.UTF-8";
+    REQUIRE(f.ctl({"record", "status"}) == 0);
+    CHECK(f.ctl_out().find("画面：摄像头；H.264 编码器") != std::string::npos);
+    f.lang = "C.UTF-8";
     auto stopped = f.ctl_json({"record", "stop"});
     CHECK(stopped.at("file") == file.c_str());
     CHECK(stopped.at("duration_s").to_number<double>() >= 2.0);

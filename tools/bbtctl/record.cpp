@@ -19,6 +19,14 @@ std::string length_text(double s) {
     return fmt::format("{}:{:02}:{:02}", n / 3600, n / 60 % 60, n % 60);
 }
 
+// A picture track's name in the reader's language.
+std::string track_name(std::string_view name) {
+    if (name == "Camera") return std::string(i18n::text({"camera", "摄像头"}));
+    if (name == "Screen") return std::string(i18n::text({"screen", "屏幕"}));
+    if (name == "Composed") return std::string(i18n::text({"picture-in-picture", "画中画"}));
+    return std::string(name);
+}
+
 void print_status(const json::object& o) {
     if (!flag(o, "recording")) {
         fmt::print("{}\n", flag(o, "busy")
@@ -27,6 +35,16 @@ void print_status(const json::object& o) {
     } else {
         fmt::print("{}\n", i18n::format({"recorder: recording {} — {} , {}", "录制：正在录制 {} —— {}，{}"},
                                         str(o, "file"), length_text(num(o, "duration_s")), size_text(num(o, "bytes"))));
+    }
+    if (const auto* t = o.if_contains("tracks"); t && t->is_array() && !t->as_array().empty()) {
+        std::string names;
+        for (const auto& v : t->as_array()) {
+            if (!v.is_string()) continue;
+            if (!names.empty()) names += i18n::text({", ", "、"});
+            names += track_name(v.as_string());
+        }
+        fmt::print("  {}\n",
+                   i18n::format({"pictures: {}; H.264 by {}", "画面：{}；H.264 编码器 {}"}, names, str(o, "encoder")));
     }
     if (o.contains("audio_level_db")) {
         fmt::print("  {}\n", flag(o, "microphone_silent")

@@ -354,6 +354,8 @@ private:
         // Players show the camera; the screen is the second picture.
         t.st->disposition = t.main ? AV_DISPOSITION_DEFAULT : 0;
         av_dict_set(&t.st->metadata, "handler_name", title, 0);
+        std::lock_guard lock(m_);
+        status_.tracks.emplace_back(title);
         return {};
     }
 

@@ -157,6 +157,7 @@ TEST_CASE("picture-in-picture: a third track, the screen with the camera in its 
     o.realtime = false;
     auto done = record_frames(o, 50);
     auto file = dir / "lesson.mp4";
+    CHECK(done.tracks == std::vector<std::string>{"Camera", "Screen", "Composed"});
     CHECK(probe(file, "v:2", "width,height") == "320,180");
     CHECK(probe(file, "v:2", "codec_name") == "h264");
     CHECK(test::ffprobe(file, {"-select_streams", "v:2", "-show_entries", "stream_tags=handler_name"}) == "Composed");

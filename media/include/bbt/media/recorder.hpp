@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bbt::media {
 
@@ -62,6 +63,8 @@ struct recording_status {
     double audio_level_db = -120;
     double silent_s = 0;
     std::string encoder;  // the H.264 encoder in use
+    // The file's picture tracks, in order: "Camera", "Screen", "Composed".
+    std::vector<std::string> tracks;
 };
 
 inline constexpr double silence_db = -60;
