@@ -679,8 +679,9 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
 
 namespace {
 
-constexpr std::array<std::string_view, 10> table_names{"schools", "sets",  "inventory", "usage",    "power",
-                                                       "alerts",  "lamps", "events",    "commands", "recordings"};
+constexpr std::array<std::string_view, 11> table_names{"schools",  "sets",      "inventory", "usage",
+                                                       "power",    "alerts",    "lamps",     "events",
+                                                       "commands", "readiness", "recordings"};
 
 std::string csv_row(const std::vector<std::string>& cells) {
     std::string line;
@@ -797,6 +798,24 @@ result<std::optional<std::string>> export_csv(sqlite::database& db, const overvi
             out += csv_row(row);
         }
         return std::optional<std::string>(std::move(out));
+    }
+    if (table == "readiness") {
+        // Each set's last report of each day's courseware, the missing resources by id.
+        out += csv_header(lang, {{"set", "设备编号"},
+                                 {"school", "学校"},
+                                 {"classroom", "教室"},
+                                 {"day", "日期"},
+                                 {"lessons", "课节数"},
+                                 {"resources", "课件数"},
+                                 {"ready", "已就绪"},
+                                 {"missing", "缺少的课件"},
+                                 {"reported", "上报时间"}});
+        return append(query_csv(db,
+                                fmt::format("SELECT device_id, d.school, d.classroom, r.day, r.lessons, r.resources, "
+                                            "r.ready, (SELECT group_concat(value, ' ') FROM json_each(r.missing)), "
+                                            "r.at_us FROM readiness r{}, r.day",
+                                            of_school),
+                                {false, false, false, false, false, false, false, false, true}, school));
     }
     if (table == "recordings") {
         out += csv_header(lang, {{"set", "设备编号"},

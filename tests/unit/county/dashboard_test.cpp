@@ -293,6 +293,17 @@ TEST_CASE("tomorrow's courseware readiness: the last report of each set for tomo
     auto en = render_html(*o, {}, i18n::language::en);
     CHECK(en.find("courseware tomorrow") != std::string::npos);
     CHECK(en.find("not reported") != std::string::npos);
+
+    // Every day's last report, exported: the missing resources by id.
+    auto csv = **export_csv(c.db.database(), *o, "readiness", i18n::language::en);
+    INFO(csv);
+    CHECK(csv.find("set,school,classroom,day,lessons,resources,ready,missing,reported") != std::string::npos);
+    CHECK(csv.find(a + ",第三小学,201,2026-12-02,4,5,0,x,") != std::string::npos);
+    CHECK(csv.find(a + ",第三小学,201,2026-12-03,2,3,3,,") != std::string::npos);
+    CHECK(csv.find(b + ",第三小学,202,2026-12-03,1,3,2,eng-8-04,") != std::string::npos);
+    CHECK(csv.find(quiet) == std::string::npos);
+    auto zh_csv = **export_csv(c.db.database(), *o, "readiness", i18n::language::zh);
+    CHECK(zh_csv.find("设备编号,学校,教室,日期,课节数,课件数,已就绪,缺少的课件,上报时间") != std::string::npos);
 }
 
 TEST_CASE(
