@@ -87,12 +87,24 @@ asio::awaitable<result<void>> recording_service::start() {
         co_return errno_error(ec.value(), i18n::text({"creating the recordings folder", "创建录像目录"}),
                               config_.dir.string());
     }
-    // What a power cut interrupted stays, readable, as NAME.mp4.part.mp4.
+    // What a power cut interrupted stays, readable, as NAME.mp4.part.mp4;
+    // one cut before its first fragment was written holds nothing and goes.
+    std::vector<fs::path> empty;
     for (const auto& e : fs::directory_iterator(config_.dir, ec)) {
-        if (e.path().string().ends_with(".part.mp4")) {
+        if (!e.path().string().ends_with(".part.mp4")) continue;
+        std::error_code size_ec;
+        if (fs::file_size(e.path(), size_ec) == 0 && !size_ec) {
+            empty.push_back(e.path());
+        } else {
             log::warning(lg, "{} was interrupted (a power cut or a crash); it is kept, readable up to its last second",
                          e.path().filename().string());
         }
+    }
+    for (const auto& p : empty) {
+        log::warning(lg, "{} was interrupted before its first second was on the disk; nothing to keep, removed",
+                     p.filename().string());
+        fs::remove(p, ec);
+        fs::remove(facts_path(p), ec);
     }
     asio::co_spawn(control_, watch(), asio::detached);
     uploader_.start();

@@ -23,9 +23,17 @@ TEST_CASE("bbtctl records a lesson through the agent: start, status, stop, and t
                           "[recorder]\nvideo_format = \"lavfi\"\nvideo_input = \"testsrc2=size=320x240:rate=25\"\n"
                           "audio_format = \"lavfi\"\naudio_input = \"sine=frequency=440:sample_rate=48000\"\n"
                           "video_bitrate_kbit = 500\n");
+    // A recording cut before its first fragment reached the disk: empty, and removed at start.
+    fs::create_directories(f.state / "recordings");
+    auto empty = f.state / "recordings" / "20261203-0800-x.mp4.part.mp4";
+    test::write_file(empty, "");
+    test::write_file(f.state / "recordings" / "20261203-0800-x.mp4.part.mp4.json", "{}");
     test::notify_listener n(f.dir / "notify");
     auto agent = f.start(n);
     REQUIRE(n.wait_for("READY=1"));
+    CHECK_FALSE(fs::exists(empty));
+    CHECK_FALSE(fs::exists(f.state / "recordings" / "20261203-0800-x.mp4.part.mp4.json"));
+    CHECK(f.log().find("nothing to keep, removed") != std::string::npos);
     CHECK_FALSE(f.ctl_json({"record", "status"}).at("recording").as_bool());
     CHECK(f.ctl({"record", "stop"}) == 1);
     CHECK(f.ctl_err().find("nothing is being recorded") != std::string::npos);
@@ -154,9 +162,10 @@ TEST_CASE(
     CHECK(f.ctl_out().find("按课表录制：数学，第 1 段") != std::string::npos);
     f.lang = "C.UTF-8";
 
-    // A crash in the lesson: after the restart, part 2 (the county is not needed: the kept timetable).
+    // A crash in the lesson, once a fragment is on the disk: after the
+    // restart, part 2 (the county is not needed: the kept timetable).
     f.ctl_json_until({"record", "status"},
-                     [](const json::object& o) { return o.at("duration_s").to_number<double>() >= 1.0; });
+                     [](const json::object& o) { return o.at("fragments_synced").as_int64() >= 1; });
     agent.signal(SIGKILL);
     REQUIRE(agent.wait(10s));
     county.stop();
@@ -173,8 +182,12 @@ TEST_CASE(
         [](const json::object& o) { return !o.at("recording").as_bool() && !o.at("busy").as_bool(); }, 60s);
     ls = f.ctl_json({"record", "ls"});
     INFO(json::serialize(ls));
-    CHECK(recording(ls, "-数学.mp4.part.mp4").at("interrupted").as_bool());
-    CHECK(recording(ls, "-数学.mp4.part.mp4").at("lesson") == "数学");
+    const auto& part1 = recording(ls, "-数学.mp4.part.mp4");
+    CHECK(part1.at("interrupted").as_bool());
+    CHECK(part1.at("lesson") == "数学");
+    CHECK(
+        test::ffprobe(std::string(part1.at("file").as_string()), {"-show_entries", "stream=codec_name"}).find("h264") !=
+        std::string::npos);
     const auto& part2 = recording(ls, "-数学-part2.mp4");
     CHECK_FALSE(part2.at("interrupted").as_bool());
     CHECK(
