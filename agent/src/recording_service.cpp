@@ -392,10 +392,7 @@ json::value recording_service::status() const {
         o["bytes"] = s.bytes;
         o["fragments_synced"] = s.fragments_synced;
         o["encoder"] = s.encoder;
-        json::array tracks;
-        for (const auto& t : s.tracks)
-            tracks.emplace_back(t);
-        o["tracks"] = std::move(tracks);
+        o["tracks"] = json::value_from(s.tracks);
         if (!config_.audio_format.empty()) {
             o["audio_level_db"] = std::round(s.audio_level_db * 10) / 10;
             o["microphone_silent"] = mic_silent_;

@@ -322,8 +322,8 @@ TEST_SUITE("board") {
         CHECK(streams["audio"].at("codec_name") == "aac");
         // One clock: vivid stamps its frames on the monotonic clock, ALSA on
         // the wall clock; each track starts where its device began on the
-        // recording's clock, so the two starts are close (on separate clocks,
-        // the sound would start days or decades away, or be left out).
+        // recording's clock, so the two starts are close (a clock taken for
+        // the other would put a track decades away, or leave it out).
         double picture = std::stod(std::string(streams["video"].at("start_time").as_string()));
         double sound = std::stod(std::string(streams["audio"].at("start_time").as_string()));
         MESSAGE("picture from " << picture << " s, sound from " << sound << " s");

@@ -121,19 +121,21 @@ TEST_CASE("a camera on the monotonic clock and a sound card on the wall clock ar
     test::temp_dir dir;
     // Test sources stamped as the devices stamp: the picture on the
     // monotonic clock (V4L2), the sound on the wall clock (libavdevice's
-    // ALSA), the sound taken half a second after the picture, both starting
-    // two seconds from now.
+    // ALSA), the sound taken half a second after the picture. Both start
+    // five seconds from now, so however long the recorder takes to open,
+    // neither is cut at the recording's start; read as fast as they come.
     auto us = [](auto now) {
         return std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count();
     };
-    int64_t mono = us(std::chrono::steady_clock::now()) + 2'000'000;
-    int64_t wall = us(std::chrono::system_clock::now()) + 2'500'000;
+    int64_t mono = us(std::chrono::steady_clock::now()) + 5'000'000;
+    int64_t wall = us(std::chrono::system_clock::now()) + 5'500'000;
     media::recorder_options o;
     o.video = {"lavfi", fmt::format("testsrc2=size=160x120:rate=25,settb=AVTB,setpts=PTS-STARTPTS+{}", mono), ""};
     o.audio = {"lavfi", fmt::format("sine=frequency=440:sample_rate=48000,asettb=AVTB,asetpts=N/SR/TB+{}", wall), ""};
     o.output = dir / "lesson.mp4";
     o.video_bitrate = 200'000;
     o.preset = "ultrafast";
+    o.realtime = false;
     record_frames(o, 25);
     double picture = std::stod(probe(dir / "lesson.mp4", "v", "start_time"));
     // The AAC track starts with the encoder's 1024 samples of priming.

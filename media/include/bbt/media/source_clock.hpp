@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 
 namespace bbt::media {
 
@@ -21,12 +22,10 @@ enum class clock_kind { from_zero, monotonic, wall };
 // clock is never this close to zero once the agent runs.
 inline constexpr int64_t clock_window_us = 10'000'000;
 
-inline int64_t distance(int64_t a, int64_t b) { return a > b ? a - b : b - a; }
-
 // Which clock a source stamps on, from its first timestamp.
 [[nodiscard]] inline clock_kind classify_clock(int64_t first_us, int64_t wall_now_us, int64_t mono_now_us) {
-    int64_t to_wall = distance(first_us, wall_now_us);
-    int64_t to_mono = distance(first_us, mono_now_us);
+    int64_t to_wall = std::abs(first_us - wall_now_us);
+    int64_t to_mono = std::abs(first_us - mono_now_us);
     if (to_mono <= clock_window_us && to_mono <= to_wall) return clock_kind::monotonic;
     if (to_wall <= clock_window_us) return clock_kind::wall;
     return clock_kind::from_zero;
