@@ -529,6 +529,14 @@ asio::awaitable<result<json::value>> whiteboard_service::record(json::object par
     co_return json::value(json::object{{"path", path.string()}, {"reports", rec.reports.size()}, {"seconds", seconds}});
 }
 
+std::optional<protocol::county::device> whiteboard_service::identity() const {
+    if (!connected_) return std::nullopt;
+    auto vendor = fmt::format("{:04x}", identity_.vendor);
+    return protocol::county::device{
+        protocol::county::device_kind::whiteboard, identity_.manufacturer.empty() ? vendor : identity_.manufacturer,
+        fmt::format("{}:{:04x} {}", vendor, identity_.product, identity_.product_name), identity_.serial, ""};
+}
+
 json::object whiteboard_service::status() const {
     json::object o{{"configured", !config_.device.empty()}, {"state", state_}, {"connected", connected_}};
     if (!config_.device.empty()) o["source"] = config_.device.string();

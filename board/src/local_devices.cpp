@@ -52,7 +52,8 @@ std::vector<local_device> find_cameras(const std::filesystem::path& dev_dir) {
         if (!ok) continue;
         uint32_t caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) ? cap.device_caps : cap.capabilities;
         if ((caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) == 0) continue;
-        out.push_back({"camera", cstr(cap.driver, sizeof cap.driver), cstr(cap.card, sizeof cap.card), p.string()});
+        out.push_back(
+            {capture_kind::camera, cstr(cap.driver, sizeof cap.driver), cstr(cap.card, sizeof cap.card), p.string()});
     }
     return out;
 }
@@ -75,7 +76,7 @@ std::vector<local_device> parse_sound_cards(std::string_view text) {
         std::string rest = t.substr(colon + 3);
         auto dash = rest.find(" - ");
         local_device d;
-        d.kind = "sound";
+        d.kind = capture_kind::sound_card;
         d.driver = trim(rest.substr(0, dash));
         d.name = dash == std::string::npos ? d.driver : trim(rest.substr(dash + 3));
         d.node = "card " + index;

@@ -14,6 +14,17 @@ namespace {
 
 namespace json = boost::json;
 
+constexpr std::array<std::string_view, 6> device_kind_names{"pc",     "projector",  "whiteboard",
+                                                            "camera", "microphone", "control-board"};
+constexpr std::array<i18n::msg, 6> device_kind_texts{{{"PC", "电脑"},
+                                                      {"projector", "投影机"},
+                                                      {"whiteboard", "白板"},
+                                                      {"camera", "摄像头"},
+                                                      {"microphone", "麦克风"},
+                                                      {"control board", "中控"}}};
+constexpr std::array<std::string_view, 6> projector_state_names{"",   "standby", "warming",
+                                                                "on", "cooling", "unreachable"};
+
 constexpr std::array<std::string_view, 8> kind_names{"inventory", "heartbeat",      "usage",     "event",
                                                      "alert",     "command_result", "readiness", "recording"};
 
@@ -171,7 +182,7 @@ json::object body_json(const body& b) {
             if constexpr (std::is_same_v<T, inventory>) {
                 json::array devices;
                 for (const auto& d : x.devices) {
-                    devices.push_back(json::object{{"kind", d.kind},
+                    devices.push_back(json::object{{"kind", to_string(d.kind)},
                                                    {"vendor", d.vendor},
                                                    {"model", d.model},
                                                    {"serial", d.serial},
@@ -247,8 +258,18 @@ body body_from(kind k, reader& r) {
                         break;
                     }
                     reader dr = r.nested(d.as_object(), key);
+                    auto name = dr.text("kind");
+                    auto dk = device_kind_from(name);
+                    if (!dk) {
+                        dr.fail("kind", i18n::format({"\"{}\" is not a device kind (pc, projector, whiteboard, camera, "
+                                                      "microphone, control-board)",
+                                                      "“{}”不是设备类型（pc、projector、whiteboard、camera、"
+                                                      "microphone、control-board）"},
+                                                     name));
+                        break;
+                    }
                     x.devices.push_back(
-                        {dr.text("kind"), dr.text("vendor"), dr.text("model"), dr.text("serial"), dr.text("firmware")});
+                        {*dk, dr.text("vendor"), dr.text("model"), dr.text("serial"), dr.text("firmware")});
                 }
             }
             return x;
@@ -388,6 +409,19 @@ const std::error_category& county_category() noexcept {
 std::error_code make_error_code(county_errc e) noexcept { return {static_cast<int>(e), county_category()}; }
 
 std::string_view to_string(kind k) noexcept { return kind_names[static_cast<size_t>(k)]; }
+
+std::string_view to_string(device_kind k) noexcept { return device_kind_names[static_cast<size_t>(k)]; }
+
+std::optional<device_kind> device_kind_from(std::string_view s) noexcept {
+    for (size_t i = 0; i < device_kind_names.size(); ++i) {
+        if (device_kind_names[i] == s) return static_cast<device_kind>(i);
+    }
+    return std::nullopt;
+}
+
+i18n::msg display_name(device_kind k) noexcept { return device_kind_texts[static_cast<size_t>(k)]; }
+
+std::string_view to_string(projector_state s) noexcept { return projector_state_names[static_cast<size_t>(s)]; }
 
 std::optional<kind> kind_from(std::string_view s) noexcept {
     for (size_t i = 0; i < kind_names.size(); ++i) {

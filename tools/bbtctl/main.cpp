@@ -10,6 +10,7 @@
 
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/versions.hpp"
+#include "bbt/protocol/county.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -36,7 +37,7 @@ void usage(std::FILE* out) {
                     "  status          the agent's version, uptime, services and today's usage\n"
                     "  usage [DAYS]    hours in each state per device per day, for the last DAYS days (default 7)\n"
                     "  inventory       the set's devices as reported to the county: PC, whiteboard, projector,\n"
-                    "                  cameras, sound cards\n"
+                    "                  cameras, microphones (sound cards)\n"
                     "  hid decode --descriptor FILE | --recording FILE.hid\n"
                     "                  a HID report descriptor's layout, or a recording's frames, offline\n"
                     "  whiteboard status\n"
@@ -78,7 +79,7 @@ void usage(std::FILE* out) {
                     "命令：\n"
                     "  status          代理程序的版本、运行时长、各服务状态及今日使用情况\n"
                     "  usage [天数]    最近若干天（默认 7 天）每台设备每天在各状态下的小时数\n"
-                    "  inventory       上报县级平台的本机设备清单：电脑、白板、投影机、摄像头、声卡\n"
+                    "  inventory       上报县级平台的本机设备清单：电脑、白板、投影机、摄像头、麦克风（声卡）\n"
                     "  hid decode --descriptor 文件 | --recording 文件.hid\n"
                     "                  离线解析 HID 报告描述符的布局，或录制文件的各帧\n"
                     "  whiteboard status\n"
@@ -237,12 +238,9 @@ void print_inventory(const json::object& inv) {
         if (!d.is_object()) continue;
         const auto& o = d.as_object();
         auto kind = str(o, "kind");
-        static const std::map<std::string, i18n::msg> kinds = {{"pc", {"PC", "电脑"}},
-                                                               {"whiteboard", {"whiteboard", "白板"}},
-                                                               {"projector", {"projector", "投影机"}},
-                                                               {"camera", {"camera", "摄像头"}},
-                                                               {"sound", {"sound card", "声卡"}}};
-        if (auto it = kinds.find(kind); it != kinds.end()) kind = std::string(i18n::text(it->second));
+        if (auto k = bbt::protocol::county::device_kind_from(kind)) {
+            kind = std::string(i18n::text(bbt::protocol::county::display_name(*k)));
+        }
         fmt::print("  {:<11} {} {}", kind, str(o, "vendor"), str(o, "model"));
         if (auto sn = str(o, "serial"); !sn.empty()) fmt::print("  {} {}", i18n::text({"serial", "序列号"}), sn);
         if (auto fw = str(o, "firmware"); !fw.empty()) fmt::print("  {} {}", i18n::text({"firmware", "固件"}), fw);

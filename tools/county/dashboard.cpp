@@ -1,6 +1,7 @@
 #include "dashboard.hpp"
 
 #include "bbt/base/versions.hpp"
+#include "bbt/protocol/county.hpp"
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -419,18 +420,9 @@ std::string severity_text(language lang, std::string_view s) {
 
 // The name of a part of a set, as people in the office call it.
 std::string device_text(language lang, std::string_view d) {
-    static constexpr std::array<std::pair<std::string_view, i18n::msg>, 7> names{{
-        {"whiteboard", {"whiteboard", "白板"}},
-        {"projector", {"projector", "投影机"}},
-        {"pc", {"PC", "电脑"}},
-        {"camera", {"camera", "摄像头"}},
-        {"microphone", {"microphone", "麦克风"}},
-        {"control-board", {"control board", "中控"}},
-        {"agent", {"agent", "代理程序"}},
-    }};
-    for (const auto& [key, m] : names) {
-        if (key == d) return std::string(tr(lang, m));
-    }
+    if (auto k = protocol::county::device_kind_from(d))
+        return std::string(tr(lang, protocol::county::display_name(*k)));
+    if (d == "agent") return std::string(tr(lang, {"agent", "代理程序"}));
     return std::string(d);
 }
 

@@ -313,8 +313,8 @@ result<void> store::apply(const std::string& device_id, const wire::message& m) 
                 if (auto r = run("DELETE FROM inventory WHERE device_id = ?", device_id); !r) return r;
                 int64_t pos = 0;
                 for (const auto& d : x.devices) {
-                    if (auto r = run("INSERT INTO inventory VALUES (?, ?, ?, ?, ?, ?, ?)", device_id, pos++, d.kind,
-                                     d.vendor, d.model, d.serial, d.firmware);
+                    if (auto r = run("INSERT INTO inventory VALUES (?, ?, ?, ?, ?, ?, ?)", device_id, pos++,
+                                     std::string(to_string(d.kind)), d.vendor, d.model, d.serial, d.firmware);
                         !r) {
                         return r;
                     }

@@ -94,9 +94,10 @@ struct sample {
             {11, at(-1, 8),
              wire::inventory{"第三小学",
                              "201",
-                             {{"whiteboard", "IRTOUCH", "6615:0081", "=HYPERLINK(\"x\")", "2.1"},
-                              {"projector", "EPSON", "CB-X06", "X5J1234", "1.03"}}}},
-            {12, at(-2, 8), wire::inventory{"第三小学", "201", {{"pc", "Lenovo", "M690E", "old", ""}}}},
+                             {{wire::device_kind::whiteboard, "IRTOUCH", "6615:0081", "=HYPERLINK(\"x\")", "2.1"},
+                              {wire::device_kind::projector, "EPSON", "CB-X06", "X5J1234", "1.03"}}}},
+            {12, at(-2, 8),
+             wire::inventory{"第三小学", "201", {{wire::device_kind::pc, "Lenovo", "M690E", "old", ""}}}},
             {13, at(-1, 9), wire::event{"whiteboard", "disconnected", "unplugged, then back"}},
         };
         c.ingest(a, batch, now - 60'000'000);

@@ -23,8 +23,8 @@ batch sample_batch() {
     b.messages.push_back({1, 1'795'000'000'000'000,
                           inventory{"第三小学",
                                     "201",
-                                    {{"whiteboard", "IRTOUCH", "6615:0081", "SN-42", "2.1"},
-                                     {"projector", "EPSON", "CB-X06", "X5J1234", "1.03"}}}});
+                                    {{device_kind::whiteboard, "IRTOUCH", "6615:0081", "SN-42", "2.1"},
+                                     {device_kind::projector, "EPSON", "CB-X06", "X5J1234", "1.03"}}}});
     b.messages.push_back({2, 1'795'000'060'000'000,
                           heartbeat{3600.5,
                                     true,
@@ -139,6 +139,18 @@ TEST_CASE("a recording report is refused without a file, with a bad hash or an u
     CHECK(mutate("part", 0).find("part") != std::string::npos);
 }
 
+TEST_CASE("device kinds: one name each, read back as written, shown in both languages") {
+    for (auto k : all_device_kinds) {
+        CHECK(device_kind_from(to_string(k)) == k);
+        CHECK(std::string_view(display_name(k).en) != "");
+        CHECK(std::string_view(display_name(k).zh) != "");
+    }
+    CHECK(to_string(device_kind::microphone) == "microphone");
+    CHECK(to_string(device_kind::control_board) == "control-board");
+    CHECK_FALSE(device_kind_from("sound"));
+    CHECK_FALSE(device_kind_from(""));
+}
+
 TEST_CASE("a bad batch is refused with the field that is wrong") {
     auto mutate = [](auto f) {
         auto o = json::parse(encode(sample_batch())).as_object();
@@ -164,6 +176,11 @@ TEST_CASE("a bad batch is refused with the field that is wrong") {
               o["messages"].as_array()[4].as_object()["body"].as_object()["severity"] = "x";
           }).find("severity") != std::string::npos);
     CHECK(mutate([](json::object& o) { o["device_id"] = ""; }).find("device_id") != std::string::npos);
+    // A sound card is a microphone on the wire: the one name the dashboard and bbtctl know.
+    CHECK(mutate([](json::object& o) {
+              auto& d = o["messages"].as_array()[0].as_object()["body"].as_object()["devices"].as_array()[1];
+              d.as_object()["kind"] = "sound";
+          }).find("messages[0].body.devices[1].kind: \"sound\" is not a device kind") != std::string::npos);
     CHECK(mutate([](json::object& o) {
               auto& lamp = o["messages"].as_array()[1].as_object()["body"].as_object()["lamps"].as_array()[1];
               lamp.as_object()["index"] = 9;

@@ -7,6 +7,7 @@
 // ledger thread; queries are awaited and resume on the control thread.
 #pragma once
 
+#include "bbt/agent/facts.hpp"
 #include "bbt/agent/ledger.hpp"
 #include "bbt/agent/outbox.hpp"
 #include "bbt/agent/service.hpp"
@@ -24,7 +25,7 @@
 
 namespace bbt::agent {
 
-class ledger_service final : public service {
+class ledger_service final : public service, public fact_sink {
 public:
     ledger_service(asio::any_io_executor control, std::filesystem::path path, std::chrono::milliseconds heartbeat);
     ~ledger_service() override;
@@ -35,7 +36,7 @@ public:
 
     // Records that `device` entered `state` now. Failures (a full disk) are
     // logged, never thrown at the caller: a lesson must not stop for them.
-    void record(std::string device, std::string state);
+    void record(std::string device, std::string state) override;
 
     // Time per device, state and local day in [from, to), open intervals up to
     // now; `unavailable` while the ledger is not open.
@@ -47,7 +48,7 @@ public:
 
     // The outbox, on the ledger's thread. put() is queued like record();
     // `max_bytes` bounds the outbox (samples thinned beyond it).
-    void outbox_put(int64_t at_us, protocol::county::body body);
+    void outbox_put(int64_t at_us, protocol::county::body body) override;
     asio::awaitable<result<std::vector<protocol::county::message>>> outbox_batch(size_t max_messages, size_t max_bytes);
     asio::awaitable<result<int64_t>> outbox_ack(std::vector<std::pair<int64_t, int64_t>> ranges);
     asio::awaitable<result<outbox_stats>> outbox_stats_now();

@@ -4,72 +4,89 @@
 // each time it comes back), with every state in the usage ledger (on,
 // warming, cooling, standby, unreachable) and alerts for error-status
 // warnings and errors, a lamp past its configured share of rated life, and a
-// projector that stops answering. All PJLink traffic goes through one queue:
-// one connection at a time, as projectors need.
+// projector that stops answering. All traffic goes through one queue: one
+// connection (or one serial command) at a time, as projectors need.
+//
+// The service is itself a drivers::projector::projector, which the classroom
+// controller drives: the queue and the ledger stand between them and the
+// wire. Runs on the control thread.
 #pragma once
 
 #include "bbt/agent/config.hpp"
-#include "bbt/agent/ledger_service.hpp"
+#include "bbt/agent/facts.hpp"
 #include "bbt/agent/service.hpp"
-#include "bbt/drivers/projector/pjlink_client.hpp"
-#include "bbt/drivers/projector/serial_projector.hpp"
+#include "bbt/drivers/projector/projector.hpp"
 #include "bbt/protocol/county.hpp"
 
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/object.hpp>
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace bbt::agent {
 
-class projector_service final : public service {
+// projector.status: what the service knows of its projector.
+struct projector_status {
+    bool configured = false;
+    std::string address;
+    bool reachable = false;
+    protocol::county::projector_state state = protocol::county::projector_state::unknown;
+    std::string last_error;
+    std::optional<drivers::pjlink::power> power;
+    std::optional<drivers::pjlink::input> input;
+    std::optional<bool> blanked;
+    std::optional<drivers::pjlink::error_status> errors;
+    std::vector<drivers::pjlink::lamp> lamps;
+    bool no_lamp = false;
+    double lamp_rated_hours = 0;
+    std::optional<int64_t> filter_hours;
+    std::optional<drivers::pjlink::projector_info> identity;
+};
+
+class projector_service final : public service, public drivers::projector::projector {
 public:
-    projector_service(asio::any_io_executor executor, agent_config::projector_config config, ledger_service& ledger);
+    projector_service(asio::any_io_executor executor, agent_config::projector_config config, fact_sink& facts);
+    // Over a projector of the caller's (tests).
+    projector_service(asio::any_io_executor executor, agent_config::projector_config config, fact_sink& facts,
+                      std::unique_ptr<drivers::projector::projector> link);
 
     [[nodiscard]] std::string_view name() const override { return "projector"; }
     asio::awaitable<result<void>> start() override;
     asio::awaitable<void> stop() override;
 
-    [[nodiscard]] bool configured() const noexcept { return config_.protocol != "none"; }
+    [[nodiscard]] bool configured() const noexcept { return link_ != nullptr; }
     [[nodiscard]] const agent_config::projector_config& config() const noexcept { return config_; }
 
-    // projector.status: reachable, power, input, mute, errors, lamps, filter, identity.
-    [[nodiscard]] boost::json::object status() const;
+    [[nodiscard]] projector_status status() const;
     // What the county's heartbeat carries, and its inventory entry.
     [[nodiscard]] std::vector<protocol::county::lamp> lamps() const;
     [[nodiscard]] std::optional<protocol::county::device> identity() const;
-    // "on", "warming", "cooling", "standby", "unreachable", or "" before the first poll.
-    [[nodiscard]] const std::string& state() const noexcept { return state_; }
+    [[nodiscard]] protocol::county::projector_state state() const noexcept { return state_; }
 
-    // Whether the projector says when it is cooling down (PJLink and Epson
-    // do; BenQ's serial protocol says OFF at once): if not, a cool-down is
-    // timed instead of seen.
-    [[nodiscard]] bool reports_cooling() const;
-    // The power state now (asked, not remembered).
-    asio::awaitable<result<drivers::pjlink::power>> query_power();
-    // POWR 1 / POWR 0 (ERR3 while warming or cooling is the caller's to wait out).
-    asio::awaitable<result<void>> set_power(bool on);
-    asio::awaitable<result<void>> select_input(std::string code);
-    // Video and audio mute together (AVMT 31/30), which every projector supports.
-    asio::awaitable<result<void>> blank(bool on);
-    // Polls now (after a command), instead of at the next interval.
+    // drivers::projector::projector, through the queue. A command that
+    // succeeds makes the service read the projector again at once.
+    [[nodiscard]] std::string address() const override;
+    [[nodiscard]] bool reports_cooling() const override;
+    asio::awaitable<result<drivers::pjlink::power>> query_power() override;
+    asio::awaitable<result<void>> set_power(bool on) override;
+    asio::awaitable<result<void>> select_input(std::string code) override;
+    asio::awaitable<result<void>> blank(bool on) override;
+    asio::awaitable<result<drivers::projector::readings>> read(bool full) override;
+    asio::awaitable<result<std::optional<drivers::pjlink::projector_info>>> identify() override;
+
+    // Polls now, instead of at the next interval.
     void poll_soon();
 
 private:
-    asio::awaitable<result<std::vector<drivers::pjlink::exchange>>> exchange(
-        std::vector<drivers::pjlink::request> requests);
-    asio::awaitable<result<void>> command(drivers::pjlink::request r);
-    [[nodiscard]] bool serial() const noexcept { return config_.protocol == "serial"; }
-    // The serial port, opened (again) when needed; waits for the one-at-a-time queue.
-    asio::awaitable<result<drivers::serial::serial_projector*>> take_serial();
-    void release() noexcept { busy_ = false; }
     // Waits for the one-at-a-time queue and takes it; false when stopping.
     asio::awaitable<bool> take_turn();
-    asio::awaitable<void> poll_serial();
+    // What an answer says of the projector's reachability.
+    void note_answer(const error& e);
+    void note_reachable();
     void check_lamp_hours();
     asio::awaitable<void> poll_loop();
     asio::awaitable<void> listen_notices();
@@ -80,9 +97,8 @@ private:
 
     asio::any_io_executor executor_;
     agent_config::projector_config config_;
-    ledger_service& ledger_;
-    drivers::pjlink::endpoint endpoint_;
-    std::unique_ptr<drivers::serial::serial_projector> serial_;
+    fact_sink& facts_;
+    std::unique_ptr<drivers::projector::projector> link_;  // null: none configured
     std::unique_ptr<asio::ip::udp::socket> notices_;
     asio::steady_timer timer_;
     asio::steady_timer queue_timer_;
@@ -91,7 +107,7 @@ private:
     bool poll_requested_ = false;  // poll_soon() while a poll ran
     bool loop_done_ = true;
 
-    std::string state_;
+    protocol::county::projector_state state_ = protocol::county::projector_state::unknown;
     bool reachable_ = false;
     int failures_ = 0;
     std::string last_error_;

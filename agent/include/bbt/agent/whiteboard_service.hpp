@@ -13,6 +13,7 @@
 #include "bbt/drivers/whiteboard/contact_tracker.hpp"
 #include "bbt/drivers/whiteboard/hid_recording.hpp"
 #include "bbt/drivers/whiteboard/output.hpp"
+#include "bbt/protocol/county.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json/object.hpp>
@@ -37,6 +38,11 @@ public:
 
     // The local API's whiteboard.status: identity, state, output, calibration.
     [[nodiscard]] boost::json::object status() const;
+    [[nodiscard]] bool configured() const noexcept { return !config_.device.empty(); }
+    // As in the ledger: "disconnected", "idle", "in-use".
+    [[nodiscard]] const std::string& state() const noexcept { return state_; }
+    // The connected board, as the inventory lists it; nothing while none is connected.
+    [[nodiscard]] std::optional<protocol::county::device> identity() const;
     // whiteboard.calibrate: {"action": "start"|"status"|"cancel", "mode": "calibrate"|"check", "points": 4..25}.
     asio::awaitable<result<boost::json::value>> calibrate(boost::json::object params);
     // whiteboard.record: {"seconds": N}; the recording's path when done.

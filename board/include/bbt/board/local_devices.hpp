@@ -9,8 +9,11 @@
 
 namespace bbt::board {
 
+// A sound card is what a lesson's microphone is recorded through.
+enum class capture_kind { camera, sound_card };
+
 struct local_device {
-    std::string kind;    // "camera" or "sound"
+    capture_kind kind = capture_kind::camera;
     std::string driver;  // uvcvideo, vivid, snd_usb_audio, snd_aloop ...
     std::string name;    // as the device names itself
     std::string node;    // /dev/video0, or "card 0"

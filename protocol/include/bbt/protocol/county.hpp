@@ -13,10 +13,12 @@
 #pragma once
 
 #include "bbt/base/error.hpp"
+#include "bbt/base/i18n.hpp"
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -45,8 +47,24 @@ enum class kind : uint8_t { inventory, heartbeat, usage, event, alert, command_r
 // either: it is what the county's figures are made of).
 [[nodiscard]] bool is_priority(kind k) noexcept;
 
+// What a set's devices are. The agent, bbt-county and bbtctl name them
+// alike: these names are the wire's ("pc", "control-board" ...).
+enum class device_kind : uint8_t { pc, projector, whiteboard, camera, microphone, control_board };
+inline constexpr std::array<device_kind, 6> all_device_kinds{device_kind::pc,         device_kind::projector,
+                                                             device_kind::whiteboard, device_kind::camera,
+                                                             device_kind::microphone, device_kind::control_board};
+[[nodiscard]] std::string_view to_string(device_kind k) noexcept;
+[[nodiscard]] std::optional<device_kind> device_kind_from(std::string_view s) noexcept;
+// As people call it, in English and Chinese ("microphone", "麦克风").
+[[nodiscard]] i18n::msg display_name(device_kind k) noexcept;
+
+// A projector's state, as the usage ledger keeps it and the API shows it.
+// `unknown` is before the first answer (shown as an empty string).
+enum class projector_state : uint8_t { unknown, standby, warming, on, cooling, unreachable };
+[[nodiscard]] std::string_view to_string(projector_state s) noexcept;
+
 struct device {
-    std::string kind;  // whiteboard, projector, pc, camera, microphone, control-board ...
+    device_kind kind = device_kind::pc;
     std::string vendor;
     std::string model;
     std::string serial;

@@ -1,0 +1,289 @@
+#include "agent_parts.hpp"
+
+#include "bbt/base/coroutine_frames.hpp"
+
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
+#include "bbt/base/versions.hpp"
+#include "bbt/board/local_devices.hpp"
+
+#include <fmt/format.h>
+#include <boost/json.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace bbt::agent {
+namespace {
+
+namespace json = boost::json;
+namespace pj = drivers::pjlink;
+namespace wire = protocol::county;
+using json_result = asio::awaitable<result<json::value>>;
+
+const log::category lg{"agent"};
+
+error malformed(std::string_view why) { return error(protocol::api_errc::malformed, why); }
+
+json::value to_json(const class_status& s) {
+    json::object o{{"state", to_string(s.state)}, {"goal", s.goal_class ? "in-class" : "idle"}};
+    if (!s.step.empty()) o["step"] = s.step;
+    if (!s.fault.empty()) o["fault"] = s.fault;
+    if (!s.mains.empty()) {
+        json::object m;
+        for (const auto& [which, on] : s.mains)
+            m[board::to_string(which)] = on;
+        o["mains"] = std::move(m);
+    }
+    return o;
+}
+
+json::value to_json(const projector_status& s) {
+    json::object o{{"configured", s.configured}};
+    if (!s.configured) return o;
+    o["address"] = s.address;
+    o["reachable"] = s.reachable;
+    o["state"] = wire::to_string(s.state);
+    if (!s.last_error.empty()) o["last_error"] = s.last_error;
+    if (s.power) o["power"] = pj::to_string(*s.power);
+    if (s.input) o["input"] = s.input->code();
+    if (s.blanked) o["blanked"] = *s.blanked;
+    if (s.errors) {
+        json::object e;
+        static constexpr const char* names[] = {"ok", "warning", "error"};
+        for (size_t i = 0; i < 6; ++i)
+            e[pj::error_status_parts[i]] = names[s.errors->flags[i]];
+        o["errors"] = std::move(e);
+    }
+    json::array lamps;
+    for (const auto& l : s.lamps)
+        lamps.push_back(json::object{{"hours", l.hours}, {"on", l.on}});
+    o["lamps"] = std::move(lamps);
+    o["no_lamp"] = s.no_lamp;
+    if (s.lamp_rated_hours > 0) o["lamp_rated_hours"] = s.lamp_rated_hours;
+    if (s.filter_hours) o["filter_hours"] = *s.filter_hours;
+    if (s.identity) {
+        const auto& i = *s.identity;
+        o["identity"] =
+            json::object{{"manufacturer", i.manufacturer}, {"product", i.product}, {"serial", i.serial},
+                         {"software", i.software},         {"name", i.name},       {"class", i.pjlink_class}};
+    }
+    return o;
+}
+
+json::value to_json(const wire::device& d) {
+    return json::object{{"kind", wire::to_string(d.kind)},
+                        {"vendor", d.vendor},
+                        {"model", d.model},
+                        {"serial", d.serial},
+                        {"firmware", d.firmware}};
+}
+
+json_result status_json(agent_parts& p) {
+    json::object o;
+    o["version"] = bbt_version();
+    o["pid"] = static_cast<int64_t>(::getpid());
+    o["uptime_s"] = static_cast<double>((clock::monotonic_now() - p.started_mono).count()) / 1e6;
+    o["started_at"] = clock::format_local(p.started_wall);
+    o["state_dir"] = p.cfg.state_dir.string();
+    o["board"] = json::object{{"name", p.profile.name},
+                              {"description", p.profile.description},
+                              {"description_zh", p.profile.description_zh},
+                              {"simulated", p.profile.simulated}};
+    json::array services;
+    for (const auto& s : p.registry.status()) {
+        json::object so{{"name", s.name}, {"state", to_string(s.state)}};
+        if (!s.error.empty()) so["error"] = s.error;
+        services.push_back(std::move(so));
+    }
+    o["services"] = std::move(services);
+    o["whiteboard"] = p.whiteboard.status();
+    if (auto c = co_await p.county.status()) o["county"] = std::move(*c);
+    o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()}, {"jumps", p.ledger.clock_jumps()}};
+    json::object today;
+    auto wall = clock::wall_now();
+    today["day"] = clock::local_day(wall);
+    json::array usage;
+    auto rows = co_await p.ledger.usage(clock::local_day_start(wall), wall);
+    if (rows) {
+        for (const auto& r : *rows) {
+            usage.push_back(json::object{
+                {"device", r.device}, {"state", r.state}, {"seconds", static_cast<double>(r.microseconds) / 1e6}});
+        }
+    } else {
+        today["error"] = rows.error().what();
+    }
+    today["usage"] = std::move(usage);
+    o["today"] = std::move(today);
+    co_return json::value(std::move(o));
+}
+
+// Hours in each state per device per local day, for the last `days` days
+// (today included).
+json_result usage_json(json::object params, ledger_service& ledger) {
+    int64_t days = 7;
+    if (const auto* d = params.if_contains("days")) {
+        if (!d->is_int64() || d->as_int64() < 1 || d->as_int64() > 366) {
+            co_return malformed(
+                i18n::text({"\"days\" must be a whole number from 1 to 366", "“days”必须是 1 到 366 的整数"}));
+        }
+        days = d->as_int64();
+    }
+    auto wall = clock::wall_now();
+    auto from = clock::local_day_start(wall);
+    for (int64_t i = 1; i < days; ++i)
+        from = clock::local_day_start(from - std::chrono::hours(1));
+    auto rows = co_await ledger.usage(from, wall);
+    if (!rows) co_return rows.error();
+    json::array out;
+    for (const auto& r : *rows) {
+        out.push_back(json::object{{"day", r.day}, {"device", r.device}, {"state", r.state}, {"hours", r.hours()}});
+    }
+    co_return json::value(
+        json::object{{"from", clock::local_day(from)}, {"to", clock::local_day(wall)}, {"usage", std::move(out)}});
+}
+
+// projector.control: {"power": true|false} | {"input": "32"} | {"blank": true|false}.
+json_result projector_control(projector_service& p, json::object params) {
+    if (!p.configured()) {
+        co_return error(protocol::api_errc::unavailable,
+                        i18n::text({"no projector is configured ([projector] protocol in agent.toml)",
+                                    "未配置投影机（agent.toml 中的 [projector] protocol）"}));
+    }
+    result<void> r;
+    if (const auto* v = params.if_contains("power"); v && v->is_bool()) {
+        r = co_await p.set_power(v->as_bool());
+    } else if (const auto* in = params.if_contains("input"); in && in->is_string()) {
+        std::string code(in->as_string());
+        if (!pj::decode_input(code)) {
+            co_return malformed(i18n::text({"an input is a PJLink code such as 32 (bbtctl projector probe lists them)",
+                                            "输入源须为 PJLink 代码，例如 32（可用 bbtctl projector probe 查看）"}));
+        }
+        r = co_await p.select_input(code);
+    } else if (const auto* b = params.if_contains("blank"); b && b->is_bool()) {
+        r = co_await p.blank(b->as_bool());
+    } else {
+        co_return malformed(i18n::text({"say power, input or blank", "请指定 power、input 或 blank"}));
+    }
+    if (!r) co_return error(protocol::api_errc::refused, r.error().message());
+    co_return to_json(p.status());
+}
+
+}  // namespace
+
+std::map<std::string, std::string> set_health(const agent_parts& p) {
+    std::map<std::string, std::string> h{{"agent", "ok"}, {"classroom", std::string(to_string(p.classroom.state()))}};
+    if (p.whiteboard.configured()) h["whiteboard"] = p.whiteboard.state();
+    if (p.projector.configured() && p.projector.state() != wire::projector_state::unknown) {
+        h["projector"] = std::string(wire::to_string(p.projector.state()));
+    }
+    return h;
+}
+
+std::vector<wire::device> set_inventory(const agent_parts& p) {
+    std::vector<wire::device> devices{p.pc};
+    if (auto d = p.projector.identity()) devices.push_back(*d);
+    if (auto d = p.whiteboard.identity()) devices.push_back(*d);
+    // Cameras and sound cards, for recording lessons: where they are is part of the model.
+    auto add = [&devices](const board::local_device& d) {
+        auto kind = d.kind == board::capture_kind::camera ? wire::device_kind::camera : wire::device_kind::microphone;
+        devices.push_back({kind, d.driver, d.name + " (" + d.node + ")", "", ""});
+    };
+    for (const auto& d : board::find_cameras())
+        add(d);
+    for (const auto& d : board::find_sound_cards())
+        add(d);
+    return devices;
+}
+
+void add_api_routes(local_api_server& api, agent_parts& p) {
+    auto value = [](json::value v) -> json_result { co_return v; };
+    api.handle("status", [&p](const json::object&) { return status_json(p); });
+    if (p.cfg.debug_commands) {
+        // Stalls the control loop, as a bug would: the watchdog must then reset the set.
+        api.handle("debug.hang", [](const json::object& params) -> json_result {
+            double seconds = 30;
+            if (const auto* s = params.if_contains("seconds"); s && s->is_number()) seconds = s->to_number<double>();
+            log::warning(lg, "debug.hang: the control loop stops for {} s", seconds);
+            std::this_thread::sleep_for(std::chrono::duration<double>(std::clamp(seconds, 0.0, 600.0)));
+            co_return json::value(json::object{{"hung_s", seconds}});
+        });
+    }
+    api.handle("inventory", [&p, value](const json::object&) {
+        json::array out;
+        for (const auto& d : set_inventory(p))
+            out.push_back(to_json(d));
+        return value(json::object{{"devices", std::move(out)}});
+    });
+    api.handle("usage", [&p](const json::object& params) { return usage_json(params, p.ledger); });
+
+    auto& county = p.county;
+    api.handle("county.enrol", [&county](const json::object& params) { return county.enrol(params); });
+    api.handle("county.status", [&county](const json::object&) { return county.status(); });
+
+    auto& board = p.whiteboard;
+    api.handle("whiteboard.status", [&board, value](const json::object&) { return value(board.status()); });
+    api.handle("whiteboard.calibrate", [&board](const json::object& params) { return board.calibrate(params); });
+    api.handle("whiteboard.record", [&board](const json::object& params) { return board.record(params); });
+
+    auto& classroom = p.classroom;
+    api.handle("class.start",
+               [&classroom, value](const json::object&) { return value(to_json(classroom.request(true, "bbtctl"))); });
+    api.handle("class.end",
+               [&classroom, value](const json::object&) { return value(to_json(classroom.request(false, "bbtctl"))); });
+    api.handle("class.key", [&classroom, value](const json::object&) { return value(to_json(classroom.key("key"))); });
+    api.handle("class.status", [&classroom, value](const json::object&) { return value(to_json(classroom.status())); });
+
+    auto& projector = p.projector;
+    api.handle("projector.status",
+               [&projector, value](const json::object&) { return value(to_json(projector.status())); });
+    api.handle("projector.control",
+               [&projector](const json::object& params) { return projector_control(projector, params); });
+
+    if (auto* recorder = p.recorder) {
+        api.handle("record.start",
+                   [recorder](const json::object& params) { return recorder->start_recording(params); });
+        api.handle("record.stop", [recorder](const json::object& params) { return recorder->stop_recording(params); });
+        api.handle("record.status", [recorder, value](const json::object&) { return value(recorder->status()); });
+        api.handle("record.ls", [recorder](const json::object&) -> json_result { co_return recorder->list(); });
+    }
+    if (auto* courseware = p.courseware) {
+        api.handle("cache.status", [courseware](const json::object&) { return courseware->status(); });
+        api.handle("cache.ls", [courseware](const json::object&) { return courseware->list(); });
+        api.handle("cache.get", [courseware](const json::object& params) { return courseware->get(params); });
+        api.handle("cache.pin", [courseware](const json::object& params) { return courseware->pin(params); });
+        api.handle("cache.evict", [courseware](const json::object& params) { return courseware->evict(params); });
+        api.handle("cache.verify", [courseware](const json::object&) { return courseware->verify(); });
+        api.handle("cache.refresh", [courseware](const json::object&) { return courseware->refresh(); });
+        api.handle("timetable", [courseware](const json::object& params) { return courseware->timetable(params); });
+    }
+}
+
+county_service::command_handler county_commands(agent_parts& p) {
+    return [&p](wire::command c) -> asio::awaitable<result<std::string>> {
+        if (c.verb == "class.start" || c.verb == "class.end") {
+            auto s = p.classroom.request(c.verb == "class.start", "the county");
+            co_return fmt::format("class goal {}, now {}", s.goal_class ? "in-class" : "idle", to_string(s.state));
+        }
+        if (c.verb == "projector.power") {
+            const auto* on = c.args.if_contains("on");
+            if (!on || !on->is_bool()) co_return malformed("projector.power needs {\"on\": true|false}");
+            if (!p.projector.configured()) {
+                co_return error(protocol::api_errc::unavailable, "no projector is configured on this set");
+            }
+            auto r = co_await p.projector.set_power(on->as_bool());
+            if (!r) co_return r.error();
+            co_return std::string(on->as_bool() ? "projector switched on" : "projector switched off");
+        }
+        if (c.verb == "courseware.prefetch" && p.courseware != nullptr) {
+            auto r = co_await p.courseware->pin(c.args);
+            if (!r) co_return r.error();
+            co_return fmt::format("courseware {}", json::serialize(*r));
+        }
+        co_return error(protocol::api_errc::unavailable, fmt::format("{} is not available on this set yet", c.verb));
+    };
+}
+
+}  // namespace bbt::agent
