@@ -213,13 +213,13 @@ TEST_CASE("bbtctl says plainly that the agent is not running") {
 
 TEST_CASE("the local API refuses a peer that is not allowed, and serves one that is") {
     if (!test::running_as_root()) {
-        MESSAGE("skipped: switching to another user needs root");
+        BBT_SKIP("switching to another user needs root");
         return;
     }
     const passwd* nobody = ::getpwnam("nobody");
     const group* nogroup = ::getgrnam("nogroup");
     if (nobody == nullptr || nogroup == nullptr) {
-        MESSAGE("skipped: no user 'nobody' or group 'nogroup' on this machine");
+        BBT_SKIP("no user 'nobody' or group 'nogroup' on this machine");
         return;
     }
     SUBCASE("a user in neither list is refused") {
@@ -293,7 +293,7 @@ TEST_CASE("a second agent on the same socket refuses to start instead of stealin
 TEST_CASE("bbtctl hid decode prints every real descriptor's touch layout as JSON") {
     auto dir = test::hid_data_dir();
     if (!std::filesystem::exists(dir / "devices.json")) {
-        MESSAGE("skipped: no real HID data at " << dir.string());
+        BBT_SKIP("no real HID data at " << dir.string());
         return;
     }
     test::temp_dir tmp;
@@ -346,7 +346,7 @@ TEST_CASE("bbtctl hid decode refuses a bad descriptor with a clear message and e
 TEST_CASE("bbtctl hid decode --recording replays every real recording into frames") {
     auto dir = test::hid_data_dir() / "recordings";
     if (!std::filesystem::exists(dir)) {
-        MESSAGE("skipped: no real HID data at " << dir.string());
+        BBT_SKIP("no real HID data at " << dir.string());
         return;
     }
     test::temp_dir tmp;

@@ -59,7 +59,7 @@ bbt::result<fs::path> fetch(store& s, const resource& r, download_report& rep, d
 
 bool have_nginx() {
     if (fs::exists(nginx_binary)) return true;
-    MESSAGE("skipped: no " << nginx_binary << " (scripts/setup installs nginx)");
+    BBT_SKIP("no " << nginx_binary << " (scripts/setup installs nginx)");
     return false;
 }
 
@@ -226,7 +226,7 @@ TEST_CASE(
     temp_dir dir;
     bbt::test::small_disk disk(dir / "disk", "4m");
     if (!disk.mounted()) {
-        MESSAGE("skipped: cannot mount a small tmpfs as a full disk (needs root)");
+        BBT_SKIP("cannot mount a small tmpfs as a full disk (needs root)");
         return;
     }
     nginx server(dir.path());

@@ -71,8 +71,7 @@ std::string state_in(const json::object& timetable, const std::string& id) {
 
 TEST_CASE("courseware of coming lessons is fetched, verified, probed and pinned, and served offline after a restart") {
     if (!fs::exists(test::nginx_binary) || !fs::exists(ffmpeg_binary)) {
-        MESSAGE("skipped: needs " << test::nginx_binary << " and " << ffmpeg_binary
-                                  << " (scripts/setup installs both)");
+        BBT_SKIP("needs " << test::nginx_binary << " and " << ffmpeg_binary << " (scripts/setup installs both)");
         return;
     }
     test::temp_dir web_dir;
@@ -216,7 +215,7 @@ TEST_CASE("courseware of coming lessons is fetched, verified, probed and pinned,
 
 TEST_CASE("while a lesson is on, downloads take the class bandwidth and only what is needed soon is fetched") {
     if (!fs::exists(test::nginx_binary)) {
-        MESSAGE("skipped: needs " << test::nginx_binary << " (scripts/setup installs it)");
+        BBT_SKIP("needs " << test::nginx_binary << " (scripts/setup installs it)");
         return;
     }
     test::temp_dir web_dir;

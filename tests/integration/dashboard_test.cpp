@@ -83,7 +83,7 @@ std::string row_of(const std::string& dom, const std::string& device_id) {
 
 TEST_CASE("the dashboard in headless Chromium shows what the sets reported, in English and in Chinese") {
     if (!std::filesystem::exists(chromium)) {
-        MESSAGE("skipped: " << chromium << " is missing; scripts/setup installs Debian's chromium");
+        BBT_SKIP(chromium << " is missing; scripts/setup installs Debian's chromium");
         return;
     }
     // China's time (UTC+8, no daylight saving) in this process and the county's.

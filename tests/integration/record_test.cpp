@@ -206,7 +206,7 @@ TEST_CASE(
     test::temp_dir scratch;
     test::small_disk disk(scratch / "disk", "16m");
     if (!disk.mounted()) {
-        MESSAGE("skipped: cannot mount a small tmpfs as a full disk (needs root)");
+        BBT_SKIP("cannot mount a small tmpfs as a full disk (needs root)");
         return;
     }
     // Noise at 4 Mbit/s: the 16 MiB disk drops below 15 MiB free within a few seconds.

@@ -11,7 +11,7 @@ namespace bbt::test {
 // Whether ffprobe is there; when not, the test's output says why it is skipped.
 inline bool have_ffprobe() {
     if (std::filesystem::exists(ffprobe_binary)) return true;
-    MESSAGE("skipped: no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
+    BBT_SKIP("no " << ffprobe_binary << " (scripts/setup installs ffmpeg)");
     return false;
 }
 

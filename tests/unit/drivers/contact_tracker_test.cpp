@@ -226,7 +226,7 @@ TEST_CASE("the output writes each node's events through its map, into the sink")
 TEST_CASE("real boards that report contact sizes keep their fingers fingers with the default sizes") {
     auto dir = bbt::test::hid_data_dir() / "recordings";
     if (!std::filesystem::exists(dir)) {
-        MESSAGE("skipped: no real HID data at " << dir.string());
+        BBT_SKIP("no real HID data at " << dir.string());
         return;
     }
     int with_sizes = 0;

@@ -75,7 +75,7 @@ TEST_CASE("a short touch report is refused, not read past its end") {
 TEST_CASE("every frame of the kernel's tests gives the slots, tracking ids, positions and BTN_TOUCH it expects") {
     auto dir = bbt::test::hid_data_dir();
     if (!std::filesystem::exists(dir / "samples" / "test_generated_reports.json")) {
-        MESSAGE("skipped: no real HID data at " << dir.string());
+        BBT_SKIP("no real HID data at " << dir.string());
         return;
     }
     auto devices = boost::json::parse(bbt::test::read_file(dir / "devices.json")).as_array();

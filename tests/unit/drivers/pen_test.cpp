@@ -57,7 +57,7 @@ pen_state state_for(const pen_view& v, int wobble) {
 TEST_CASE("every pen sequence of the kernel's tests moves only through transitions the state machine allows") {
     auto path = bbt::test::hid_data_dir() / "samples" / "pen_state_machine.json";
     if (!std::filesystem::exists(path)) {
-        MESSAGE("skipped: no pen state machine at " << path.string());
+        BBT_SKIP("no pen state machine at " << path.string());
         return;
     }
     auto doc = json::parse(bbt::test::read_file(path)).as_object();
@@ -294,7 +294,7 @@ TEST_CASE("the N-trig pen's recording gives the pen node a kernel emitted for it
     auto rec_path = dir / "recordings" / "n-trig_1b96_1000.hid";
     auto ev_path = dir / "expected_evemu" / "n-trig_1b96_1000_1.ev";
     if (!std::filesystem::exists(rec_path) || !std::filesystem::exists(ev_path)) {
-        MESSAGE("skipped: no N-trig recording under " << dir.string());
+        BBT_SKIP("no N-trig recording under " << dir.string());
         return;
     }
     auto rec = parse_recording(bbt::test::read_file(rec_path)).value();

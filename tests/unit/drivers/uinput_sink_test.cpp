@@ -75,7 +75,7 @@ TEST_CASE("without uinput the sink says what is missing and what to do") {
 
 TEST_CASE("through real uinput: the events written come out of the touch node") {
     if (::access("/dev/uinput", W_OK) != 0) {
-        MESSAGE("skipped: no writable /dev/uinput here (the board rig has one)");
+        BBT_SKIP("no writable /dev/uinput here (the board rig has one)");
         return;
     }
     auto sink = uinput_sink::create(spec(), "/dev/uinput");

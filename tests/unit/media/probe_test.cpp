@@ -25,7 +25,7 @@ bool make(const std::vector<std::string>& args) {
 
 TEST_CASE("libav tells a lesson video's length, streams and picture; sound alone; and refuses what it cannot play") {
     if (!fs::exists(ffmpeg_binary)) {
-        MESSAGE("skipped: no " << ffmpeg_binary << " to make test media (scripts/setup installs ffmpeg)");
+        BBT_SKIP("no " << ffmpeg_binary << " to make test media (scripts/setup installs ffmpeg)");
         return;
     }
     test::temp_dir dir;
