@@ -3,6 +3,7 @@
 // and pins. Skips with a message where nginx is not installed.
 #include "bbt/media/cache.hpp"
 #include "bbt/media/download.hpp"
+#include "bounded.hpp"
 
 #include "doctest_bbt.hpp"
 #include "nginx.hpp"
@@ -53,8 +54,7 @@ resource publish(const temp_dir& dir, const nginx& server, const std::string& na
 bbt::result<fs::path> fetch(store& s, const resource& r, download_report& rep, download_options o = {}) {
     asio::io_context io;
     auto f = asio::co_spawn(io, download(io.get_executor(), s, r, o, &rep), asio::use_future);
-    io.run();
-    return f.get();
+    return bbt::test::run_bounded(io, f);
 }
 
 bool have_nginx() {
@@ -143,9 +143,11 @@ TEST_CASE("a file that changed on the server between attempts restarts cleanly")
     REQUIRE(s->evict("unit1.mp4"));
     write_file(s->partial_path(r_old), old_content.substr(0, old_content.size() / 2));
     write_file(fs::path(s->partial_path(r_old).string() + ".etag"), old_etag + "\n");
-    // ETags of nginx are mtime-size; make sure the new file's differs.
-    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     auto r_new = publish(dir, server, "unit1.mp4", random_bytes(1 << 20, 4));
+    // ETags of nginx are mtime-size: the new file's mtime is set a minute on,
+    // so that its ETag differs however fast this ran (no waiting for a second to pass).
+    auto published = dir / "www" / "unit1.mp4";
+    fs::last_write_time(published, fs::last_write_time(published) + std::chrono::minutes(1));
     // The catalogue now gives the new hash; the partial of the old one stays where it was,
     // so the new download has nothing to resume; resume the old partial against the new file:
     r_new.sha256 = r_old.sha256;  // the agent's catalogue is not updated yet

@@ -5,6 +5,7 @@
 #include "bbt/base/sqlite.hpp"
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/pki.hpp"
+#include "bounded.hpp"
 
 #include "agent_fixture.hpp"
 #include "county_fixture.hpp"
@@ -51,8 +52,7 @@ result<protocol::https_response> post(const protocol::tls_identity& tls, const s
     req.body = body;
     req.timeout = 10s;
     auto fut = boost::asio::co_spawn(ioc, protocol::https_post(ioc.get_executor(), tls, req), boost::asio::use_future);
-    ioc.run();
-    return fut.get();
+    return bbt::test::run_bounded(ioc, fut);
 }
 
 }  // namespace

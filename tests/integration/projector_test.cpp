@@ -5,6 +5,7 @@
 // port, a wrong password, something that is not a projector).
 #include "bbt/drivers/projector/pjlink_client.hpp"
 #include "bbt/drivers/projector/serial_projector.hpp"
+#include "bounded.hpp"
 
 #include "agent_fixture.hpp"
 #include "doctest_bbt.hpp"
@@ -105,8 +106,7 @@ json::object probe_json(const std::vector<std::string>& extra) {
 result<std::vector<pj::exchange>> run(pj::endpoint e, std::vector<pj::request> reqs) {
     asio::io_context ioc;
     auto fut = asio::co_spawn(ioc, pj::run(ioc.get_executor(), std::move(e), std::move(reqs)), asio::use_future);
-    ioc.run();
-    return fut.get();
+    return bbt::test::run_bounded(ioc, fut);
 }
 
 pj::endpoint at(const sim_projector& s, std::string password = {}) {
@@ -225,7 +225,15 @@ TEST_CASE("powering on: ERR3 while warming up is retried, the lamp lights, mute 
     REQUIRE(off);
     CHECK((*off)[1].answer->body == "2");
     CHECK((*off)[2].answer.error().code() == pj::pjlink_errc::unavailable_time);
-    std::this_thread::sleep_for(1s);
+    // Standby once cooled: asked until it says so (the bound only stops a hang).
+    auto cooled_by = std::chrono::steady_clock::now() + 30s;
+    for (;;) {
+        auto p = run(impatient, {pj::query("POWR")});
+        REQUIRE(p);
+        if ((*p)[0].answer && (*p)[0].answer->body == "0") break;
+        REQUIRE(std::chrono::steady_clock::now() < cooled_by);
+        std::this_thread::sleep_for(50ms);
+    }
     auto after = run(impatient, {pj::query("POWR"), {'1', "INPT", "99"}, {'2', "XXXX", "?"}});
     REQUIRE(after);
     CHECK((*after)[0].answer->body == "0");
@@ -459,8 +467,7 @@ TEST_CASE("a projector on a serial line (a pty): Epson ESC/VP21 and BenQ, warm-u
             co_return log;
         };
         auto fut = asio::co_spawn(ioc, steps(), asio::use_future);
-        ioc.run();
-        CHECK(fut.get() ==
+        CHECK(bbt::test::run_bounded(ioc, fut) ==
               "power standby;on ok;input while warming busy;power on;lamp counted;off ok;on while "
               "cooling busy;");
         sim.signal(SIGTERM);

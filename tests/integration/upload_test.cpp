@@ -4,6 +4,7 @@
 // at the county are found by the whole file's SHA-256 and sent again; the
 // copy here is deleted only once the county's checksum matched.
 #include "agent_fixture.hpp"
+#include "bounded.hpp"
 #include "county_fixture.hpp"
 
 #include "bbt/media/cache.hpp"
@@ -34,8 +35,7 @@ protocol::https_response send(const protocol::tls_identity& tls, protocol::https
     boost::asio::io_context ioc;
     req.timeout = 10s;
     auto fut = boost::asio::co_spawn(ioc, protocol::https_send(ioc.get_executor(), tls, req), boost::asio::use_future);
-    ioc.run();
-    auto r = fut.get();
+    auto r = bbt::test::run_bounded(ioc, fut);
     REQUIRE(r);
     return std::move(*r);
 }
