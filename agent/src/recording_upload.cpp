@@ -1,5 +1,7 @@
 #include "bbt/agent/recording_upload.hpp"
 
+#include "bbt/base/digest.hpp"
+
 #include "bbt/base/coroutine_frames.hpp"
 
 #include "bbt/base/clock.hpp"
@@ -12,7 +14,6 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -39,12 +40,7 @@ error upload_error(const i18n::msg& what, auto&&... args) {
     return error(std::make_error_code(std::errc::io_error), i18n::format(what, args...));
 }
 
-std::string sha256_of(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    return std::string(reinterpret_cast<char*>(md), len);
-}
+std::string sha256_of(std::string_view data) { return digest::of(digest::algorithm::sha256, data); }
 
 struct chunk {
     std::string data;
@@ -215,7 +211,7 @@ asio::awaitable<void> recording_uploader::run() {
             if (f.sha256.empty() || f.bytes != size) {
                 // New, or changed since it was hashed: hashed (off the control
                 // loop) and uploaded as a new file.
-                auto hash = [path] { return media::cache::sha256_file(path); };
+                auto hash = [path] { return digest::sha256_file(path); };
                 auto sha = co_await run_on<result<std::string>>(disk_, std::move(hash));
                 if (!sha) {
                     log::warning(lg, "{}", sha.error().what());

@@ -1,8 +1,8 @@
 #include "bbt/drivers/projector/pjlink.hpp"
 
-#include "bbt/base/i18n.hpp"
+#include "bbt/base/digest.hpp"
 
-#include <openssl/evp.h>
+#include "bbt/base/i18n.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -122,16 +122,7 @@ result<greeting> parse_greeting(std::string_view line) {
 std::string auth_digest(std::string_view random, std::string_view password) {
     std::string input(random);
     input += password;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_Digest(input.data(), input.size(), md, &len, EVP_md5(), nullptr);
-    static constexpr char hex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
-    }
-    return out;
+    return digest::hex(digest::of(digest::algorithm::md5, input));
 }
 
 request query(std::string_view command, char cls) { return {cls, std::string(command), "?"}; }

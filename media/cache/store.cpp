@@ -1,10 +1,11 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/sqlite.hpp"
 #include "bbt/media/cache.hpp"
-#include "unique_fd.hpp"
+
+#include "bbt/base/digest.hpp"
+#include "bbt/base/unique_fd.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -84,16 +85,6 @@ bool valid_sha256(std::string_view s) {
     return s.size() == 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-std::string hex_digest(EVP_MD_CTX* ctx) {
-    std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx, md.data(), &len);
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i)
-        hex += fmt::format("{:02x}", md[i]);
-    return hex;
-}
-
 }  // namespace
 
 const std::error_category& cache_category() noexcept {
@@ -103,27 +94,8 @@ const std::error_category& cache_category() noexcept {
 
 std::error_code make_error_code(cache_errc e) noexcept { return {static_cast<int>(e), cache_category()}; }
 
-result<std::string> sha256_file(const fs::path& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno_error(errno, i18n::text({"opening a file to verify it", "打开文件以校验"}), path.string());
-    unique_fd c{fd};
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-    std::vector<unsigned char> buf(1 << 20);
-    for (;;) {
-        ssize_t n = ::read(fd, buf.data(), buf.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0)
-            return errno_error(errno, i18n::text({"reading a file to verify it", "读取文件以校验"}), path.string());
-        if (n == 0) break;
-        EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n));
-    }
-    return hex_digest(ctx.get());
-}
-
 struct sha256_pipe::impl {
-    std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> ctx{EVP_MD_CTX_new(), EVP_MD_CTX_free};
+    digest::hasher hash;  // touched by the worker, or by the caller once drained
     std::mutex m;
     std::condition_variable cv;
     std::deque<std::vector<char>> queue;
@@ -134,10 +106,7 @@ struct sha256_pipe::impl {
 
     static constexpr size_t max_queued = 8;
 
-    impl() {
-        EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-        worker = std::thread([this] { run(); });
-    }
+    impl() : worker([this] { run(); }) {}
     void run() {
         std::unique_lock lock(m);
         for (;;) {
@@ -147,7 +116,7 @@ struct sha256_pipe::impl {
             queue.pop_front();
             busy = true;
             lock.unlock();
-            EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+            hash.update(data.data(), data.size());
             lock.lock();
             busy = false;
             spare.push_back(std::move(data));
@@ -205,7 +174,7 @@ result<void> sha256_pipe::feed_file(const fs::path& path, int64_t bytes) {
             return errno_error(n < 0 ? errno : EIO, i18n::text({"reading a file to verify it", "读取文件以校验"}),
                                path.string());
         }
-        EVP_DigestUpdate(impl_->ctx.get(), buf.data(), static_cast<size_t>(n));
+        impl_->hash.update(buf.data(), static_cast<size_t>(n));
         bytes -= n;
     }
     return {};
@@ -213,7 +182,7 @@ result<void> sha256_pipe::feed_file(const fs::path& path, int64_t bytes) {
 
 std::string sha256_pipe::finish() {
     impl_->drain();
-    return hex_digest(impl_->ctx.get());
+    return impl_->hash.finish_hex();
 }
 
 struct store::impl {
@@ -303,7 +272,7 @@ result<fs::path> store::commit(const resource& r, std::string_view etag, int64_t
                                     "下载文件为 {} 字节，目录为 {} 字节；已丢弃并将重新下载"},
                                    size, r.size));
     }
-    auto sha = hashed.empty() ? sha256_file(partial) : result<std::string>(std::string(hashed));
+    auto sha = hashed.empty() ? digest::sha256_file(partial) : result<std::string>(std::string(hashed));
     if (!sha) return sha.error();
     if (*sha != r.sha256) {
         return reject(i18n::format({"the download's SHA-256 is {}, the catalogue says {}; it is discarded and "
@@ -516,7 +485,7 @@ result<std::vector<std::string>> store::verify_all() {
     if (!all) return all.error();
     std::vector<std::string> removed;
     for (const auto& it : *all) {
-        auto sha = sha256_file(impl_->object_path(it.res.sha256));
+        auto sha = digest::sha256_file(impl_->object_path(it.res.sha256));
         if (sha && *sha == it.res.sha256) continue;
         if (auto r = impl_->remove_entry(it.res.id, it.res.sha256); !r) return r.error();
         removed.push_back(it.res.id);

@@ -1,9 +1,9 @@
 #include "bbt/protocol/tus.hpp"
 
+#include "bbt/base/digest.hpp"
+
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/text.hpp"
-
-#include <openssl/evp.h>
 
 #include <charconv>
 
@@ -19,44 +19,12 @@ bool key_char(char c) { return c > 0x20 && c < 0x7f && c != ','; }
 
 }  // namespace
 
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-    if (bytes.empty()) return out;
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-    out.resize(static_cast<size_t>(n));
-    return out;
-}
+std::string base64(std::string_view bytes) { return digest::base64(bytes); }
 
 result<std::string> unbase64(std::string_view text) {
-    auto bad = [&] {
-        return malformed({"\"{}\" is not base64 (RFC 4648, with padding)", "“{}”不是 base64 编码（RFC 4648，带填充）"},
-                         text);
-    };
-    if (text.size() % 4 != 0) return bad();
-    size_t pad = 0;
-    for (size_t i = 0; i < text.size(); ++i) {
-        char c = text[i];
-        bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-        if (c == '=') {
-            // Only at the end, at most two.
-            if (i + 2 < text.size()) return bad();
-            ++pad;
-        } else if (!alpha || pad > 0) {
-            return bad();
-        }
-    }
-    std::string out(text.size() / 4 * 3, '\0');
-    if (text.empty()) return out;
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (n < 0 || static_cast<size_t>(n) < pad) return bad();
-    // EVP_DecodeBlock counts the padding as zero bytes.
-    out.resize(static_cast<size_t>(n) - pad);
-    // Canonical only: bits beyond the last byte must be zero, so that one
-    // value has one spelling.
-    if (base64(out) != text) return bad();
-    return out;
+    if (auto out = digest::unbase64(text)) return std::move(*out);
+    return malformed({"\"{}\" is not base64 (RFC 4648, with padding)", "“{}”不是 base64 编码（RFC 4648，带填充）"},
+                     text);
 }
 
 std::string encode_metadata(const metadata& m) {

@@ -5,6 +5,7 @@
 //   cache.download_throughput  a 1 GiB file from nginx on loopback into the
 //                            store, verified and committed (MB/s), vs `curl`
 //                            fetching the same file from the same nginx to disk
+#include "bbt/base/digest.hpp"
 #include "bbt/media/cache.hpp"
 #include "bbt/media/download.hpp"
 
@@ -57,7 +58,7 @@ void bench_download(const std::filesystem::path& root) {
     r.id = "lesson";
     r.size = size;
     r.url = server.url("lesson.bin");
-    r.sha256 = cache::sha256_file(server.www() / "lesson.bin").value();
+    r.sha256 = bbt::digest::sha256_file(server.www() / "lesson.bin").value();
     // Best of three each; every run writes the whole file to disk.
     double ours = 1e9, theirs = 1e9;
     bool reference = std::filesystem::exists(curl);
@@ -109,7 +110,7 @@ void bench_cache(const std::filesystem::path& root) {
     std::string hash;
     for (int i = 0; i < 3; ++i) {
         auto t = clock_type::now();
-        hash = cache::sha256_file(file).value();
+        hash = bbt::digest::sha256_file(file).value();
         ours = std::min(ours, seconds_since(t));
         t = clock_type::now();
         reference = reference && bbt::test::run({"/usr/bin/openssl", "dgst", "-sha256", file.string()}, {},

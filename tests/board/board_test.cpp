@@ -277,6 +277,17 @@ TEST_SUITE("board") {
         CHECK(r.file("agent.log").empty());  // the guest never got to print its files
     }
 
+    TEST_CASE("board rig: through real uinput, the events written come out of the touch node") {
+        temp_dir dir;
+        auto r = run_rig(dir, "uinput", {}, {BBT_RIG_UINPUT_TEST_BINARY});
+        if (skipped(r, dir)) return;
+        auto out = r.file("uinput.txt");
+        INFO(out);
+        CHECK(r.code == 0);
+        // One test case, run and passed (not skipped).
+        CHECK(std::regex_search(out, std::regex(R"(test cases: +1 \| +1 passed \| +0 failed \| +0 skipped)")));
+    }
+
     TEST_CASE("board rig: the camera and the sound card appear in the agent's device inventory") {
         temp_dir dir;
         auto r = run_rig(dir, "devices", {});

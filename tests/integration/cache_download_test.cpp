@@ -1,6 +1,7 @@
 // Courseware downloads against a real nginx (Debian's package) on loopback:
 // resume after kill -9, a file changed on the server, a corrupted byte, quota
 // and pins. Skips with a message where nginx is not installed.
+#include "bbt/base/digest.hpp"
 #include "bbt/media/cache.hpp"
 #include "bbt/media/download.hpp"
 #include "bounded.hpp"
@@ -29,6 +30,7 @@
 namespace fs = std::filesystem;
 namespace asio = boost::asio;
 using namespace bbt::media::cache;
+using bbt::digest::sha256_file;
 using bbt::test::read_file;
 using bbt::test::temp_dir;
 using bbt::test::write_file;

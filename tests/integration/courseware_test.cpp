@@ -5,6 +5,7 @@
 // agent restarted, it still serves the cached files and the cached timetable.
 #include "bbt/agent/courseware_service.hpp"
 #include "bbt/base/clock.hpp"
+#include "bbt/base/digest.hpp"
 #include "bbt/base/sqlite.hpp"
 #include "bbt/media/cache.hpp"
 
@@ -44,7 +45,7 @@ json::object entry(const test::nginx& web, const std::string& id, const std::str
                         {"grade", "七年级"},
                         {"type", type},
                         {"url", web.url(file)},
-                        {"sha256", media::cache::sha256_file(path).value()},
+                        {"sha256", digest::sha256_file(path).value()},
                         {"size", static_cast<int64_t>(fs::file_size(path))}};
 }
 

@@ -5,13 +5,12 @@
 #include "bbt/base/clock.hpp"
 
 #include "county_fixture.hpp"
+#include "http_get.hpp"
 #include "store.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
 #include <cstdlib>
@@ -20,7 +19,6 @@
 using namespace bbt;
 using namespace std::chrono_literals;
 namespace wire = protocol::county;
-namespace http = boost::beast::http;
 
 namespace {
 
@@ -39,23 +37,8 @@ int64_t local_at(int days_back, int hh) {
     return static_cast<int64_t>(std::mktime(&tm)) * 1'000'000;
 }
 
-struct fetched {
-    unsigned status = 0;
-    std::string content_type;
-    std::string body;
-};
-
-fetched get(uint16_t port, const std::string& target, http::verb verb = http::verb::get) {
-    boost::asio::io_context ioc;
-    boost::beast::tcp_stream s(ioc);
-    s.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    http::request<http::empty_body> req{verb, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    http::write(s, req);
-    boost::beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(s, buf, res);
-    return {res.result_int(), std::string(res[http::field::content_type]), res.body()};
+test::http_answer get(uint16_t port, const std::string& target, const std::string& method = "GET") {
+    return test::http_fetch(port, target, method);
 }
 
 // What headless Chromium makes of a page: its DOM after scripts ran.
@@ -189,6 +172,6 @@ TEST_CASE("the dashboard in headless Chromium shows what the sets reported, in E
     CHECK(one_school.body.find(far) != std::string::npos);
     CHECK(one_school.body.find(room201) == std::string::npos);
     CHECK(get(county.dashboard_port, "/export/keys.csv").status == 404);
-    CHECK(get(county.dashboard_port, "/", http::verb::post).status == 405);
+    CHECK(get(county.dashboard_port, "/", "POST").status == 405);
     county.stop();
 }

@@ -7,13 +7,12 @@
 #include "bounded.hpp"
 #include "county_fixture.hpp"
 
-#include "bbt/media/cache.hpp"
+#include "bbt/base/digest.hpp"
 
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/tus.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,12 +39,7 @@ protocol::https_response send(const protocol::tls_identity& tls, protocol::https
     return std::move(*r);
 }
 
-std::string sha256_raw(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-    return std::string(reinterpret_cast<char*>(md), len);
-}
+std::string sha256_raw(std::string_view data) { return digest::of(digest::algorithm::sha256, data); }
 
 std::string hex(std::string_view raw) {
     std::string out;
@@ -129,7 +123,7 @@ TEST_CASE(
     auto file = record(f, 3);
     auto original = f.dir / "original.mp4";
     fs::copy_file(file, original);
-    auto sha = media::cache::sha256_file(original);
+    auto sha = digest::sha256_file(original);
     REQUIRE(sha);
     CHECK(upload_state_of(f) == "waiting");
     f.ctl_json({"county", "enrol", county.code("301")});
@@ -175,7 +169,7 @@ TEST_CASE(
     CHECK(u->conflicts == 0);
     CHECK(u->mismatches == 0);
     // The county's copy is the recording, byte for byte, and plays.
-    CHECK(*media::cache::sha256_file(u->path) == *sha);
+    CHECK(*digest::sha256_file(u->path) == *sha);
     CHECK(fs::path(u->path).filename() == fs::path(file).filename());
     CHECK(test::ffprobe(u->path, {"-show_entries", "stream=codec_name"}).find("h264") != std::string::npos);
     // Here: deleted (keep_after_upload = 0), its facts kept.
@@ -212,7 +206,7 @@ TEST_CASE(
     set_and_county rig;
     auto& [county, f, n, agent] = rig;
     auto file = record(f, 2);
-    auto sha = media::cache::sha256_file(file);
+    auto sha = digest::sha256_file(file);
     REQUIRE(sha);
     f.ctl_json({"county", "enrol", county.code("302")});
     // Once the county holds a chunk, the agent is paused and the county's first byte damaged.
@@ -246,7 +240,7 @@ TEST_CASE(
     CHECK(u->state == "complete");
     CHECK(u->mismatches == 1);
     CHECK(u->received_sha256 == *sha);
-    CHECK(*media::cache::sha256_file(u->path) == *sha);
+    CHECK(*digest::sha256_file(u->path) == *sha);
     // Sent twice over: once damaged, once whole.
     CHECK(u->received_bytes == 2 * u->length);
     CHECK(f.log().find("different from its SHA-256") != std::string::npos);

@@ -1,10 +1,9 @@
 #include "store.hpp"
 
+#include "bbt/base/digest.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/protocol/catalogue.hpp"
 #include "bbt/protocol/timetable.hpp"
-
-#include <openssl/evp.h>
 
 #include <fmt/format.h>
 #include <boost/json.hpp>
@@ -208,15 +207,7 @@ upload upload_of(const sqlite::statement& st) {
 }
 
 // A strong ETag of a published document: its SHA-256, quoted.
-std::string etag_of(std::string_view body) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(body.data(), body.size(), md, &len, EVP_sha256(), nullptr);
-    std::string out = "\"";
-    for (unsigned i = 0; i < 16 && i < len; ++i)
-        out += fmt::format("{:02x}", md[i]);
-    return out + "\"";
-}
+std::string etag_of(std::string_view body) { return "\"" + bbt::digest::sha256_hex(body).substr(0, 32) + "\""; }
 
 // Two heartbeats of one power-on span give boot times this close together
 // (wall-clock steps and rounding move them a little).

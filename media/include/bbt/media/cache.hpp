@@ -62,9 +62,6 @@ struct store_options {
     int64_t keep_free_bytes = int64_t{1} << 30;  // left free on the file system
 };
 
-// The SHA-256 of a file, lower-case hex.
-[[nodiscard]] result<std::string> sha256_file(const std::filesystem::path& path);
-
 // SHA-256 computed on a thread of its own while the caller goes on (a
 // download hashes what it receives as it writes it). Feed in order; the
 // digest is ready after finish().

@@ -1,18 +1,17 @@
 #include "uploads.hpp"
 
 #include "bbt/base/coroutine_frames.hpp"
+#include "bbt/base/digest.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 #include "bbt/base/run_on.hpp"
-#include "bbt/media/cache.hpp"
 #include "bbt/protocol/pki.hpp"
 #include "bbt/protocol/tus.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/http.hpp>
@@ -53,12 +52,9 @@ bool safe_name(std::string_view n) {
 }
 
 std::optional<std::string> digest(std::string_view algorithm, std::string_view data) {
-    const EVP_MD* md = algorithm == "sha256" ? EVP_sha256() : algorithm == "sha1" ? EVP_sha1() : nullptr;
-    if (md == nullptr) return std::nullopt;
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_Digest(data.data(), data.size(), out, &len, md, nullptr);
-    return std::string(reinterpret_cast<char*>(out), len);
+    if (algorithm == "sha256") return bbt::digest::of(bbt::digest::algorithm::sha256, data);
+    if (algorithm == "sha1") return bbt::digest::of(bbt::digest::algorithm::sha1, data);
+    return std::nullopt;
 }
 
 // Writes `data` at `offset` of the partial file, first cutting off anything
@@ -360,7 +356,7 @@ struct uploads::impl {
     asio::awaitable<response> finish(request req, upload u) {
         checking.insert(u.id);
         auto path = partial_path(u.id);
-        auto hash = [path] { return media::cache::sha256_file(path); };
+        auto hash = [path] { return digest::sha256_file(path); };
         auto got = co_await run_on<result<std::string>>(hashing, std::move(hash));
         checking.erase(u.id);
         if (!got) co_return unavailable(req, got.error());

@@ -3,7 +3,7 @@
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
-#include "unique_fd.hpp"
+#include "bbt/base/unique_fd.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -148,7 +148,8 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
         }
     }
     unique_fd out{::open(partial.c_str(), flags, 0640)};
-    if (out.fd < 0) co_return errno_error(errno, i18n::text({"writing a download", "写入下载文件"}), partial.string());
+    if (out.get() < 0)
+        co_return errno_error(errno, i18n::text({"writing a download", "写入下载文件"}), partial.string());
 
     // Hashed as it arrives, on a thread of its own: the commit then need not read the file again.
     sha256_pipe hash;
@@ -173,7 +174,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
         }
         size_t n = chunk.size() - parser.get().body().size;
         for (size_t done = 0; done < n;) {
-            ssize_t w = ::write(out.fd, chunk.data() + done, n - done);
+            ssize_t w = ::write(out.get(), chunk.data() + done, n - done);
             if (w < 0 && errno == EINTR) continue;
             if (w < 0) {
                 co_return errno_error(
@@ -186,7 +187,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
         hash.feed(std::move(chunk));
         written += static_cast<int64_t>(n);
         if (written - flushed >= writeback_bytes) {
-            ::sync_file_range(out.fd, flushed, written - flushed, SYNC_FILE_RANGE_WRITE);
+            ::sync_file_range(out.get(), flushed, written - flushed, SYNC_FILE_RANGE_WRITE);
             flushed = written;
         }
         rep.fetched += static_cast<int64_t>(n);
