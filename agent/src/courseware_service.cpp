@@ -103,25 +103,15 @@ bool in_lesson(const std::vector<protocol::lesson>& lessons, int64_t now) {
     return std::any_of(lessons.begin(), lessons.end(), [&](const auto& l) { return l.start <= now && now < l.end; });
 }
 
+// In the timetable's epoch seconds, through clock::local_day_of at its offset.
 int64_t local_day_start(int64_t t, int utc_offset_minutes) {
-    int64_t off = int64_t{utc_offset_minutes} * 60;
-    int64_t local = t + off;
-    int64_t day = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-    return day * 86400 - off;
+    auto day = clock::local_day_of(std::chrono::seconds(t), std::chrono::minutes(utc_offset_minutes));
+    return std::chrono::duration_cast<std::chrono::seconds>(day.start).count();
 }
 
 std::string local_date(int64_t t, int utc_offset_minutes) {
-    // Days since the epoch to a civil date (Howard Hinnant's algorithm).
-    int64_t z = (local_day_start(t, utc_offset_minutes) + int64_t{utc_offset_minutes} * 60) / 86400 + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    return fmt::format("{:04}-{:02}-{:02}", y + (m <= 2), m, d);
+    return clock::to_string(
+        clock::local_day_of(std::chrono::seconds(t), std::chrono::minutes(utc_offset_minutes)).date);
 }
 
 // Everything the cache thread owns. Touched on that thread only, but for the

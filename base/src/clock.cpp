@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <fstream>
 
 namespace bbt::clock {
@@ -74,24 +75,36 @@ std::string format_local(microseconds wall) {
     return buf;
 }
 
-std::string local_day(microseconds wall) {
+local_day_span local_day_of(microseconds wall) {
     std::tm tm = local_tm(wall);
+    std::chrono::year_month_day date{std::chrono::year{tm.tm_year + 1900},
+                                     std::chrono::month{static_cast<unsigned>(tm.tm_mon + 1)},
+                                     std::chrono::day{static_cast<unsigned>(tm.tm_mday)}};
+    auto next = std::chrono::year_month_day{std::chrono::sys_days{date} + std::chrono::days{1}};
+    return {date, local_time_on(date, {}), local_time_on(next, {})};
+}
+
+local_day_span local_day_of(microseconds wall, std::chrono::minutes utc_offset) {
+    auto local = std::chrono::sys_time<microseconds>{wall + utc_offset};
+    auto day = std::chrono::floor<std::chrono::days>(local);
+    auto start = std::chrono::duration_cast<microseconds>(day.time_since_epoch()) - utc_offset;
+    return {std::chrono::year_month_day{day}, start, start + std::chrono::days{1}};
+}
+
+microseconds local_time_on(std::chrono::year_month_day date, std::chrono::minutes since_midnight) {
+    std::tm tm{};
+    tm.tm_year = static_cast<int>(date.year()) - 1900;
+    tm.tm_mon = static_cast<int>(static_cast<unsigned>(date.month())) - 1;
+    tm.tm_mday = static_cast<int>(static_cast<unsigned>(date.day()));
+    tm.tm_min = static_cast<int>(since_midnight.count());  // mktime normalises, DST included
+    return from_local_tm(tm);
+}
+
+std::string to_string(std::chrono::year_month_day date) {
     char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+    std::snprintf(buf, sizeof buf, "%04d-%02u-%02u", static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                  static_cast<unsigned>(date.day()));
     return buf;
-}
-
-microseconds local_day_start(microseconds wall) {
-    std::tm tm = local_tm(wall);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    return from_local_tm(tm);
-}
-
-microseconds next_local_day_start(microseconds wall) {
-    std::tm tm = local_tm(wall);
-    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-    tm.tm_mday += 1;
-    return from_local_tm(tm);
 }
 
 }  // namespace bbt::clock

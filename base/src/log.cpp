@@ -21,6 +21,7 @@ struct registry {
     std::vector<category*> categories;
     int default_level = static_cast<int>(level::info);
     std::map<std::string, int, std::less<>> overrides;
+    std::string spec;  // as last applied
 
     int threshold_for(std::string_view name) const {
         auto it = overrides.find(name);
@@ -123,10 +124,17 @@ result<void> configure(std::string_view spec) {
     std::lock_guard lock(r.mutex);
     r.default_level = parsed->default_level;
     r.overrides = std::move(parsed->overrides);
+    r.spec = std::string(spec);
     for (category* c : r.categories) {
         c->set_threshold(static_cast<level>(r.threshold_for(c->name())));
     }
     return {};
+}
+
+std::string current_spec() {
+    auto& r = the_registry();
+    std::lock_guard lock(r.mutex);
+    return r.spec;
 }
 
 void configure_from_environment() {

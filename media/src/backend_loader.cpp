@@ -1,4 +1,5 @@
 #include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
 #include "bbt/media/versions.hpp"
 
 #include <dlfcn.h>
@@ -29,7 +30,7 @@ loaded load_once() {
             tried += "\n  " + std::string(::dlerror());
             continue;
         }
-        auto entry = reinterpret_cast<entry_point>(::dlsym(handle, "bbt_media_backend_v1"));
+        auto entry = reinterpret_cast<entry_point>(::dlsym(handle, "bbt_media_backend_v2"));
         if (entry == nullptr) {
             tried += "\n  " + path + ": not a bbt media module";
             ::dlclose(handle);
@@ -67,8 +68,22 @@ result<const backend*> load_backend() {
     return state.b;
 }
 
-result<probe_info> probe(const std::filesystem::path& file, const std::filesystem::path& thumbnail, expect what) {
+namespace {
+
+// The module, told the program's language and log levels as they are now
+// (a person's language may be set after the module was first loaded).
+result<const backend*> configured_backend() {
     auto b = load_backend();
+    if (!b) return b;
+    auto spec = log::current_spec();
+    (*b)->configure(i18n::current(), spec.c_str());
+    return b;
+}
+
+}  // namespace
+
+result<probe_info> probe(const std::filesystem::path& file, const std::filesystem::path& thumbnail, expect what) {
+    auto b = configured_backend();
     if (!b) return b.error();
     auto r = (*b)->probe(file, thumbnail, what);
     if (!r) return rehome(r.error());
@@ -76,7 +91,7 @@ result<probe_info> probe(const std::filesystem::path& file, const std::filesyste
 }
 
 result<std::unique_ptr<recording>> start_recording(const recorder_options& options) {
-    auto b = load_backend();
+    auto b = configured_backend();
     if (!b) return b.error();
     auto r = (*b)->start_recording(options);
     if (!r) return rehome(r.error());
@@ -84,7 +99,7 @@ result<std::unique_ptr<recording>> start_recording(const recorder_options& optio
 }
 
 std::vector<library_version> library_versions() {
-    auto b = load_backend();
+    auto b = configured_backend();
     if (!b) return {{"FFmpeg", "-", b.error().message()}};
     return (*b)->library_versions();
 }

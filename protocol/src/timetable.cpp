@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,13 +32,9 @@ error malformed(std::string_view what) {
 }
 
 // Days since 1970-01-01 of a civil date (proleptic Gregorian).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-    y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+int64_t days_from_civil(int y, unsigned m, unsigned d) {
+    auto date = std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d};
+    return std::chrono::sys_days{date}.time_since_epoch().count();
 }
 
 bool valid(const icaltimetype& t) {

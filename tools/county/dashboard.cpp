@@ -1,5 +1,6 @@
 #include "dashboard.hpp"
 
+#include "bbt/base/clock.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/protocol/county.hpp"
 
@@ -26,18 +27,12 @@ std::string_view tr(language lang, const i18n::msg& m) { return lang == language
 // States of the usage ledger that count as use.
 constexpr std::string_view used_states_sql = "('in-use', 'on', 'in-class')";
 
-// Local time, midnight `days_back` days before the day of `now_us`, plus
-// `minutes` (mktime normalises, and finds daylight saving where there is any).
+// Local time, `minutes` into the local day `days_back` days before the day
+// of `now_us` (the system zone, daylight saving included).
 int64_t local_day_at(int64_t now_us, int days_back, int minutes) {
-    std::time_t t = static_cast<std::time_t>(now_us / us_per_s);
-    std::tm tm{};
-    localtime_r(&t, &tm);
-    tm.tm_mday -= days_back;
-    tm.tm_hour = 0;
-    tm.tm_min = minutes;
-    tm.tm_sec = 0;
-    tm.tm_isdst = -1;
-    return static_cast<int64_t>(std::mktime(&tm)) * us_per_s;
+    auto today = clock::local_day_of(clock::microseconds(now_us)).date;
+    auto day = std::chrono::year_month_day{std::chrono::sys_days{today} - std::chrono::days{days_back}};
+    return clock::local_time_on(day, std::chrono::minutes(minutes)).count();
 }
 
 std::tm local_tm(int64_t at_us) {
@@ -47,10 +42,7 @@ std::tm local_tm(int64_t at_us) {
     return tm;
 }
 
-std::string local_date(int64_t at_us) {
-    auto tm = local_tm(at_us);
-    return fmt::format("{:04}-{:02}-{:02}", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-}
+std::string local_date(int64_t at_us) { return clock::local_day(clock::microseconds(at_us)); }
 
 std::string local_time(std::optional<int64_t> at_us) {
     if (!at_us) return {};

@@ -1,6 +1,9 @@
 // FFmpeg's headers are included only under media/platform/ffmpeg, which
 // builds the module bbt_media_ffmpeg.so.
 #include "bbt/media/versions.hpp"
+
+#include "bbt/base/i18n.hpp"
+#include "bbt/base/log.hpp"
 #include "ffmpeg.hpp"
 
 extern "C" {
@@ -24,11 +27,17 @@ std::vector<library_version> versions() {
     };
 }
 
-const backend the_backend{&versions, &probe_file, &start};
+// The program's language and log levels, for this module's copy of bbt_base.
+void configure(i18n::language lang, const char* log_spec) {
+    i18n::set(lang);
+    if (log_spec != nullptr && *log_spec != '\0') (void)log::configure(log_spec);
+}
+
+const backend the_backend{&configure, &versions, &probe_file, &start};
 
 }  // namespace
 }  // namespace bbt::media::ffmpeg
 
-extern "C" __attribute__((visibility("default"))) const bbt::media::backend* bbt_media_backend_v1() {
+extern "C" __attribute__((visibility("default"))) const bbt::media::backend* bbt_media_backend_v2() {
     return &bbt::media::ffmpeg::the_backend;
 }

@@ -31,3 +31,12 @@ TEST_CASE("a malformed specification is refused and changes nothing") {
     CHECK(log::validate(" debug , ledger = info "));
     REQUIRE(log::configure("info"));
 }
+
+TEST_CASE("the specification last applied is kept, for modules with a copy of their own") {
+    REQUIRE(bbt::log::configure("warning,ledger=debug"));
+    CHECK(bbt::log::current_spec() == "warning,ledger=debug");
+    // A bad one changes nothing.
+    REQUIRE_FALSE(bbt::log::configure("loud"));
+    CHECK(bbt::log::current_spec() == "warning,ledger=debug");
+    REQUIRE(bbt::log::configure("info"));
+}

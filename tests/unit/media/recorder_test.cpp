@@ -4,6 +4,8 @@
 // second of what was taken in.
 #include "bbt/media/recorder.hpp"
 
+#include "bbt/base/i18n.hpp"
+
 #include "doctest_bbt.hpp"
 #include "process.hpp"
 #include "skip.hpp"
@@ -257,4 +259,24 @@ TEST_SUITE("long") {
         CHECK(video >= 2700);
         CHECK(std::abs(audio - video) <= 0.040);
     }
+}
+
+TEST_CASE("the recorder speaks the program's language") {
+    // The FFmpeg module has its own copy of bbt_base: without being told, it
+    // would answer in English whatever the program speaks.
+    struct restore {
+        ~restore() { i18n::set(i18n::language::en); }
+    } restore_after;
+    test::temp_dir dir;
+    auto o = test_sources(dir / "lesson.mp4");
+    o.video = {"v4l2", (dir / "no-camera").string(), ""};
+    i18n::set(i18n::language::zh);
+    auto rec = media::start_recording(o);
+    REQUIRE_FALSE(rec);
+    CHECK(std::string(rec.error().what()).find("无法打开录制信号源") != std::string::npos);
+    CHECK(std::string(rec.error().what()).find("no-camera") != std::string::npos);
+    i18n::set(i18n::language::en);
+    auto again = media::start_recording(o);
+    REQUIRE_FALSE(again);
+    CHECK(std::string(again.error().what()).find("cannot open the recording source") != std::string::npos);
 }

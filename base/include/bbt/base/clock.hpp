@@ -38,11 +38,27 @@ struct stamp {
 
 // "2026-11-22 08:15:03" in local time; for people, never for storage.
 [[nodiscard]] std::string format_local(microseconds wall);
+// The local day, defined once. A set's days are the system zone's (TZ,
+// daylight saving included); a timetable's are at the fixed UTC offset its
+// configuration gives. Either way: the calendar date and the wall times of
+// the midnights that start and end it.
+struct local_day_span {
+    std::chrono::year_month_day date;
+    microseconds start{};
+    microseconds end{};  // the next day's start (23 or 25 hours on a DST day)
+};
+[[nodiscard]] local_day_span local_day_of(microseconds wall);
+[[nodiscard]] local_day_span local_day_of(microseconds wall, std::chrono::minutes utc_offset);
+// Wall time of `since_midnight` into `date` in the system zone.
+[[nodiscard]] microseconds local_time_on(std::chrono::year_month_day date, std::chrono::minutes since_midnight);
+// "2026-11-22".
+[[nodiscard]] std::string to_string(std::chrono::year_month_day date);
+
 // "2026-11-22", the local calendar day of a wall time.
-[[nodiscard]] std::string local_day(microseconds wall);
+[[nodiscard]] inline std::string local_day(microseconds wall) { return to_string(local_day_of(wall).date); }
 // Wall time of local midnight starting the day that contains `wall`.
-[[nodiscard]] microseconds local_day_start(microseconds wall);
+[[nodiscard]] inline microseconds local_day_start(microseconds wall) { return local_day_of(wall).start; }
 // Wall time of the next local midnight after `wall` (handles DST days).
-[[nodiscard]] microseconds next_local_day_start(microseconds wall);
+[[nodiscard]] inline microseconds next_local_day_start(microseconds wall) { return local_day_of(wall).end; }
 
 }  // namespace bbt::clock

@@ -43,6 +43,9 @@ private:
 // overrides, comma separated. Levels: error, warning, notice, info, debug.
 // Returns an error naming the bad part of the specification; nothing changes then.
 [[nodiscard]] result<void> configure(std::string_view spec);
+// The specification last applied ("" before any): what a module with its own
+// copy of this library is given, so that it logs as the program does.
+[[nodiscard]] std::string current_spec();
 // Checks a specification without applying it.
 [[nodiscard]] result<void> validate(std::string_view spec);
 

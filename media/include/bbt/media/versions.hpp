@@ -5,6 +5,7 @@
 #pragma once
 
 #include "bbt/base/error.hpp"
+#include "bbt/base/i18n.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/media/probe.hpp"
 #include "bbt/media/recorder.hpp"
@@ -14,7 +15,10 @@
 namespace bbt::media {
 
 // The interface the FFmpeg module exports; grows with the recorder and player.
+// The module links its own copy of bbt_base: configure() gives it the
+// program's language and log levels, and is called before each use.
 struct backend {
+    void (*configure)(i18n::language lang, const char* log_spec);
     std::vector<library_version> (*library_versions)();
     result<probe_info> (*probe)(const std::filesystem::path& file, const std::filesystem::path& thumbnail, expect what);
     result<std::unique_ptr<recording>> (*start_recording)(const recorder_options& options);
