@@ -9,6 +9,7 @@
 
 #include "agent_fixture.hpp"
 #include "county_fixture.hpp"
+#include "cutting_proxy.hpp"
 
 #include <sys/wait.h>
 
@@ -163,6 +164,50 @@ TEST_CASE("certificates that must be refused are: a foreign county, a foreign se
 
     agent.signal(SIGTERM);
     REQUIRE(agent.wait(10s));
+    county.stop();
+}
+
+TEST_CASE("the HTTPS transport broken at each step in turn: a clear error each time, the report stored once") {
+    county_fixture county;
+    county.start();
+    auto ca = test::read_file(county.pki / "ca.pem");
+    auto key = protocol::pki::generate_key().value();
+    const std::string device = "No.3 Primary/206#1";
+    auto cert = protocol::pki::sign_csr(protocol::pki::make_csr(key, device).value(), ca,
+                                        test::read_file(county.pki / "ca.key"), {})
+                    .value();
+    protocol::county::batch b{device, "test", {}};
+    b.messages.push_back({1, 1'795'276'800'000'000, protocol::county::heartbeat{1, true, 0, {{"agent", "ok"}}, {}}});
+    auto body = protocol::county::encode(b);
+
+    test::cutting_proxy proxy(county.port);
+    auto url = fmt::format("https://127.0.0.1:{}/v1/reports", proxy.port());
+    int step = 0;
+    for (;; ++step) {
+        CAPTURE(step);
+        REQUIRE(step < 200);
+        proxy.cut_after(step);
+        auto r = post({ca, cert, key}, url, body);
+        if (!proxy.cut()) {
+            // Through uncut: every earlier step was broken once.
+            REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
+            CHECK(r->status == 200);
+            break;
+        }
+        // Broken before the answer was read whole: an error that says so. (A
+        // break after it was read is no failure.)
+        if (!r) {
+            MESSAGE("step " << step << ": " << r.error().what());
+            CHECK_FALSE(std::string(r.error().message()).empty());
+        }
+    }
+    MESSAGE("steps broken: " << step);
+    CHECK(step >= 4);  // TLS handshake, request, answer: several reads each way
+    // Sent again and again, the same report is stored once (its number says it is the same).
+    auto [count, first, last] = county.reports(device);
+    CHECK(count == 1);
+    CHECK(first == 1);
+    CHECK(last == 1);
     county.stop();
 }
 
