@@ -1,5 +1,7 @@
 #include "agent_parts.hpp"
 
+#include "bbt/agent/errors.hpp"
+
 #include "bbt/base/coroutine_frames.hpp"
 
 #include "bbt/base/i18n.hpp"
@@ -173,6 +175,27 @@ json_result projector_control(projector_service& p, json::object params) {
 
 }  // namespace
 
+protocol::api_errc wire_code(const error& e) {
+    using protocol::api_errc;
+    const auto& cat = e.code().category();
+    int v = e.code().value();
+    if (cat == protocol::api_category()) return static_cast<api_errc>(v);
+    if (cat == ledger_category()) return api_errc::unavailable;
+    if (cat == whiteboard_category()) {
+        return static_cast<whiteboard_errc>(v) == whiteboard_errc::bad_request ? api_errc::malformed
+                                                                               : api_errc::unavailable;
+    }
+    if (cat == county_category()) {
+        switch (static_cast<county_errc>(v)) {
+            case county_errc::not_configured: return api_errc::unavailable;
+            case county_errc::bad_request: return api_errc::malformed;
+            case county_errc::refused: return api_errc::refused;
+            case county_errc::bad_answer: return api_errc::internal;
+        }
+    }
+    return api_errc::internal;
+}
+
 std::map<std::string, std::string> set_health(const agent_parts& p) {
     std::map<std::string, std::string> h{{"agent", "ok"}, {"classroom", std::string(to_string(p.classroom.state()))}};
     if (p.whiteboard.configured()) h["whiteboard"] = p.whiteboard.state();
@@ -199,6 +222,7 @@ std::vector<wire::device> set_inventory(const agent_parts& p) {
 }
 
 void add_api_routes(local_api_server& api, agent_parts& p) {
+    api.map_errors(wire_code);
     auto value = [](json::value v) -> json_result { co_return v; };
     api.handle("status", [&p](const json::object&) { return status_json(p); });
     if (p.cfg.debug_commands) {

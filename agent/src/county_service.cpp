@@ -1,4 +1,5 @@
 #include "bbt/agent/county_service.hpp"
+#include "bbt/agent/errors.hpp"
 
 #include "bbt/base/coroutine_frames.hpp"
 
@@ -289,13 +290,12 @@ asio::awaitable<void> county_service::handle_commands(const std::vector<wire::co
 
 asio::awaitable<result<json::value>> county_service::enrol(json::object params) {
     if (config_.url.empty()) {
-        co_return error(protocol::api_errc::unavailable,
-                        i18n::text({"no county is configured (county.url in agent.toml)",
-                                    "未配置县级平台（agent.toml 中的 county.url）"}));
+        co_return error(county_errc::not_configured, i18n::text({"no county is configured (county.url in agent.toml)",
+                                                                 "未配置县级平台（agent.toml 中的 county.url）"}));
     }
     const auto* code = params.if_contains("code");
     if (!code || !code->is_string() || code->as_string().empty() || code->as_string().size() > 64) {
-        co_return error(protocol::api_errc::malformed,
+        co_return error(county_errc::bad_request,
                         i18n::text({"give the enrolment code from the county", "请提供县级平台发放的注册码"}));
     }
     if (auto r = load_identity(); !r) co_return r.error();
@@ -321,22 +321,21 @@ asio::awaitable<result<json::value>> county_service::enrol(json::object params) 
     boost::system::error_code jec;
     auto body = json::parse(res->body, jec);
     if (jec || !body.is_object()) {
-        co_return error(
-            protocol::api_errc::internal,
-            i18n::format({"the county's answer to the enrolment is not valid ({})", "县级平台的注册应答无效（{}）"},
-                         res->status));
+        co_return error(county_errc::bad_answer, i18n::format({"the county's answer to the enrolment is not valid ({})",
+                                                               "县级平台的注册应答无效（{}）"},
+                                                              res->status));
     }
     const auto& o = body.as_object();
     if (res->status != 200) {
         std::string why = o.contains("error") && o.at("error").is_string() ? std::string(o.at("error").as_string())
                                                                            : std::to_string(res->status);
-        co_return error(protocol::api_errc::refused,
+        co_return error(county_errc::refused,
                         i18n::format({"the county refused the enrolment: {}", "县级平台拒绝注册：{}"}, why));
     }
     for (const char* k : {"device_id", "certificate", "command_key"}) {
         if (!o.contains(k) || !o.at(k).is_string()) {
             co_return error(
-                protocol::api_errc::internal,
+                county_errc::bad_answer,
                 i18n::format({"the county's enrolment answer lacks \"{}\"", "县级平台的注册应答缺少“{}”"}, k));
         }
     }

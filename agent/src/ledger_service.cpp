@@ -1,4 +1,5 @@
 #include "bbt/agent/ledger_service.hpp"
+#include "bbt/agent/errors.hpp"
 #include "bbt/base/run_on.hpp"
 
 #include "bbt/base/i18n.hpp"
@@ -104,8 +105,7 @@ void ledger_service::record(std::string device, std::string state) {
 asio::awaitable<result<std::vector<usage_row>>> ledger_service::usage(clock::microseconds from,
                                                                       clock::microseconds to) {
     if (!open_) {
-        co_return error(protocol::api_errc::unavailable,
-                        i18n::text({"the usage ledger is not open", "使用台账未打开"}));
+        co_return error(ledger_errc::not_open, i18n::text({"the usage ledger is not open", "使用台账未打开"}));
     }
     auto now = clock::now();
     if (!now) co_return now.error();
@@ -117,7 +117,7 @@ asio::awaitable<result<std::vector<usage_row>>> ledger_service::usage(clock::mic
 
 asio::awaitable<result<std::optional<stored_calibration>>> ledger_service::calibration(std::string board_key) {
     if (!open_) {
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(ledger_errc::not_open,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     }
     auto query = [this, key = std::move(board_key)]() { return ledger_->calibration(key); };
@@ -126,7 +126,7 @@ asio::awaitable<result<std::optional<stored_calibration>>> ledger_service::calib
 
 asio::awaitable<result<void>> ledger_service::save_calibration(stored_calibration c) {
     if (!open_) {
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(ledger_errc::not_open,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     }
     auto save = [this, c = std::move(c)]() { return ledger_->save_calibration(c); };
@@ -150,7 +150,7 @@ void ledger_service::outbox_put(int64_t at_us, protocol::county::body body) {
 asio::awaitable<result<std::vector<protocol::county::message>>> ledger_service::outbox_batch(size_t max_messages,
                                                                                              size_t max_bytes) {
     if (!open_)
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(ledger_errc::not_open,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto query = [this, max_messages, max_bytes]() {
         return outbox(ledger_->database()).next_batch(max_messages, max_bytes);
@@ -160,7 +160,7 @@ asio::awaitable<result<std::vector<protocol::county::message>>> ledger_service::
 
 asio::awaitable<result<int64_t>> ledger_service::outbox_ack(std::vector<std::pair<int64_t, int64_t>> ranges) {
     if (!open_)
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(ledger_errc::not_open,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto ack = [this, ranges = std::move(ranges)]() { return outbox(ledger_->database()).ack(ranges); };
     co_return co_await run_on<result<int64_t>>(thread_, std::move(ack));
@@ -168,7 +168,7 @@ asio::awaitable<result<int64_t>> ledger_service::outbox_ack(std::vector<std::pai
 
 asio::awaitable<result<outbox_stats>> ledger_service::outbox_stats_now() {
     if (!open_)
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(ledger_errc::not_open,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto query = [this]() { return outbox(ledger_->database()).stats(); };
     co_return co_await run_on<result<outbox_stats>>(thread_, std::move(query));
@@ -177,7 +177,7 @@ asio::awaitable<result<outbox_stats>> ledger_service::outbox_stats_now() {
 asio::awaitable<result<outbox::admission>> ledger_service::admit_command(std::string nonce, std::string command_id,
                                                                          int64_t expires_us) {
     if (!open_)
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(ledger_errc::not_open,
                         i18n::text({"the agent's database is not open", "代理程序的数据库未打开"}));
     auto check = [this, nonce = std::move(nonce), id = std::move(command_id),
                   expires_us]() -> result<outbox::admission> {

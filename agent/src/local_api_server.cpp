@@ -223,7 +223,8 @@ asio::awaitable<std::string> local_api_server::serve(std::string line) {
     }
     auto r = co_await it->second(req->params);
     if (!r) {
-        auto code = r.error().code().category() == protocol::api_category()
+        auto code = error_map_ ? error_map_(r.error())
+                    : r.error().code().category() == protocol::api_category()
                         ? static_cast<protocol::api_errc>(r.error().code().value())
                         : protocol::api_errc::internal;
         resp.error_code = code;

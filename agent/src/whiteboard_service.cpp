@@ -1,4 +1,5 @@
 #include "bbt/agent/whiteboard_service.hpp"
+#include "bbt/agent/errors.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/file.hpp"
@@ -440,13 +441,13 @@ asio::awaitable<result<json::value>> whiteboard_service::calibrate(json::object 
         co_return json::value(session_json());
     }
     if (action != "start") {
-        co_return error(protocol::api_errc::malformed,
+        co_return error(whiteboard_errc::bad_request,
                         i18n::format({"unknown calibration action \"{}\"; use start, status or cancel",
                                       "未知的校准操作“{}”；可用 start、status 或 cancel"},
                                      action));
     }
     if (!tracker_) {
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(whiteboard_errc::not_connected,
                         i18n::text({"no whiteboard is connected; check its cable, or whiteboard.device",
                                     "没有连接白板；请检查线缆或 whiteboard.device 设置"}));
     }
@@ -454,7 +455,7 @@ asio::awaitable<result<json::value>> whiteboard_service::calibrate(json::object 
     if (const auto* p = params.if_contains("points")) {
         int64_t n = p->is_int64() ? p->as_int64() : 0;
         if (n != 4 && n != 9 && n != 16 && n != 25) {
-            co_return error(protocol::api_errc::malformed,
+            co_return error(whiteboard_errc::bad_request,
                             i18n::text({"\"points\" must be 4, 9, 16 or 25", "“points”必须为 4、9、16 或 25"}));
         }
         points = n;
@@ -488,20 +489,19 @@ asio::awaitable<result<json::value>> whiteboard_service::record(json::object par
     if (const auto* p = params.if_contains("seconds")) {
         if (!p->is_int64() || p->as_int64() < 1 || p->as_int64() > 600) {
             co_return error(
-                protocol::api_errc::malformed,
+                whiteboard_errc::bad_request,
                 i18n::text({"\"seconds\" must be a whole number from 1 to 600", "“seconds”必须是 1 到 600 的整数"}));
         }
         seconds = p->as_int64();
     }
     if (!connected_) {
-        co_return error(protocol::api_errc::unavailable,
+        co_return error(whiteboard_errc::not_connected,
                         i18n::text({"no whiteboard is connected; check its cable, or whiteboard.device",
                                     "没有连接白板；请检查线缆或 whiteboard.device 设置"}));
     }
     if (recording_) {
-        co_return error(
-            protocol::api_errc::unavailable,
-            i18n::text({"a recording is already running; wait for it to end", "已有录制正在进行；请等待其结束"}));
+        co_return error(whiteboard_errc::busy, i18n::text({"a recording is already running; wait for it to end",
+                                                           "已有录制正在进行；请等待其结束"}));
     }
     recording_.emplace();
     recording_->name = identity_.product_name;

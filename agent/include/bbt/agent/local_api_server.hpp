@@ -55,6 +55,10 @@ public:
 
     // Register before start().
     void handle(std::string method, handler h);
+    // The wire code of a handler's error (the services' errors are their own);
+    // without a map, api_errc errors keep theirs and the rest are "internal".
+    using error_map = std::function<protocol::api_errc(const error&)>;
+    void map_errors(error_map m) { error_map_ = std::move(m); }
 
     [[nodiscard]] std::string_view name() const override { return "local-api"; }
     asio::awaitable<result<void>> start() override;
@@ -69,6 +73,7 @@ private:
     std::filesystem::path path_;
     peer_policy policy_;
     std::map<std::string, handler, std::less<>> handlers_;
+    error_map error_map_;
     std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
     std::set<std::shared_ptr<asio::local::stream_protocol::socket>> sessions_;
 };
