@@ -1,5 +1,6 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/media/errors.hpp"
 #include "bbt/media/versions.hpp"
 
 #include <dlfcn.h>
@@ -45,8 +46,12 @@ loaded load_once() {
 // other objects than ours: its errors are re-made in our categories, so that
 // callers can compare codes.
 error rehome(const error& e) {
-    if (std::string_view(e.code().category().name()) == base_category().name()) {
+    std::string_view name = e.code().category().name();
+    if (name == base_category().name()) {
         return error(static_cast<base_errc>(e.code().value()), e.message(), e.context());
+    }
+    if (name == media_category().name()) {
+        return error(static_cast<media_errc>(e.code().value()), e.message(), e.context());
     }
     return e;
 }

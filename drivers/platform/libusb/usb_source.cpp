@@ -132,7 +132,27 @@ std::string to_utf8(std::u16string_view in) {
     return out;
 }
 
-std::string usb_error(int rc) { return libusb_strerror(static_cast<libusb_error>(rc)); }
+// libusb's codes, translated at this boundary: the rest of the agent sees usb_errc.
+usb_errc usb_code(int rc) {
+    switch (rc) {
+        case LIBUSB_ERROR_IO: return usb_errc::io;
+        case LIBUSB_ERROR_ACCESS: return usb_errc::access_denied;
+        case LIBUSB_ERROR_NO_DEVICE: return usb_errc::disconnected;
+        case LIBUSB_ERROR_NOT_FOUND: return usb_errc::not_found;
+        case LIBUSB_ERROR_BUSY: return usb_errc::busy;
+        case LIBUSB_ERROR_TIMEOUT: return usb_errc::timeout;
+        case LIBUSB_ERROR_OVERFLOW: return usb_errc::overflow;
+        case LIBUSB_ERROR_PIPE: return usb_errc::stalled;
+        case LIBUSB_ERROR_INTERRUPTED: return usb_errc::interrupted;
+        case LIBUSB_ERROR_NO_MEM: return usb_errc::no_memory;
+        case LIBUSB_ERROR_NOT_SUPPORTED: return usb_errc::not_supported;
+        default: return usb_errc::other;
+    }
+}
+
+// What a person reads of a libusb code: the driver's words, and libusb's own
+// name for it (for a search or a bug report).
+std::string usb_error(int rc) { return fmt::format("{} ({})", advice(usb_code(rc)), libusb_error_name(rc)); }
 
 class usb_state : public std::enable_shared_from_this<usb_state> {
 public:
@@ -144,8 +164,8 @@ public:
         running_ = true;
         if (int rc = libusb_init(&ctx_); rc != 0) {
             ctx_ = nullptr;
-            fail_once(error(std::make_error_code(std::errc::io_error),
-                            i18n::format({"libusb cannot start: {}", "libusb 无法启动：{}"}, usb_error(rc))));
+            fail_once(
+                error(usb_code(rc), i18n::format({"libusb cannot start: {}", "libusb 无法启动：{}"}, usb_error(rc))));
             return;
         }
         libusb_set_pollfd_notifiers(ctx_, &usb_state::fd_added, &usb_state::fd_removed, this);
@@ -323,7 +343,7 @@ private:
             if (int rc = libusb_submit_transfer(t); rc != 0) {
                 connected_ = false;
                 events_.disconnected(
-                    error(std::make_error_code(std::errc::io_error),
+                    error(usb_code(rc),
                           i18n::format({"cannot read the whiteboard: {}", "无法读取白板：{}"}, usb_error(rc)), where_));
                 closing_ = true;
                 for (auto* u : transfers_)
@@ -337,7 +357,7 @@ private:
     }
 
     error fault(const std::string& where, std::string_view what, int rc) {
-        return error(std::make_error_code(std::errc::io_error), fmt::format("{}: {}", what, usb_error(rc)), where);
+        return error(usb_code(rc), fmt::format("{}: {}", what, usb_error(rc)), where);
     }
 
     // A string descriptor in US English, else the first language, as UTF-8
@@ -429,7 +449,7 @@ private:
         }
         if (!found) {
             return error(
-                std::make_error_code(std::errc::no_such_device),
+                usb_errc::not_a_board,
                 std::string(i18n::text({"the device has no HID interface with a report descriptor and an "
                                         "interrupt endpoint; it is not a whiteboard this agent can drive",
                                         "该设备没有带报告描述符和中断端点的 HID 接口，不是本程序可驱动的白板"})) +
@@ -543,7 +563,7 @@ private:
             log::warning(lg, "{}: {}", where_, why);
             if (connected_ && events_.disconnected) {
                 connected_ = false;
-                events_.disconnected(error(std::make_error_code(std::errc::no_such_device), why, where_));
+                events_.disconnected(error(usb_errc::disconnected, why, where_));
             }
             connected_ = false;
             for (auto* t : transfers_)

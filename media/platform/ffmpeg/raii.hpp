@@ -2,6 +2,8 @@
 // libav's error codes as text. For the FFmpeg module's sources only.
 #pragma once
 
+#include "bbt/media/errors.hpp"
+
 extern "C" {
 #include <libavcodec/avcodec.h>
 #include <libavfilter/avfilter.h>
@@ -67,6 +69,32 @@ using fifo_ptr = std::unique_ptr<AVAudioFifo, fifo_closer>;
 using buffer_ptr = std::unique_ptr<AVBufferRef, buffer_unref>;
 using graph_ptr = std::unique_ptr<AVFilterGraph, graph_closer>;
 using inout_ptr = std::unique_ptr<AVFilterInOut, inout_closer>;
+
+// AVERROR codes, translated at this boundary: the agent sees media_errc.
+inline media_errc av_code(int err) {
+    switch (err) {
+        case AVERROR(ENOENT):
+        case AVERROR(ENODEV):
+        case AVERROR(ENXIO): return media_errc::not_found;
+        case AVERROR(EACCES):
+        case AVERROR(EPERM): return media_errc::access_denied;
+        case AVERROR(EBUSY): return media_errc::busy;
+        case AVERROR(ENOSPC): return media_errc::disk_full;
+        case AVERROR(ENOMEM): return media_errc::no_memory;
+        case AVERROR(EINVAL): return media_errc::invalid_argument;
+        case AVERROR_INVALIDDATA: return media_errc::invalid_data;
+        case AVERROR_EOF: return media_errc::end_of_stream;
+        case AVERROR_DECODER_NOT_FOUND:
+        case AVERROR_ENCODER_NOT_FOUND:
+        case AVERROR_DEMUXER_NOT_FOUND:
+        case AVERROR_MUXER_NOT_FOUND:
+        case AVERROR_FILTER_NOT_FOUND:
+        case AVERROR_PROTOCOL_NOT_FOUND:
+        case AVERROR_STREAM_NOT_FOUND: return media_errc::component_missing;
+        case AVERROR(EIO): return media_errc::io;
+        default: return media_errc::other;
+    }
+}
 
 inline std::string av_message(int err) {
     char buf[AV_ERROR_MAX_STRING_SIZE] = "";

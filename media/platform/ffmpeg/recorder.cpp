@@ -39,7 +39,7 @@ namespace fs = std::filesystem;
 using steady = std::chrono::steady_clock;
 
 error av_error(int err, std::string_view what, std::string_view where) {
-    return error(base_errc::io, fmt::format("{}: {}", what, av_message(err)), where);
+    return error(av_code(err), fmt::format("{}: {}", what, av_message(err)), where);
 }
 
 // "a=1:b=2" -> a dictionary.

@@ -1,5 +1,8 @@
 #include "bbt/drivers/whiteboard/usb_boards.hpp"
 
+#include "bbt/base/i18n.hpp"
+#include "bbt/drivers/whiteboard/board_source.hpp"
+
 #include "doctest_bbt.hpp"
 #include "temp_dir.hpp"
 
@@ -55,4 +58,16 @@ TEST_CASE("the shipped udev rules are the ones made from the table of supported 
     }
     CHECK(shipped.find("KERNEL==\"uinput\"") != std::string::npos);
     CHECK(udev_rules("teachers").find("GROUP=\"teachers\"") != std::string::npos);
+}
+
+TEST_CASE("USB errors are the driver's: a code each, with what it means and what to do in both languages") {
+    namespace wb = bbt::drivers::whiteboard;
+    CHECK(std::string(wb::usb_category().name()) == "bbt.usb");
+    bbt::error e(wb::usb_errc::access_denied, "opening the board");
+    CHECK(e.code() == wb::usb_errc::access_denied);
+    CHECK(std::string(wb::advice(wb::usb_errc::access_denied)).find("udev") != std::string::npos);
+    bbt::i18n::set(bbt::i18n::language::zh);
+    CHECK(std::string(wb::advice(wb::usb_errc::disconnected)) == "白板已拔出");
+    bbt::i18n::set(bbt::i18n::language::en);
+    CHECK(std::string(wb::advice(wb::usb_errc::disconnected)) == "the whiteboard was unplugged");
 }

@@ -4,6 +4,8 @@
 // second of what was taken in.
 #include "bbt/media/recorder.hpp"
 
+#include "bbt/media/errors.hpp"
+
 #include "bbt/base/i18n.hpp"
 
 #include "doctest_bbt.hpp"
@@ -275,6 +277,8 @@ TEST_CASE("the recorder speaks the program's language") {
     REQUIRE_FALSE(rec);
     CHECK(std::string(rec.error().what()).find("无法打开录制信号源") != std::string::npos);
     CHECK(std::string(rec.error().what()).find("no-camera") != std::string::npos);
+    // libav's ENOENT, translated at the module's boundary and mapped back into our category.
+    CHECK(rec.error().code() == media::media_errc::not_found);
     i18n::set(i18n::language::en);
     auto again = media::start_recording(o);
     REQUIRE_FALSE(again);

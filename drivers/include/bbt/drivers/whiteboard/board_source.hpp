@@ -19,6 +19,29 @@
 
 namespace bbt::drivers::whiteboard {
 
+// What failed on a board's transport, in the driver's terms: the USB
+// backend translates libusb's LIBUSB_ERROR_* into these at its boundary, and
+// the error's text says what failed, on which board, and what to do.
+enum class usb_errc {
+    io = 1,         // a transfer failed
+    access_denied,  // the device node cannot be opened or claimed (permissions, udev rules)
+    disconnected,   // the board was unplugged
+    not_found,      // no such device, interface or endpoint
+    busy,           // another program holds the interface
+    timeout,
+    overflow,  // the board sent more than was asked for
+    stalled,   // the endpoint halted (LIBUSB_ERROR_PIPE)
+    interrupted,
+    no_memory,
+    not_supported,  // the operation is not available on this system
+    not_a_board,    // no HID interface with a report descriptor and an interrupt endpoint
+    other,
+};
+const std::error_category& usb_category() noexcept;
+std::error_code make_error_code(usb_errc e) noexcept;
+// For people, in both languages: what the code means and what to do.
+[[nodiscard]] std::string_view advice(usb_errc e) noexcept;
+
 // Who the board is, for the inventory and for its calibration.
 struct board_identity {
     uint16_t bus = 0x03;  // BUS_USB
@@ -68,3 +91,6 @@ struct usb_match;
     std::chrono::milliseconds rescan = std::chrono::milliseconds(500));
 
 }  // namespace bbt::drivers::whiteboard
+
+template <>
+struct std::is_error_code_enum<bbt::drivers::whiteboard::usb_errc> : std::true_type {};
