@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 
 namespace bbt::agent {
@@ -81,6 +82,69 @@ json::value to_json(const wire::device& d) {
                         {"model", d.model},
                         {"serial", d.serial},
                         {"firmware", d.firmware}};
+}
+
+json::value to_json(const recorder_status& s) {
+    json::object o{{"recording", s.recording}, {"busy", s.busy}, {"dir", s.dir.string()}};
+    if (s.scheduled) {
+        o["scheduled"] = json::object{
+            {"lesson", s.scheduled->lesson}, {"until_us", s.scheduled->until_us}, {"part", s.scheduled->part}};
+    }
+    if (s.now) {
+        o["file"] = s.file.string();
+        o["started_us"] = s.started_us;
+        o["duration_s"] = s.now->duration_s;
+        o["bytes"] = s.now->bytes;
+        o["fragments_synced"] = s.now->fragments_synced;
+        o["encoder"] = s.now->encoder;
+        o["tracks"] = json::value_from(s.now->tracks);
+        if (s.has_sound) {
+            o["audio_level_db"] = std::round(s.now->audio_level_db * 10) / 10;
+            o["microphone_silent"] = s.microphone_silent;
+        }
+    }
+    if (!s.last_error.empty()) o["last_error"] = s.last_error;
+    return o;
+}
+
+json::value to_json(const std::vector<recording_entry>& list) {
+    json::array out;
+    for (const auto& r : list) {
+        json::object o{{"file", r.file.string()}, {"bytes", r.bytes}, {"interrupted", r.interrupted}};
+        if (r.facts) {
+            const auto& f = *r.facts;
+            o["lesson"] = f.lesson;
+            o["upload"] = json::object{{"state", upload_state(f)},
+                                       {"offset", f.upload_offset},
+                                       {"bytes", f.bytes},
+                                       {"confirmed_us", f.confirmed_us},
+                                       {"deleted_us", f.deleted_us}};
+        } else {
+            o["upload"] = json::object{{"state", "waiting"}};
+        }
+        out.push_back(std::move(o));
+    }
+    return json::object{{"recordings", std::move(out)}};
+}
+
+// record.start: {"lesson": "..."} names the file.
+json_result record_start(recording_service& r, json::object params) {
+    std::string lesson;
+    if (const auto* l = params.if_contains("lesson"); l && l->is_string()) lesson = std::string(l->as_string());
+    auto s = co_await r.start_recording(std::move(lesson));
+    if (!s) co_return s.error();
+    co_return to_json(*s);
+}
+
+// record.stop: {"force": true} stops a recording the timetable started.
+json_result record_stop(recording_service& r, json::object params) {
+    const auto* f = params.if_contains("force");
+    auto done = co_await r.stop_recording(f != nullptr && f->is_bool() && f->as_bool());
+    if (!done) co_return done.error();
+    co_return json::value(json::object{{"file", done->file.string()},
+                                       {"duration_s", done->status.duration_s},
+                                       {"bytes", done->status.bytes},
+                                       {"video_frames", done->status.video_frames}});
 }
 
 json_result status_json(agent_parts& p) {
@@ -267,11 +331,15 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
                [&projector](const json::object& params) { return projector_control(projector, params); });
 
     if (auto* recorder = p.recorder) {
-        api.handle("record.start",
-                   [recorder](const json::object& params) { return recorder->start_recording(params); });
-        api.handle("record.stop", [recorder](const json::object& params) { return recorder->stop_recording(params); });
-        api.handle("record.status", [recorder, value](const json::object&) { return value(recorder->status()); });
-        api.handle("record.ls", [recorder](const json::object&) -> json_result { co_return recorder->list(); });
+        api.handle("record.start", [recorder](const json::object& params) { return record_start(*recorder, params); });
+        api.handle("record.stop", [recorder](const json::object& params) { return record_stop(*recorder, params); });
+        api.handle("record.status",
+                   [recorder, value](const json::object&) { return value(to_json(recorder->status())); });
+        api.handle("record.ls", [recorder](const json::object&) -> json_result {
+            auto l = recorder->list();
+            if (!l) co_return l.error();
+            co_return to_json(*l);
+        });
     }
     if (auto* courseware = p.courseware) {
         api.handle("cache.status", [courseware](const json::object&) { return courseware->status(); });

@@ -13,7 +13,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 
 #include <sys/statvfs.h>
 
@@ -23,7 +22,6 @@
 namespace bbt::agent {
 namespace {
 
-namespace json = boost::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -123,7 +121,7 @@ int64_t recording_service::free_mb() const {
     return static_cast<int64_t>(fsinfo.f_bavail) * static_cast<int64_t>(fsinfo.f_frsize) / (1 << 20);
 }
 
-asio::awaitable<result<json::value>> recording_service::start_recording(json::object params) {
+asio::awaitable<result<recorder_status>> recording_service::start_recording(std::string lesson) {
     if (scheduled_) {
         co_return error(std::make_error_code(std::errc::device_or_resource_busy),
                         i18n::format({"the timetable is recording \"{}\" until {}; a recording of your own can start "
@@ -137,13 +135,11 @@ asio::awaitable<result<json::value>> recording_service::start_recording(json::ob
                                       "已在录制（{}）；请先停止：bbtctl record stop"},
                                      file_.filename().string()));
     }
-    std::string lesson;
-    if (const auto* l = params.if_contains("lesson"); l && l->is_string()) lesson = std::string(l->as_string());
     co_return co_await begin(std::move(lesson), std::nullopt);
 }
 
-asio::awaitable<result<json::value>> recording_service::begin(std::string lesson,
-                                                              std::optional<scheduled> by_timetable) {
+asio::awaitable<result<recorder_status>> recording_service::begin(std::string lesson,
+                                                                  std::optional<scheduled> by_timetable) {
     // The disk guard: no recording starts that would soon have to stop.
     if (int64_t free = free_mb(); free < config_.min_free_mb) {
         last_error_ =
@@ -238,14 +234,13 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
     co_return done;
 }
 
-asio::awaitable<result<json::value>> recording_service::stop_recording(json::object params) {
+asio::awaitable<result<recording_done>> recording_service::stop_recording(bool force) {
     if (!current_) {
         co_return error(std::make_error_code(std::errc::no_such_process),
                         i18n::text({"nothing is being recorded", "当前没有在录制"}));
     }
     if (scheduled_) {
-        const auto* f = params.if_contains("force");
-        if (f == nullptr || !f->is_bool() || !f->as_bool()) {
+        if (!force) {
             co_return error(std::make_error_code(std::errc::operation_not_permitted),
                             i18n::format({"the timetable records \"{}\" until {}; to stop it anyway: bbtctl record "
                                           "stop --force",
@@ -259,10 +254,7 @@ asio::awaitable<result<json::value>> recording_service::stop_recording(json::obj
     auto file = file_;
     auto done = co_await finish("stopped by bbtctl");
     if (!done) co_return done.error();
-    co_return json::value(json::object{{"file", file.string()},
-                                       {"duration_s", done->duration_s},
-                                       {"bytes", done->bytes},
-                                       {"video_frames", done->video_frames}});
+    co_return recording_done{file, *done};
 }
 
 recording_facts recording_service::facts_of(std::string file) const {
@@ -378,77 +370,52 @@ asio::awaitable<void> recording_service::watch() {
     }
 }
 
-json::value recording_service::status() const {
-    json::object o{{"recording", current_ != nullptr}, {"busy", busy_}, {"dir", config_.dir.string()}};
-    if (scheduled_) {
-        o["scheduled"] = json::object{
-            {"lesson", scheduled_->summary}, {"until_us", scheduled_->end * 1'000'000}, {"part", scheduled_->part}};
-    }
+recorder_status recording_service::status() const {
+    recorder_status o;
+    o.recording = current_ != nullptr;
+    o.busy = busy_;
+    o.dir = config_.dir;
+    if (scheduled_)
+        o.scheduled = recorder_status::by_timetable{scheduled_->summary, scheduled_->end * 1'000'000, scheduled_->part};
     if (current_) {
-        auto s = current_->status();
-        o["file"] = file_.string();
-        o["started_us"] = started_wall_us_;
-        o["duration_s"] = s.duration_s;
-        o["bytes"] = s.bytes;
-        o["fragments_synced"] = s.fragments_synced;
-        o["encoder"] = s.encoder;
-        o["tracks"] = json::value_from(s.tracks);
-        if (!config_.audio_format.empty()) {
-            o["audio_level_db"] = std::round(s.audio_level_db * 10) / 10;
-            o["microphone_silent"] = mic_silent_;
-        }
+        o.file = file_;
+        o.started_us = started_wall_us_;
+        o.now = current_->status();
+        o.has_sound = !config_.audio_format.empty();
+        o.microphone_silent = mic_silent_;
     }
-    if (!last_error_.empty()) o["last_error"] = last_error_;
+    o.last_error = last_error_;
     return o;
 }
 
-result<json::value> recording_service::list() const {
+result<std::vector<recording_entry>> recording_service::list() const {
     std::map<std::string, recording_facts> facts;
     for (auto& f : uploader_.all())
         facts.emplace(f.file, std::move(f));
-    json::array out;
-    auto upload_of = [](const recording_facts& f) {
-        return json::object{{"state", upload_state(f)},
-                            {"offset", f.upload_offset},
-                            {"bytes", f.bytes},
-                            {"confirmed_us", f.confirmed_us},
-                            {"deleted_us", f.deleted_us}};
-    };
+    std::vector<recording_entry> out;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(config_.dir, ec)) {
         auto name = e.path().filename().string();
         if (!name.ends_with(".mp4") || name.ends_with(".tmp.mp4")) continue;
         bool interrupted = name.ends_with(".part.mp4");
         if (interrupted && current_ && e.path() == fs::path(file_.string() + ".part.mp4")) continue;  // the running one
-        json::object o{{"file", e.path().string()},
-                       {"bytes", static_cast<int64_t>(e.file_size(ec))},
-                       {"interrupted", interrupted}};
-        auto it = facts.find(name);
-        if (it != facts.end()) {
-            o["lesson"] = it->second.lesson;
-            o["upload"] = upload_of(it->second);
+        recording_entry r{e.path(), static_cast<int64_t>(e.file_size(ec)), interrupted, std::nullopt};
+        if (auto it = facts.find(name); it != facts.end()) {
+            r.facts = std::move(it->second);
             facts.erase(it);
-        } else {
-            o["upload"] = json::object{{"state", "waiting"}};
         }
-        out.push_back(std::move(o));
+        out.push_back(std::move(r));
     }
     if (ec) {
         return errno_error(ec.value(), i18n::text({"listing the recordings", "列出录像"}), config_.dir.string());
     }
     // Recordings the county has and that were deleted here.
-    for (const auto& [name, f] : facts) {
+    for (auto& [name, f] : facts) {
         if (f.deleted_us == 0) continue;
-        out.push_back(json::object{{"file", (config_.dir / name).string()},
-                                   {"bytes", f.bytes},
-                                   {"interrupted", name.ends_with(".part.mp4")},
-                                   {"lesson", f.lesson},
-                                   {"upload", upload_of(f)}});
+        out.push_back({config_.dir / name, f.bytes, name.ends_with(".part.mp4"), std::move(f)});
     }
-    std::sort(out.begin(), out.end(), [](const json::value& a, const json::value& b) {
-        return a.at("file").as_string() < b.at("file").as_string();
-    });
-    return json::value(json::object{{"recordings", std::move(out)}});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.file.string() < b.file.string(); });
+    return out;
 }
 
 }  // namespace bbt::agent

@@ -37,6 +37,40 @@
 
 namespace bbt::agent {
 
+// record.status: the recorder, and the recording running if one is.
+struct recorder_status {
+    struct by_timetable {
+        std::string lesson;
+        int64_t until_us = 0;
+        int part = 1;
+    };
+    bool recording = false;
+    bool busy = false;  // starting or finishing
+    std::filesystem::path dir;
+    std::optional<by_timetable> scheduled;
+    // Of the recording running:
+    std::filesystem::path file;
+    int64_t started_us = 0;
+    std::optional<media::recording_status> now;
+    bool has_sound = false;  // a sound source is configured
+    bool microphone_silent = false;
+    std::string last_error;
+};
+
+// record.ls: a recording on disk, or one the county has and that was deleted here.
+struct recording_entry {
+    std::filesystem::path file;
+    int64_t bytes = 0;
+    bool interrupted = false;              // a .part.mp4 left by a failure or a power cut
+    std::optional<recording_facts> facts;  // its lesson and upload, when known
+};
+
+// record.stop: the file finished.
+struct recording_done {
+    std::filesystem::path file;
+    media::recording_status status;
+};
+
 class recording_service final : public service {
 public:
     // What the recorder needs of the rest of the set.
@@ -54,12 +88,13 @@ public:
     asio::awaitable<result<void>> start() override;
     asio::awaitable<void> stop() override;
 
-    // {"lesson": "..."} names the file; an error when one is running already.
-    asio::awaitable<result<boost::json::value>> start_recording(boost::json::object params);
-    // {"force": true} stops a recording the timetable started.
-    asio::awaitable<result<boost::json::value>> stop_recording(boost::json::object params = {});
-    [[nodiscard]] boost::json::value status() const;
-    [[nodiscard]] result<boost::json::value> list() const;
+    // `lesson` names the file; an error when one is running already.
+    asio::awaitable<result<recorder_status>> start_recording(std::string lesson);
+    // `force` stops a recording the timetable started.
+    asio::awaitable<result<recording_done>> stop_recording(bool force = false);
+    [[nodiscard]] recorder_status status() const;
+    // Sorted by file name.
+    [[nodiscard]] result<std::vector<recording_entry>> list() const;
     // Uploads go on at once (the county can now be reached).
     void wake_uploads() { uploader_.wake(); }
 
@@ -71,7 +106,7 @@ private:
         int64_t end = 0;  // seconds since the epoch
         int part = 1;
     };
-    asio::awaitable<result<boost::json::value>> begin(std::string lesson, std::optional<scheduled> by_timetable);
+    asio::awaitable<result<recorder_status>> begin(std::string lesson, std::optional<scheduled> by_timetable);
     asio::awaitable<void> follow_timetable();
     asio::awaitable<void> follow_class();
     [[nodiscard]] int64_t free_mb() const;
