@@ -147,6 +147,106 @@ json_result record_stop(recording_service& r, json::object params) {
                                        {"video_frames", done->status.video_frames}});
 }
 
+json::value to_json(const drivers::whiteboard::point& p) { return json::object{{"x", p.x}, {"y", p.y}}; }
+
+json::value to_json(const calibration_session& s) {
+    if (!s.exists) return json::object{{"active", false}};
+    json::array targets, touches;
+    for (const auto& p : s.targets)
+        targets.push_back(to_json(p));
+    for (const auto& p : s.touches)
+        touches.push_back(to_json(p));
+    json::object o{{"active", s.active}, {"mode", s.check ? "check" : "calibrate"}, {"next", s.next},
+                   {"total", s.total},   {"targets", std::move(targets)},           {"touches", std::move(touches)},
+                   {"done", s.done}};
+    if (!s.error.empty()) o["error"] = s.error;
+    if (s.result) {
+        const auto& r = *s.result;
+        json::object res{{"max_error_mm", r.max_mm},
+                         {"mean_error_mm", r.mean_mm},
+                         {"errors_mm", json::value_from(r.errors_mm)},
+                         {"limit_mm", r.limit_mm},
+                         {"within_limit", r.within_limit}};
+        if (r.saved) res["saved"] = true;
+        o["result"] = std::move(res);
+    }
+    return o;
+}
+
+json::value to_json(const drivers::hid::touch_axis& a) {
+    return json::object{{"logical_min", a.logical_min}, {"logical_max", a.logical_max}, {"resolution", a.resolution}};
+}
+
+json::value to_json(const whiteboard_status& s) {
+    json::object o{{"configured", s.configured}, {"state", s.state}, {"connected", s.connected}};
+    if (s.configured) o["source"] = s.source;
+    if (s.identity) {
+        const auto& i = *s.identity;
+        o["identity"] = json::object{{"vendor", fmt::format("{:04x}", i.vendor)},
+                                     {"product", fmt::format("{:04x}", i.product)},
+                                     {"product_name", i.product_name},
+                                     {"manufacturer", i.manufacturer},
+                                     {"serial", i.serial},
+                                     {"where", i.where}};
+    }
+    if (s.touch) {
+        const auto& t = *s.touch;
+        o["touch"] = json::object{{"class", t.device_class},         {"report_id", t.report_id}, {"mode", t.mode},
+                                  {"max_contacts", t.max_contacts},  {"x", to_json(t.x)},        {"y", to_json(t.y)},
+                                  {"tools_by_size", t.tools_by_size}};
+        o["pen"] = t.pen;
+        json::object out{{"kind", s.output_kind}};
+        if (!s.touch_node.empty() || !s.pen_node.empty()) {
+            out["touch_node"] = s.touch_node;
+            out["pen_node"] = s.pen_node;
+        }
+        if (!s.output_error.empty()) out["error"] = s.output_error;
+        o["output"] = std::move(out);
+        json::object cal{{"key", s.calibration_key}, {"present", s.calibration.has_value()}};
+        if (s.calibration) {
+            cal["points"] = s.calibration->points;
+            cal["max_error_mm"] = s.calibration->max_error_mm;
+            cal["mean_error_mm"] = s.calibration->mean_error_mm;
+            cal["created_at"] = clock::format_local(clock::microseconds(s.calibration->created_wall_us));
+        }
+        o["calibration"] = std::move(cal);
+    }
+    o["counters"] = json::object{{"reports", s.reports}, {"frames", s.frames}, {"dropped", s.dropped}};
+    if (!s.last_error.empty()) o["last_error"] = s.last_error;
+    if (s.session.exists) o["session"] = to_json(s.session);
+    return o;
+}
+
+// whiteboard.calibrate: {"action": "start"|"status"|"cancel", "mode": "calibrate"|"check", "points": 4..25}.
+json_result whiteboard_calibrate(whiteboard_service& w, json::object params) {
+    calibration_request req;
+    std::string action = "status";
+    if (const auto* a = params.if_contains("action"); a && a->is_string()) action = std::string(a->as_string());
+    if (action == "start") {
+        req.action = calibration_action::start;
+    } else if (action == "cancel") {
+        req.action = calibration_action::cancel;
+    } else if (action != "status") {
+        co_return malformed(i18n::format({"unknown calibration action \"{}\"; use start, status or cancel",
+                                          "未知的校准操作“{}”；可用 start、status 或 cancel"},
+                                         action));
+    }
+    if (const auto* m = params.if_contains("mode"); m && m->is_string()) req.check = m->as_string() == "check";
+    if (const auto* n = params.if_contains("points")) req.points = n->is_int64() ? static_cast<int>(n->as_int64()) : 0;
+    auto s = co_await w.calibrate(req);
+    if (!s) co_return s.error();
+    co_return to_json(*s);
+}
+
+// whiteboard.record: {"seconds": N}; the recording's path when done.
+json_result whiteboard_record(whiteboard_service& w, json::object params) {
+    int64_t seconds = 10;
+    if (const auto* n = params.if_contains("seconds")) seconds = n->is_int64() ? n->as_int64() : 0;
+    auto r = co_await w.record(seconds);
+    if (!r) co_return r.error();
+    co_return json::value(json::object{{"path", r->path.string()}, {"reports", r->reports}, {"seconds", r->seconds}});
+}
+
 json_result status_json(agent_parts& p) {
     json::object o;
     o["version"] = bbt_version();
@@ -165,7 +265,7 @@ json_result status_json(agent_parts& p) {
         services.push_back(std::move(so));
     }
     o["services"] = std::move(services);
-    o["whiteboard"] = p.whiteboard.status();
+    o["whiteboard"] = to_json(p.whiteboard.status());
     if (auto c = co_await p.county.status()) o["county"] = std::move(*c);
     o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()}, {"jumps", p.ledger.clock_jumps()}};
     json::object today;
@@ -312,9 +412,10 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
     api.handle("county.status", [&county](const json::object&) { return county.status(); });
 
     auto& board = p.whiteboard;
-    api.handle("whiteboard.status", [&board, value](const json::object&) { return value(board.status()); });
-    api.handle("whiteboard.calibrate", [&board](const json::object& params) { return board.calibrate(params); });
-    api.handle("whiteboard.record", [&board](const json::object& params) { return board.record(params); });
+    api.handle("whiteboard.status", [&board, value](const json::object&) { return value(to_json(board.status())); });
+    api.handle("whiteboard.calibrate",
+               [&board](const json::object& params) { return whiteboard_calibrate(board, params); });
+    api.handle("whiteboard.record", [&board](const json::object& params) { return whiteboard_record(board, params); });
 
     auto& classroom = p.classroom;
     api.handle("class.start",

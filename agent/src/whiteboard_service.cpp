@@ -24,7 +24,6 @@ namespace bbt::agent {
 namespace {
 
 const log::category lg{"whiteboard"};
-namespace json = boost::json;
 namespace hid = drivers::hid;
 namespace wb = drivers::whiteboard;
 using namespace std::chrono_literals;
@@ -43,10 +42,6 @@ int64_t now_us() { return clock::monotonic_now().count(); }
 int32_t median(std::vector<int32_t> v) {
     std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
     return v[v.size() / 2];
-}
-
-json::object axis_json(const hid::touch_axis& a) {
-    return {{"logical_min", a.logical_min}, {"logical_max", a.logical_max}, {"resolution", a.resolution}};
 }
 
 }  // namespace
@@ -366,14 +361,9 @@ asio::awaitable<void> whiteboard_service::finish_session() {
         s.error = acc.error().message();
         co_return;
     }
-    json::array errors;
+    accuracy_result res{acc->max_mm, acc->mean_mm, {}, accuracy_limit_mm, acc->within(accuracy_limit_mm), false};
     for (double e : acc->errors_mm)
-        errors.push_back(std::round(e * 100) / 100);
-    json::object res{{"max_error_mm", acc->max_mm},
-                     {"mean_error_mm", acc->mean_mm},
-                     {"errors_mm", std::move(errors)},
-                     {"limit_mm", accuracy_limit_mm},
-                     {"within_limit", acc->within(accuracy_limit_mm)}};
+        res.errors_mm.push_back(std::round(e * 100) / 100);
     if (s.check) {
         s.result = std::move(res);
         log::notice(lg, "accuracy check of {}: max {:.2f} mm, mean {:.2f} mm ({})", identity_.calibration_key(),
@@ -402,7 +392,7 @@ asio::awaitable<void> whiteboard_service::finish_session() {
                 i18n::format({"the calibration is applied but could not be saved: {}", "校准已生效但未能保存：{}"},
                              saved.error().message());
     } else {
-        res["saved"] = true;
+        res.saved = true;
         if (still) still->error = std::move(no_size);
     }
     if (still) still->result = std::move(res);
@@ -412,57 +402,42 @@ asio::awaitable<void> whiteboard_service::finish_session() {
                 calibration_->points, acc->max_mm, acc->mean_mm);
 }
 
-json::object whiteboard_service::session_json() const {
-    if (!session_) return {{"active", false}};
+calibration_session whiteboard_service::session_status() const {
+    calibration_session o;
+    if (!session_) return o;
     const auto& s = *session_;
-    json::array targets, touches;
-    for (const auto& p : s.targets)
-        targets.push_back(json::object{{"x", p.x}, {"y", p.y}});
-    for (const auto& p : s.touches)
-        touches.push_back(json::object{{"x", p.x}, {"y", p.y}});
-    json::object o{{"active", !s.done},
-                   {"mode", s.check ? "check" : "calibrate"},
-                   {"next", s.touches.size()},
-                   {"total", s.targets.size()},
-                   {"targets", std::move(targets)},
-                   {"touches", std::move(touches)},
-                   {"done", s.done && (!s.result.empty() || !s.error.empty())}};
-    if (!s.error.empty()) o["error"] = s.error;
-    if (!s.result.empty()) o["result"] = s.result;
+    o.exists = true;
+    o.active = !s.done;
+    o.check = s.check;
+    o.next = s.touches.size();
+    o.total = s.targets.size();
+    o.targets = s.targets;
+    o.touches = s.touches;
+    o.done = s.done && (s.result || !s.error.empty());
+    o.error = s.error;
+    o.result = s.result;
     return o;
 }
 
-asio::awaitable<result<json::value>> whiteboard_service::calibrate(json::object params) {
-    std::string action = "status";
-    if (const auto* a = params.if_contains("action"); a && a->is_string()) action = std::string(a->as_string());
-    if (action == "status") co_return json::value(session_json());
-    if (action == "cancel") {
+asio::awaitable<result<calibration_session>> whiteboard_service::calibrate(calibration_request req) {
+    if (req.action == calibration_action::status) co_return session_status();
+    if (req.action == calibration_action::cancel) {
         session_.reset();
-        co_return json::value(session_json());
-    }
-    if (action != "start") {
-        co_return error(whiteboard_errc::bad_request,
-                        i18n::format({"unknown calibration action \"{}\"; use start, status or cancel",
-                                      "未知的校准操作“{}”；可用 start、status 或 cancel"},
-                                     action));
+        co_return session_status();
     }
     if (!tracker_) {
         co_return error(whiteboard_errc::not_connected,
                         i18n::text({"no whiteboard is connected; check its cable, or whiteboard.device",
                                     "没有连接白板；请检查线缆或 whiteboard.device 设置"}));
     }
-    int64_t points = 9;
-    if (const auto* p = params.if_contains("points")) {
-        int64_t n = p->is_int64() ? p->as_int64() : 0;
-        if (n != 4 && n != 9 && n != 16 && n != 25) {
-            co_return error(whiteboard_errc::bad_request,
-                            i18n::text({"\"points\" must be 4, 9, 16 or 25", "“points”必须为 4、9、16 或 25"}));
-        }
-        points = n;
+    if (req.points != 4 && req.points != 9 && req.points != 16 && req.points != 25) {
+        co_return error(whiteboard_errc::bad_request,
+                        i18n::text({"\"points\" must be 4, 9, 16 or 25", "“points”必须为 4、9、16 或 25"}));
     }
+    int64_t points = req.points;
     session s;
     s.serial = ++session_serial_;
-    if (const auto* m = params.if_contains("mode"); m && m->is_string()) s.check = m->as_string() == "check";
+    s.check = req.check;
     int n = static_cast<int>(std::lround(std::sqrt(static_cast<double>(points))));
     for (auto p : wb::grid_targets(config_.area_width, config_.area_height, n)) {
         s.targets.push_back({p.x + config_.area_x, p.y + config_.area_y});
@@ -481,18 +456,13 @@ asio::awaitable<result<json::value>> whiteboard_service::calibrate(json::object 
     }
     log::notice(lg, "{} of {} started: {} targets", session_->check ? "accuracy check" : "calibration",
                 identity_.calibration_key(), session_->targets.size());
-    co_return json::value(session_json());
+    co_return session_status();
 }
 
-asio::awaitable<result<json::value>> whiteboard_service::record(json::object params) {
-    int64_t seconds = 10;
-    if (const auto* p = params.if_contains("seconds")) {
-        if (!p->is_int64() || p->as_int64() < 1 || p->as_int64() > 600) {
-            co_return error(
-                whiteboard_errc::bad_request,
-                i18n::text({"\"seconds\" must be a whole number from 1 to 600", "“seconds”必须是 1 到 600 的整数"}));
-        }
-        seconds = p->as_int64();
+asio::awaitable<result<board_recording>> whiteboard_service::record(int64_t seconds) {
+    if (seconds < 1 || seconds > 600) {
+        co_return error(whiteboard_errc::bad_request, i18n::text({"\"seconds\" must be a whole number from 1 to 600",
+                                                                  "“seconds”必须是 1 到 600 的整数"}));
     }
     if (!connected_) {
         co_return error(whiteboard_errc::not_connected,
@@ -526,7 +496,7 @@ asio::awaitable<result<json::value>> whiteboard_service::record(json::object par
     std::string text = "# bbt-agent " + std::string("whiteboard recording\n") + hid::serialize(rec);
     if (auto w = write_file_atomic(path, text); !w) co_return w.error();
     log::notice(lg, "recorded {} reports in {} s to {}", rec.reports.size(), seconds, path.string());
-    co_return json::value(json::object{{"path", path.string()}, {"reports", rec.reports.size()}, {"seconds", seconds}});
+    co_return board_recording{path, rec.reports.size(), seconds};
 }
 
 std::optional<protocol::county::device> whiteboard_service::identity() const {
@@ -537,46 +507,32 @@ std::optional<protocol::county::device> whiteboard_service::identity() const {
         fmt::format("{}:{:04x} {}", vendor, identity_.product, identity_.product_name), identity_.serial, ""};
 }
 
-json::object whiteboard_service::status() const {
-    json::object o{{"configured", !config_.device.empty()}, {"state", state_}, {"connected", connected_}};
-    if (!config_.device.empty()) o["source"] = config_.device.string();
-    if (connected_) {
-        o["identity"] = json::object{{"vendor", fmt::format("{:04x}", identity_.vendor)},
-                                     {"product", fmt::format("{:04x}", identity_.product)},
-                                     {"product_name", identity_.product_name},
-                                     {"manufacturer", identity_.manufacturer},
-                                     {"serial", identity_.serial},
-                                     {"where", identity_.where}};
-    }
+whiteboard_status whiteboard_service::status() const {
+    whiteboard_status o;
+    o.configured = !config_.device.empty();
+    o.state = state_;
+    o.connected = connected_;
+    o.source = config_.device.string();
+    if (connected_) o.identity = identity_;
     if (tracker_) {
         const auto& t = tracker_->device();
-        o["touch"] = json::object{{"class", t.cls.name},
-                                  {"report_id", t.touch.report_id},
-                                  {"mode", hid::to_string(t.touch.mode)},
-                                  {"max_contacts", t.decoder.slot_count()},
-                                  {"x", axis_json(t.touch.x)},
-                                  {"y", axis_json(t.touch.y)},
-                                  {"tools_by_size", tracker_->sizes_in_use()}};
-        o["pen"] = tracker_->pen_layout_of().has_value();
-        json::object out{{"kind", config_.output}};
+        o.touch = whiteboard_status::touch_layout{
+            t.cls.name, t.touch.report_id, hid::to_string(t.touch.mode), t.decoder.slot_count(),
+            t.touch.x,  t.touch.y,         tracker_->sizes_in_use(),     tracker_->pen_layout_of().has_value()};
+        o.output_kind = config_.output;
         if (auto* u = dynamic_cast<const hid::uinput_sink*>(sink_.get())) {
-            out["touch_node"] = u->devnode(hid::node::touch);
-            out["pen_node"] = u->devnode(hid::node::pen);
+            o.touch_node = u->devnode(hid::node::touch);
+            o.pen_node = u->devnode(hid::node::pen);
         }
-        if (!output_error_.empty()) out["error"] = output_error_;
-        o["output"] = std::move(out);
-        json::object cal{{"key", identity_.calibration_key()}, {"present", calibration_.has_value()}};
-        if (calibration_) {
-            cal["points"] = calibration_->points;
-            cal["max_error_mm"] = calibration_->max_error_mm;
-            cal["mean_error_mm"] = calibration_->mean_error_mm;
-            cal["created_at"] = clock::format_local(clock::microseconds(calibration_->created_wall_us));
-        }
-        o["calibration"] = std::move(cal);
+        o.output_error = output_error_;
+        o.calibration_key = identity_.calibration_key();
+        o.calibration = calibration_;
     }
-    o["counters"] = json::object{{"reports", reports_}, {"frames", frames_}, {"dropped", dropped_}};
-    if (!last_error_.empty()) o["last_error"] = last_error_;
-    if (session_) o["session"] = session_json();
+    o.reports = reports_;
+    o.frames = frames_;
+    o.dropped = dropped_;
+    o.last_error = last_error_;
+    o.session = session_status();
     return o;
 }
 

@@ -16,8 +16,6 @@
 #include "bbt/protocol/county.hpp"
 
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
 #include <memory>
 #include <optional>
@@ -25,6 +23,63 @@
 #include <vector>
 
 namespace bbt::agent {
+
+// A calibration or accuracy check, as whiteboard.calibrate reports it.
+struct accuracy_result {
+    double max_mm = 0, mean_mm = 0;
+    std::vector<double> errors_mm;  // per target, to 0.01 mm
+    double limit_mm = 0;
+    bool within_limit = false;
+    bool saved = false;  // a calibration that was kept in the ledger
+};
+struct calibration_session {
+    bool exists = false;  // false: none started (the rest is empty)
+    bool active = false;
+    bool check = false;  // an accuracy check (compare, do not fit)
+    size_t next = 0, total = 0;
+    std::vector<drivers::whiteboard::point> targets, touches;
+    bool done = false;  // finished, with its result or error known
+    std::string error;
+    std::optional<accuracy_result> result;
+};
+enum class calibration_action { status, start, cancel };
+struct calibration_request {
+    calibration_action action = calibration_action::status;
+    bool check = false;
+    int points = 9;  // 4, 9, 16 or 25
+};
+
+// whiteboard.status: the board, its touch layout, output and calibration.
+struct whiteboard_status {
+    bool configured = false;
+    std::string state;  // as in the ledger: disconnected, idle, in-use
+    bool connected = false;
+    std::string source;  // whiteboard.device
+    std::optional<drivers::whiteboard::board_identity> identity;
+    struct touch_layout {
+        std::string device_class;
+        int report_id = 0;
+        std::string mode;
+        size_t max_contacts = 0;
+        drivers::hid::touch_axis x, y;
+        bool tools_by_size = false;
+        bool pen = false;
+    };
+    std::optional<touch_layout> touch;  // once its descriptor is read
+    std::string output_kind, touch_node, pen_node, output_error;
+    std::string calibration_key;
+    std::optional<stored_calibration> calibration;
+    uint64_t reports = 0, frames = 0, dropped = 0;
+    std::string last_error;
+    calibration_session session;
+};
+
+// whiteboard.record: the hid-recorder file written.
+struct board_recording {
+    std::filesystem::path path;
+    size_t reports = 0;
+    int64_t seconds = 0;
+};
 
 class whiteboard_service final : public service {
 public:
@@ -36,17 +91,16 @@ public:
     asio::awaitable<result<void>> start() override;
     asio::awaitable<void> stop() override;
 
-    // The local API's whiteboard.status: identity, state, output, calibration.
-    [[nodiscard]] boost::json::object status() const;
+    [[nodiscard]] whiteboard_status status() const;
     [[nodiscard]] bool configured() const noexcept { return !config_.device.empty(); }
     // As in the ledger: "disconnected", "idle", "in-use".
     [[nodiscard]] const std::string& state() const noexcept { return state_; }
     // The connected board, as the inventory lists it; nothing while none is connected.
     [[nodiscard]] std::optional<protocol::county::device> identity() const;
-    // whiteboard.calibrate: {"action": "start"|"status"|"cancel", "mode": "calibrate"|"check", "points": 4..25}.
-    asio::awaitable<result<boost::json::value>> calibrate(boost::json::object params);
-    // whiteboard.record: {"seconds": N}; the recording's path when done.
-    asio::awaitable<result<boost::json::value>> record(boost::json::object params);
+    // Starts, shows or cancels a calibration or accuracy check.
+    asio::awaitable<result<calibration_session>> calibrate(calibration_request r);
+    // Records the board's reports for `seconds` (1 to 600) into a hid-recorder file.
+    asio::awaitable<result<board_recording>> record(int64_t seconds);
 
 private:
     void on_connected(const drivers::whiteboard::board_identity& id, std::span<const uint8_t> descriptor);
@@ -60,7 +114,7 @@ private:
     asio::awaitable<void> load_calibration(std::string key);
     void capture(const drivers::hid::tracked_frame& f);
     asio::awaitable<void> finish_session();
-    boost::json::object session_json() const;
+    [[nodiscard]] calibration_session session_status() const;
 
     asio::any_io_executor executor_;
     agent_config::whiteboard_config config_;
@@ -98,7 +152,7 @@ private:
         bool down = false;
         bool done = false;
         std::string error;
-        boost::json::object result;
+        std::optional<accuracy_result> result;
     };
     std::optional<session> session_;
     uint64_t session_serial_ = 0;
