@@ -277,7 +277,7 @@ TEST_SUITE("board") {
         CHECK(r.file("agent.log").empty());  // the guest never got to print its files
     }
 
-    TEST_CASE("board rig: through real uinput, the events written come out of the touch node") {
+    TEST_CASE("board rig: through real uinput the events written come out of the touch node") {
         temp_dir dir;
         auto r = run_rig(dir, "uinput", {}, {BBT_RIG_UINPUT_TEST_BINARY});
         if (skipped(r, dir)) return;
@@ -310,7 +310,7 @@ TEST_SUITE("board") {
         CHECK(json.find("\"kind\":\"sound\"") == std::string::npos);
     }
 
-    TEST_CASE("board rig: a lesson recorded from vivid's camera and snd-aloop's sound card plays, with its sound") {
+    TEST_CASE("board rig: a lesson recorded from vivid's camera and snd-aloop's sound card plays with its sound") {
         const fs::path ffmpeg = "/usr/bin/ffmpeg", ffprobe = "/usr/bin/ffprobe";
         if (!fs::exists(ffmpeg) || !fs::exists(ffprobe)) {
             BBT_SKIP("no ffmpeg/ffprobe (scripts/setup installs ffmpeg)");
