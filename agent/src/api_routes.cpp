@@ -247,6 +247,42 @@ json_result whiteboard_record(whiteboard_service& w, json::object params) {
     co_return json::value(json::object{{"path", r->path.string()}, {"reports", r->reports}, {"seconds", r->seconds}});
 }
 
+json::value to_json(const county_status& s) {
+    json::object o{{"configured", s.configured},
+                   {"url", s.url},
+                   {"enrolled", s.enrolled},
+                   {"device_id", s.device_id},
+                   {"delivered", s.delivered}};
+    if (s.queue) {
+        o["queue_depth"] = s.queue->messages;
+        o["queue_bytes"] = s.queue->bytes;
+        o["last_seq"] = s.queue->last_seq;
+        if (s.queue->oldest_at_us)
+            o["oldest_waiting"] = clock::format_local(clock::microseconds(*s.queue->oldest_at_us));
+    }
+    if (s.last_success_wall_us) o["last_success"] = clock::format_local(clock::microseconds(s.last_success_wall_us));
+    if (s.last_attempt_wall_us) o["last_attempt"] = clock::format_local(clock::microseconds(s.last_attempt_wall_us));
+    if (!s.last_error.empty()) {
+        o["last_error"] = s.last_error;
+        o["next_attempt"] = clock::format_local(clock::microseconds(s.next_attempt_wall_us));
+    }
+    return o;
+}
+
+// county.enrol: {"code": "..."}.
+json_result county_enrol(county_service& c, json::object params) {
+    const auto* code = params.if_contains("code");
+    std::string text = code && code->is_string() ? std::string(code->as_string()) : std::string();
+    auto id = co_await c.enrol(std::move(text));
+    if (!id) co_return id.error();
+    co_return json::value(json::object{{"device_id", *id}});
+}
+
+json_result county_status_json(county_service& c) {
+    auto s = co_await c.status();
+    co_return to_json(s);
+}
+
 json_result status_json(agent_parts& p) {
     json::object o;
     o["version"] = bbt_version();
@@ -266,7 +302,8 @@ json_result status_json(agent_parts& p) {
     }
     o["services"] = std::move(services);
     o["whiteboard"] = to_json(p.whiteboard.status());
-    if (auto c = co_await p.county.status()) o["county"] = std::move(*c);
+    auto county = co_await p.county.status();
+    o["county"] = to_json(county);
     o["clock"] = json::object{{"synchronized", clock::wall_clock_synchronized()}, {"jumps", p.ledger.clock_jumps()}};
     json::object today;
     auto wall = clock::wall_now();
@@ -408,8 +445,8 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
     api.handle("usage", [&p](const json::object& params) { return usage_json(params, p.ledger); });
 
     auto& county = p.county;
-    api.handle("county.enrol", [&county](const json::object& params) { return county.enrol(params); });
-    api.handle("county.status", [&county](const json::object&) { return county.status(); });
+    api.handle("county.enrol", [&county](const json::object& params) { return county_enrol(county, params); });
+    api.handle("county.status", [&county](const json::object&) { return county_status_json(county); });
 
     auto& board = p.whiteboard;
     api.handle("whiteboard.status", [&board, value](const json::object&) { return value(to_json(board.status())); });

@@ -288,13 +288,12 @@ asio::awaitable<void> county_service::handle_commands(const std::vector<wire::co
     if (!commands.empty()) wake();
 }
 
-asio::awaitable<result<json::value>> county_service::enrol(json::object params) {
+asio::awaitable<result<std::string>> county_service::enrol(std::string code) {
     if (config_.url.empty()) {
         co_return error(county_errc::not_configured, i18n::text({"no county is configured (county.url in agent.toml)",
                                                                  "未配置县级平台（agent.toml 中的 county.url）"}));
     }
-    const auto* code = params.if_contains("code");
-    if (!code || !code->is_string() || code->as_string().empty() || code->as_string().size() > 64) {
+    if (code.empty() || code.size() > 64) {
         co_return error(county_errc::bad_request,
                         i18n::text({"give the enrolment code from the county", "请提供县级平台发放的注册码"}));
     }
@@ -314,7 +313,7 @@ asio::awaitable<result<json::value>> county_service::enrol(json::object params) 
     if (!csr) co_return csr.error();
     protocol::https_request req;
     req.url = config_.url + "/v1/enrol";
-    req.body = json::serialize(json::object{{"code", code->as_string()}, {"csr", *csr}});
+    req.body = json::serialize(json::object{{"code", code}, {"csr", *csr}});
     protocol::tls_identity tls{ca_pem_, {}, {}};
     auto res = co_await protocol::https_post(executor_, tls, req);
     if (!res) co_return res.error();
@@ -355,28 +354,22 @@ asio::awaitable<result<json::value>> county_service::enrol(json::object params) 
     wake();
     for (auto& f : enrolled_)
         f();
-    co_return json::value(json::object{{"device_id", device_id_}});
+    co_return device_id_;
 }
 
-asio::awaitable<result<json::value>> county_service::status() {
-    json::object o{{"configured", !config_.url.empty()},
-                   {"url", config_.url},
-                   {"enrolled", !device_id_.empty()},
-                   {"device_id", device_id_},
-                   {"delivered", delivered_}};
-    if (auto s = co_await ledger_.outbox_stats_now()) {
-        o["queue_depth"] = s->messages;
-        o["queue_bytes"] = s->bytes;
-        o["last_seq"] = s->last_seq;
-        if (s->oldest_at_us) o["oldest_waiting"] = clock::format_local(clock::microseconds(*s->oldest_at_us));
-    }
-    if (last_success_wall_us_) o["last_success"] = clock::format_local(clock::microseconds(last_success_wall_us_));
-    if (last_attempt_wall_us_) o["last_attempt"] = clock::format_local(clock::microseconds(last_attempt_wall_us_));
-    if (!last_error_.empty()) {
-        o["last_error"] = last_error_;
-        o["next_attempt"] = clock::format_local(clock::microseconds(next_attempt_wall_us_));
-    }
-    co_return json::value(std::move(o));
+asio::awaitable<county_status> county_service::status() {
+    county_status o;
+    o.configured = !config_.url.empty();
+    o.url = config_.url;
+    o.enrolled = !device_id_.empty();
+    o.device_id = device_id_;
+    o.delivered = delivered_;
+    if (auto st = co_await ledger_.outbox_stats_now()) o.queue = *st;
+    o.last_success_wall_us = last_success_wall_us_;
+    o.last_attempt_wall_us = last_attempt_wall_us_;
+    o.last_error = last_error_;
+    o.next_attempt_wall_us = next_attempt_wall_us_;
+    co_return o;
 }
 
 }  // namespace bbt::agent

@@ -23,6 +23,19 @@
 
 namespace bbt::agent {
 
+struct county_status {
+    bool configured = false;
+    std::string url;
+    bool enrolled = false;
+    std::string device_id;
+    int64_t delivered = 0;              // messages the county acknowledged since start
+    std::optional<outbox_stats> queue;  // nothing while the ledger is not open
+    int64_t last_success_wall_us = 0;   // 0: none yet
+    int64_t last_attempt_wall_us = 0;
+    std::string last_error;  // of the last attempt, if it failed
+    int64_t next_attempt_wall_us = 0;
+};
+
 class county_service final : public service {
 public:
     // `health` gives each part's state for heartbeats, `lamps` the projector's
@@ -37,10 +50,10 @@ public:
     asio::awaitable<result<void>> start() override;
     asio::awaitable<void> stop() override;
 
-    // bbtctl county enrol CODE.
-    asio::awaitable<result<boost::json::value>> enrol(boost::json::object params);
+    // bbtctl county enrol CODE: the device id the county gave.
+    asio::awaitable<result<std::string>> enrol(std::string code);
     // bbtctl county status: enrolment, queue depth, last success, last error.
-    asio::awaitable<result<boost::json::value>> status();
+    asio::awaitable<county_status> status();
 
     // Wakes the sender (something important was queued).
     void wake();
