@@ -283,6 +283,153 @@ json_result county_status_json(county_service& c) {
     co_return to_json(s);
 }
 
+json::object to_json(const resource_state& r) {
+    json::object o{{"id", r.id}};
+    if (!r.title.empty()) o["title"] = r.title;
+    o["state"] = to_string(r.is);
+    using st = resource_state::state;
+    if (r.is == st::downloading || r.is == st::queued || r.is == st::failed) {
+        o["fetched"] = r.fetched;
+        o["size"] = r.size;
+        if (!r.error.empty()) o["error"] = r.error;
+    }
+    if (!r.path.empty()) o["path"] = r.path.string();
+    if (!r.thumbnail.empty()) o["thumbnail"] = r.thumbnail.string();
+    if (r.pinned_until_us != 0) o["pinned_until_us"] = r.pinned_until_us;
+    return o;
+}
+
+json::value to_json(const cache_status& s) {
+    json::array jobs;
+    for (const auto& d : s.downloads) {
+        auto jo = to_json(d.state);
+        jo["needed_at"] = d.needed_at;
+        jo["attempts"] = d.attempts;
+        jobs.push_back(std::move(jo));
+    }
+    json::object o{{"dir", s.dir.string()},
+                   {"items", s.items},
+                   {"pinned", s.pinned},
+                   {"unplayable", s.unplayable},
+                   {"used_bytes", s.used_bytes},
+                   {"quota_bytes", s.quota_bytes},
+                   {"free_bytes", s.free_bytes},
+                   {"downloads", std::move(jobs)},
+                   {"in_class", s.in_class},
+                   {"limit_bytes_per_s", s.limit_bytes_per_s},
+                   {"catalogue_resources", s.catalogue_resources}};
+    for (const auto& d : s.documents) {
+        o[d.name] = json::object{{"kept", d.kept}, {"etag", d.etag}, {"fetched_us", d.fetched_us}, {"error", d.error}};
+    }
+    return o;
+}
+
+json::value to_json(const std::vector<media::cache::item>& items) {
+    json::array out;
+    for (const auto& it : items) {
+        json::object o{{"id", it.res.id},
+                       {"title", it.res.title},
+                       {"subject", it.res.subject},
+                       {"grade", it.res.grade},
+                       {"type", it.res.type},
+                       {"size", it.res.size},
+                       {"sha256", it.res.sha256},
+                       {"last_used_us", it.last_used_us},
+                       {"pinned_until_us", it.pinned_until_us},
+                       {"playable", static_cast<int>(it.play)}};
+        // The probe is kept in the cache's index as a JSON document of its own.
+        boost::system::error_code ec;
+        if (!it.probe.empty()) {
+            auto probe = json::parse(it.probe, ec);
+            if (!ec) o["probe"] = std::move(probe);
+        }
+        out.push_back(std::move(o));
+    }
+    return json::object{{"items", std::move(out)}};
+}
+
+json::value to_json(const day_plan& d) {
+    json::array lessons;
+    for (const auto& pl : d.lessons) {
+        json::array res;
+        for (const auto& r : pl.resources)
+            res.push_back(to_json(r));
+        const auto& l = pl.l;
+        lessons.push_back(json::object{{"uid", l.uid},
+                                       {"summary", l.summary},
+                                       {"location", l.location},
+                                       {"start", l.start},
+                                       {"end", l.end},
+                                       {"record", l.record},
+                                       {"ready", pl.ready},
+                                       {"resources", std::move(res)}});
+    }
+    return json::object{{"date", d.date},   {"utc_offset_minutes", d.utc_offset_minutes},
+                        {"kept", d.kept},   {"fetched_us", d.fetched_us},
+                        {"error", d.error}, {"lessons", std::move(lessons)}};
+}
+
+std::string id_of(const json::object& params) {
+    const auto* id = params.if_contains("id");
+    return id && id->is_string() ? std::string(id->as_string()) : std::string();
+}
+
+// cache.get: {"id": "..."}.
+json_result cache_get(courseware_service& c, json::object params) {
+    auto r = co_await c.get(id_of(params));
+    if (!r) co_return r.error();
+    co_return json::value(to_json(*r));
+}
+
+// cache.pin: {"id": "...", "hours": 24}; also the county's courseware.prefetch.
+json_result cache_pin(courseware_service& c, json::object params) {
+    int64_t hours = 24;
+    if (const auto* h = params.if_contains("hours"); h && h->is_int64()) hours = h->as_int64();
+    auto r = co_await c.pin(id_of(params), hours);
+    if (!r) co_return r.error();
+    if (r->is == resource_state::state::ready && r->path.empty()) {
+        co_return json::value(json::object{{"id", r->id}, {"pinned_until_us", r->pinned_until_us}});
+    }
+    co_return json::value(to_json(*r));
+}
+
+// cache.evict: {"id": "...", "force": true}.
+json_result cache_evict(courseware_service& c, json::object params) {
+    bool force = false;
+    if (const auto* f = params.if_contains("force"); f && f->is_bool()) force = f->as_bool();
+    auto id = id_of(params);
+    auto r = co_await c.evict(id, force);
+    if (!r) co_return r.error();
+    co_return json::value(json::object{{"id", id}, {"evicted", true}});
+}
+
+json_result cache_status_json(courseware_service& c) {
+    auto s = co_await c.status();
+    if (!s) co_return s.error();
+    co_return to_json(*s);
+}
+
+json_result cache_list(courseware_service& c) {
+    auto l = co_await c.list();
+    if (!l) co_return l.error();
+    co_return to_json(*l);
+}
+
+json_result cache_verify(courseware_service& c) {
+    auto v = co_await c.verify();
+    if (!v) co_return v.error();
+    co_return json::value(json::object{{"checked", v->checked}, {"removed", json::value_from(v->removed)}});
+}
+
+// timetable: {"days": N}, from today.
+json_result timetable_json(courseware_service& c, json::object params) {
+    int64_t days = 0;
+    if (const auto* d = params.if_contains("days"); d && d->is_int64()) days = d->as_int64();
+    auto plan = co_await c.timetable(days);
+    if (!plan) co_return plan.error();
+    co_return to_json(*plan);
+}
+
 json_result status_json(agent_parts& p) {
     json::object o;
     o["version"] = bbt_version();
@@ -480,14 +627,19 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
         });
     }
     if (auto* courseware = p.courseware) {
-        api.handle("cache.status", [courseware](const json::object&) { return courseware->status(); });
-        api.handle("cache.ls", [courseware](const json::object&) { return courseware->list(); });
-        api.handle("cache.get", [courseware](const json::object& params) { return courseware->get(params); });
-        api.handle("cache.pin", [courseware](const json::object& params) { return courseware->pin(params); });
-        api.handle("cache.evict", [courseware](const json::object& params) { return courseware->evict(params); });
-        api.handle("cache.verify", [courseware](const json::object&) { return courseware->verify(); });
-        api.handle("cache.refresh", [courseware](const json::object&) { return courseware->refresh(); });
-        api.handle("timetable", [courseware](const json::object& params) { return courseware->timetable(params); });
+        api.handle("cache.status", [courseware](const json::object&) { return cache_status_json(*courseware); });
+        api.handle("cache.ls", [courseware](const json::object&) { return cache_list(*courseware); });
+        api.handle("cache.get", [courseware](const json::object& params) { return cache_get(*courseware, params); });
+        api.handle("cache.pin", [courseware](const json::object& params) { return cache_pin(*courseware, params); });
+        api.handle("cache.evict",
+                   [courseware](const json::object& params) { return cache_evict(*courseware, params); });
+        api.handle("cache.verify", [courseware](const json::object&) { return cache_verify(*courseware); });
+        api.handle("cache.refresh", [courseware, value](const json::object&) {
+            courseware->refresh();
+            return value(json::object{{"ok", true}});
+        });
+        api.handle("timetable",
+                   [courseware](const json::object& params) { return timetable_json(*courseware, params); });
     }
 }
 
@@ -508,7 +660,7 @@ county_service::command_handler county_commands(agent_parts& p) {
             co_return std::string(on->as_bool() ? "projector switched on" : "projector switched off");
         }
         if (c.verb == "courseware.prefetch" && p.courseware != nullptr) {
-            auto r = co_await p.courseware->pin(c.args);
+            auto r = co_await cache_pin(*p.courseware, c.args);
             if (!r) co_return r.error();
             co_return fmt::format("courseware {}", json::serialize(*r));
         }

@@ -68,13 +68,9 @@ std::string probe_json(const media::probe_info& p) {
 
 error bad_param(std::string_view what) { return error(base_errc::config_value, what); }
 
-result<std::string> id_param(const json::object& params) {
-    const auto* id = params.if_contains("id");
-    if (id == nullptr || !id->is_string() || id->as_string().empty()) {
-        return bad_param(i18n::text(
-            {"give the resource id (bbtctl cache ls lists them)", "请给出资源编号（bbtctl cache ls 可列出）"}));
-    }
-    return std::string(id->as_string());
+error no_id() {
+    return bad_param(
+        i18n::text({"give the resource id (bbtctl cache ls lists them)", "请给出资源编号（bbtctl cache ls 可列出）"}));
 }
 
 }  // namespace
@@ -274,24 +270,26 @@ struct courseware_service::cache_side {
     }
 
     // The state of one resource, for bbtctl timetable and readiness.
-    json::object state_of(const std::string& id) {
-        json::object o{{"id", id}};
+    resource_state state_of(const std::string& id) {
+        using st = resource_state::state;
+        resource_state o;
+        o.id = id;
         auto stored = store->find(id);
         auto entry = catalogue.find(id);
-        if (entry != catalogue.end()) o["title"] = entry->second.title;
+        if (entry != catalogue.end()) o.title = entry->second.title;
         if (stored && *stored) {
-            o["title"] = (*stored)->res.title;
-            o["state"] = (*stored)->play == cache::playable::no ? "unplayable" : "ready";
+            o.title = (*stored)->res.title;
+            o.is = (*stored)->play == cache::playable::no ? st::unplayable : st::ready;
             return o;
         }
         if (auto j = jobs.find(id); j != jobs.end()) {
-            o["state"] = j->second.active ? "downloading" : (j->second.last_error.empty() ? "queued" : "failed");
-            o["fetched"] = j->second.progress.resumed_from + j->second.progress.fetched;
-            o["size"] = j->second.res.size;
-            if (!j->second.last_error.empty()) o["error"] = j->second.last_error;
+            o.is = j->second.active ? st::downloading : (j->second.last_error.empty() ? st::queued : st::failed);
+            o.fetched = j->second.progress.resumed_from + j->second.progress.fetched;
+            o.size = j->second.res.size;
+            o.error = j->second.last_error;
             return o;
         }
-        o["state"] = entry == catalogue.end() ? "unknown" : "waiting";
+        o.is = entry == catalogue.end() ? st::unknown : st::waiting;
         return o;
     }
 };
@@ -490,21 +488,21 @@ asio::awaitable<void> courseware_service::report_readiness(int64_t now) {
             for (const auto& id : l.resources)
                 if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
         auto task = [this, ids] {
-            std::vector<json::object> out;
+            std::vector<resource_state> out;
             for (const auto& id : ids)
                 out.push_back(cache_->state_of(id));
             return out;
         };
-        auto states = co_await run_on<std::vector<json::object>>(cache_->pool, std::move(task));
+        auto states = co_await run_on<std::vector<resource_state>>(cache_->pool, std::move(task));
         protocol::county::readiness r;
         r.day = local_date(day, static_cast<int>(config_.utc_offset_minutes));
         r.lessons = static_cast<int64_t>(ls.size());
         r.resources = static_cast<int64_t>(ids.size());
         for (const auto& s : states) {
-            if (s.at("state") == "ready") {
+            if (s.is == resource_state::state::ready) {
                 ++r.ready;
             } else if (r.missing.size() < protocol::county::max_missing) {
-                r.missing.emplace_back(s.at("id").as_string());
+                r.missing.push_back(s.id);
             }
         }
         std::string key = fmt::format("{}/{}/{}:{}", r.lessons, r.ready, r.resources, fmt::join(r.missing, ","));
@@ -542,89 +540,53 @@ asio::awaitable<void> courseware_service::refresh_loop() {
     }
 }
 
-asio::awaitable<result<json::value>> courseware_service::refresh() {
+void courseware_service::refresh() {
     refresh_asked_ = true;
     wake_.cancel();
-    co_return json::value(json::object{{"ok", true}});
 }
 
-asio::awaitable<result<json::value>> courseware_service::status() {
-    auto task = [this]() -> result<json::object> {
+asio::awaitable<result<cache_status>> courseware_service::status() {
+    auto task = [this]() -> result<cache_status> {
         auto items = cache_->store->list();
         if (!items) return items.error();
         auto used = cache_->store->used_bytes();
         if (!used) return used.error();
+        cache_status o;
+        o.dir = config_.dir;
+        o.items = items->size();
         int64_t now_us = clock::wall_now().count();
-        int64_t pinned = 0, unplayable = 0;
         for (const auto& it : *items) {
-            pinned += it.pinned_until_us > now_us;
-            unplayable += it.play == cache::playable::no;
+            o.pinned += it.pinned_until_us > now_us;
+            o.unplayable += it.play == cache::playable::no;
         }
         struct statvfs fsinfo {};
-        int64_t free_bytes = -1;
         if (::statvfs(config_.dir.c_str(), &fsinfo) == 0) {
-            free_bytes = static_cast<int64_t>(fsinfo.f_bavail) * static_cast<int64_t>(fsinfo.f_frsize);
+            o.free_bytes = static_cast<int64_t>(fsinfo.f_bavail) * static_cast<int64_t>(fsinfo.f_frsize);
         }
-        json::array jobs;
-        for (const auto& [id, j] : cache_->jobs) {
-            json::object jo = cache_->state_of(id);
-            jo["needed_at"] = j.needed_at;
-            jo["attempts"] = j.attempts;
-            jobs.push_back(std::move(jo));
-        }
-        return json::object{{"dir", config_.dir.string()},
-                            {"items", items->size()},
-                            {"pinned", pinned},
-                            {"unplayable", unplayable},
-                            {"used_bytes", *used},
-                            {"quota_bytes", config_.quota_mb << 20},
-                            {"free_bytes", free_bytes},
-                            {"downloads", std::move(jobs)},
-                            {"in_class", cache_->in_class.load()},
-                            {"limit_bytes_per_s", cache_->limit.load()},
-                            {"catalogue_resources", cache_->catalogue.size()}};
+        o.used_bytes = *used;
+        o.quota_bytes = config_.quota_mb << 20;
+        for (const auto& [id, j] : cache_->jobs)
+            o.downloads.push_back({cache_->state_of(id), j.needed_at, j.attempts});
+        o.in_class = cache_->in_class.load();
+        o.limit_bytes_per_s = cache_->limit.load();
+        o.catalogue_resources = cache_->catalogue.size();
+        return o;
     };
-    auto o = co_await run_on<result<json::object>>(cache_->pool, std::move(task));
+    auto o = co_await run_on<result<cache_status>>(cache_->pool, std::move(task));
     if (!o) co_return o.error();
-    for (const document* d : {&catalogue_, &timetable_}) {
-        (*o)[d->name] = json::object{
-            {"kept", !d->text.empty()}, {"etag", d->etag}, {"fetched_us", d->fetched_us}, {"error", d->error}};
-    }
-    co_return json::value(std::move(*o));
+    for (const document* d : {&catalogue_, &timetable_})
+        o->documents.push_back({d->name, !d->text.empty(), d->etag, d->fetched_us, d->error});
+    co_return o;
 }
 
-asio::awaitable<result<json::value>> courseware_service::list() {
-    auto task = [this]() -> result<json::value> {
-        auto items = cache_->store->list();
-        if (!items) return items.error();
-        json::array out;
-        for (const auto& it : *items) {
-            json::object o{{"id", it.res.id},
-                           {"title", it.res.title},
-                           {"subject", it.res.subject},
-                           {"grade", it.res.grade},
-                           {"type", it.res.type},
-                           {"size", it.res.size},
-                           {"sha256", it.res.sha256},
-                           {"last_used_us", it.last_used_us},
-                           {"pinned_until_us", it.pinned_until_us},
-                           {"playable", static_cast<int>(it.play)}};
-            boost::system::error_code ec;
-            if (!it.probe.empty()) {
-                auto p = json::parse(it.probe, ec);
-                if (!ec) o["probe"] = std::move(p);
-            }
-            out.push_back(std::move(o));
-        }
-        return json::value(json::object{{"items", std::move(out)}});
-    };
-    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
+asio::awaitable<result<std::vector<cache::item>>> courseware_service::list() {
+    auto task = [this]() { return cache_->store->list(); };
+    co_return co_await run_on<result<std::vector<cache::item>>>(cache_->pool, std::move(task));
 }
 
-asio::awaitable<result<json::value>> courseware_service::get(json::object params) {
-    auto id = id_param(params);
-    if (!id) co_return id.error();
-    auto task = [this, id = *id]() -> result<json::value> {
+asio::awaitable<result<resource_state>> courseware_service::get(std::string id) {
+    if (id.empty()) co_return no_id();
+    auto task = [this, id]() -> result<resource_state> {
         auto found = cache_->store->find(id);
         if (!found) return found.error();
         if (*found && (*found)->play == cache::playable::no) {
@@ -637,14 +599,14 @@ asio::awaitable<result<json::value>> courseware_service::get(json::object params
         auto path = cache_->store->get(id, clock::wall_now().count());
         if (!path) return path.error();
         if (*path) {
-            json::object o = cache_->state_of(id);
-            o["path"] = (*path)->string();
+            auto o = cache_->state_of(id);
+            o.path = **path;
             if ((*found)->play == cache::playable::yes) {
                 auto thumb = cache_->store->thumbnail_path((*found)->res.sha256);
                 std::error_code ec;
-                if (fs::exists(thumb, ec)) o["thumbnail"] = thumb.string();
+                if (fs::exists(thumb, ec)) o.thumbnail = thumb;
             }
-            return json::value(std::move(o));
+            return o;
         }
         auto entry = cache_->catalogue.find(id);
         if (entry == cache_->catalogue.end()) {
@@ -663,24 +625,27 @@ asio::awaitable<result<json::value>> courseware_service::get(json::object params
             j.next_try_us = 0;  // asked for by a person: now
             cache_->wake();
         }
-        return json::value(cache_->state_of(id));
+        return cache_->state_of(id);
     };
-    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
+    co_return co_await run_on<result<resource_state>>(cache_->pool, std::move(task));
 }
 
-asio::awaitable<result<json::value>> courseware_service::pin(json::object params) {
-    auto id = id_param(params);
-    if (!id) co_return id.error();
-    int64_t hours = 24;
-    if (const auto* h = params.if_contains("hours"); h && h->is_int64()) hours = h->as_int64();
+asio::awaitable<result<resource_state>> courseware_service::pin(std::string id, int64_t hours) {
+    if (id.empty()) co_return no_id();
     if (hours < 0 || hours > 24 * 366) {
         co_return bad_param(
             i18n::text({"pin for 0 to 8784 hours (0 unpins)", "锁定时长须为 0 到 8784 小时（0 为解锁）"}));
     }
     int64_t until = hours == 0 ? 0 : clock::wall_now().count() + hours * 3'600'000'000;
-    auto task = [this, id = *id, until]() -> result<json::value> {
+    auto task = [this, id, until]() -> result<resource_state> {
         auto r = cache_->store->pin(id, until);
-        if (r) return json::value(json::object{{"id", id}, {"pinned_until_us", until}});
+        if (r) {
+            resource_state o;
+            o.id = id;
+            o.is = resource_state::state::ready;
+            o.pinned_until_us = until;
+            return o;
+        }
         // Not cached yet: fetched now and pinned when it is.
         auto entry = cache_->catalogue.find(id);
         if (entry == cache_->catalogue.end() || until == 0) return r.error();
@@ -693,19 +658,16 @@ asio::awaitable<result<json::value>> courseware_service::pin(json::object params
             j.next_try_us = 0;
             cache_->wake();
         }
-        json::object o = cache_->state_of(id);
-        o["pinned_until_us"] = until;
-        return json::value(std::move(o));
+        auto o = cache_->state_of(id);
+        o.pinned_until_us = until;
+        return o;
     };
-    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
+    co_return co_await run_on<result<resource_state>>(cache_->pool, std::move(task));
 }
 
-asio::awaitable<result<json::value>> courseware_service::evict(json::object params) {
-    auto id = id_param(params);
-    if (!id) co_return id.error();
-    bool force = false;
-    if (const auto* f = params.if_contains("force"); f && f->is_bool()) force = f->as_bool();
-    auto task = [this, id = *id, force]() -> result<json::value> {
+asio::awaitable<result<void>> courseware_service::evict(std::string id, bool force) {
+    if (id.empty()) co_return no_id();
+    auto task = [this, id, force]() -> result<void> {
         auto found = cache_->store->find(id);
         if (!found) return found.error();
         if (*found && (*found)->pinned_until_us > clock::wall_now().count() && !force) {
@@ -715,75 +677,71 @@ asio::awaitable<result<json::value>> courseware_service::evict(json::object para
                                      "该课件已为即将上的课锁定；如仍要删除请加 --force（上课前会重新下载）"}),
                          id);
         }
-        if (auto r = cache_->store->evict(id); !r) return r.error();
-        return json::value(json::object{{"id", id}, {"evicted", true}});
+        return cache_->store->evict(id);
     };
-    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
+    co_return co_await run_on<result<void>>(cache_->pool, std::move(task));
 }
 
-asio::awaitable<result<json::value>> courseware_service::verify() {
-    auto task = [this]() -> result<json::value> {
+asio::awaitable<result<verify_report>> courseware_service::verify() {
+    auto task = [this]() -> result<verify_report> {
         auto items = cache_->store->list();
         if (!items) return items.error();
         auto removed = cache_->store->verify_all();
         if (!removed) return removed.error();
-        json::array ids;
         for (const auto& id : *removed) {
             log::warning(lg, "{} no longer matches its SHA-256 (a disk fault?); removed, fetched again when needed",
                          id);
-            ids.push_back(json::string(id));
         }
         cache_->wake();
-        return json::value(json::object{{"checked", items->size()}, {"removed", std::move(ids)}});
+        return verify_report{items->size(), {removed->begin(), removed->end()}};
     };
-    co_return co_await run_on<result<json::value>>(cache_->pool, std::move(task));
+    co_return co_await run_on<result<verify_report>>(cache_->pool, std::move(task));
 }
 
-asio::awaitable<result<json::value>> courseware_service::timetable(json::object params) {
+asio::awaitable<result<day_plan>> courseware_service::timetable(int64_t days) {
+    if (days < -31 || days > 31) {
+        co_return bad_param(i18n::text({"give a day within a month of today", "请给出一个月以内的日期"}));
+    }
     int64_t now = now_s();
     int offset = static_cast<int>(config_.utc_offset_minutes);
-    int64_t day = local_day_start(now, offset);
-    if (const auto* d = params.if_contains("days"); d && d->is_int64()) {
-        if (d->as_int64() < -31 || d->as_int64() > 31) {
-            co_return bad_param(i18n::text({"give a day within a month of today", "请给出一个月以内的日期"}));
-        }
-        day += d->as_int64() * 86400;
-    }
+    int64_t day = local_day_start(now, offset) + days * 86400;
     auto ls = lessons(day, day + 86400);
     std::vector<std::string> ids;
     for (const auto& l : ls)
         for (const auto& id : l.resources)
             ids.push_back(id);
     auto task = [this, ids] {
-        std::map<std::string, json::object> out;
+        std::map<std::string, resource_state> out;
         for (const auto& id : ids)
             out[id] = cache_->state_of(id);
         return out;
     };
-    auto states = co_await run_on<std::map<std::string, json::object>>(cache_->pool, std::move(task));
-    json::array lessons_json;
+    auto states = co_await run_on<std::map<std::string, resource_state>>(cache_->pool, std::move(task));
+    day_plan plan{local_date(day, offset), offset,           !timetable_.text.empty(),
+                  timetable_.fetched_us,   timetable_.error, {}};
     for (const auto& l : ls) {
-        json::array res;
-        bool ready = true;
+        day_plan::lesson pl{l, true, {}};
         for (const auto& id : l.resources) {
-            res.push_back(states[id]);
-            ready = ready && states[id].at("state") == "ready";
+            pl.resources.push_back(states[id]);
+            pl.ready = pl.ready && states[id].is == resource_state::state::ready;
         }
-        lessons_json.push_back(json::object{{"uid", l.uid},
-                                            {"summary", l.summary},
-                                            {"location", l.location},
-                                            {"start", l.start},
-                                            {"end", l.end},
-                                            {"record", l.record},
-                                            {"ready", ready},
-                                            {"resources", std::move(res)}});
+        plan.lessons.push_back(std::move(pl));
     }
-    co_return json::value(json::object{{"date", local_date(day, offset)},
-                                       {"utc_offset_minutes", offset},
-                                       {"kept", !timetable_.text.empty()},
-                                       {"fetched_us", timetable_.fetched_us},
-                                       {"error", timetable_.error},
-                                       {"lessons", std::move(lessons_json)}});
+    co_return plan;
+}
+
+std::string_view to_string(resource_state::state s) noexcept {
+    using st = resource_state::state;
+    switch (s) {
+        case st::ready: return "ready";
+        case st::unplayable: return "unplayable";
+        case st::downloading: return "downloading";
+        case st::queued: return "queued";
+        case st::failed: return "failed";
+        case st::waiting: return "waiting";
+        case st::unknown: return "unknown";
+    }
+    return "unknown";
 }
 
 }  // namespace bbt::agent

@@ -16,14 +16,14 @@
 #include "bbt/agent/config.hpp"
 #include "bbt/agent/ledger_service.hpp"
 #include "bbt/agent/service.hpp"
+#include "bbt/media/cache.hpp"
 #include "bbt/protocol/county.hpp"
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/timetable.hpp"
 
 #include <boost/asio/steady_timer.hpp>
-#include <boost/json/object.hpp>
-#include <boost/json/value.hpp>
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -54,6 +54,63 @@ struct courseware_need {
 [[nodiscard]] int64_t local_day_start(int64_t t, int utc_offset_minutes);
 [[nodiscard]] std::string local_date(int64_t t, int utc_offset_minutes);
 
+// Where one resource stands.
+struct resource_state {
+    enum class state { ready, unplayable, downloading, queued, failed, waiting, unknown };
+    std::string id;
+    std::string title;
+    state is = state::unknown;
+    int64_t fetched = 0, size = 0;          // of a download
+    std::string error;                      // of the last attempt
+    std::filesystem::path path, thumbnail;  // get(): the cached file (and its thumbnail)
+    int64_t pinned_until_us = 0;            // pin()
+};
+[[nodiscard]] std::string_view to_string(resource_state::state s) noexcept;
+
+struct cache_status {
+    std::filesystem::path dir;
+    size_t items = 0;
+    int64_t pinned = 0, unplayable = 0;
+    int64_t used_bytes = 0, quota_bytes = 0, free_bytes = -1;  // -1: not known
+    struct download {
+        resource_state state;
+        int64_t needed_at = 0;  // seconds since the epoch
+        int attempts = 0;
+    };
+    std::vector<download> downloads;
+    bool in_class = false;
+    int64_t limit_bytes_per_s = 0;
+    size_t catalogue_resources = 0;
+    struct document {
+        std::string name;  // catalogue, timetable
+        bool kept = false;
+        std::string etag;
+        int64_t fetched_us = 0;
+        std::string error;
+    };
+    std::vector<document> documents;
+};
+
+struct verify_report {
+    size_t checked = 0;
+    std::vector<std::string> removed;  // ids whose bytes no longer matched
+};
+
+// A day's lessons and whether their courseware is here.
+struct day_plan {
+    std::string date;
+    int utc_offset_minutes = 0;
+    bool kept = false;  // a timetable is kept
+    int64_t fetched_us = 0;
+    std::string error;
+    struct lesson {
+        protocol::lesson l;
+        bool ready = true;
+        std::vector<resource_state> resources;
+    };
+    std::vector<lesson> lessons;
+};
+
 class courseware_service final : public service {
 public:
     // GETs a document the county publishes ("/v1/catalogue", "/v1/timetable")
@@ -69,15 +126,20 @@ public:
     asio::awaitable<result<void>> start() override;
     asio::awaitable<void> stop() override;
 
-    // The local API (bbtctl cache ..., bbtctl timetable).
-    asio::awaitable<result<boost::json::value>> status();
-    asio::awaitable<result<boost::json::value>> list();
-    asio::awaitable<result<boost::json::value>> get(boost::json::object params);
-    asio::awaitable<result<boost::json::value>> pin(boost::json::object params);
-    asio::awaitable<result<boost::json::value>> evict(boost::json::object params);
-    asio::awaitable<result<boost::json::value>> verify();
-    asio::awaitable<result<boost::json::value>> refresh();
-    asio::awaitable<result<boost::json::value>> timetable(boost::json::object params);
+    // The local API (bbtctl cache ..., bbtctl timetable), and the screen.
+    asio::awaitable<result<cache_status>> status();
+    asio::awaitable<result<std::vector<media::cache::item>>> list();
+    // A resource's file, or where its download stands (fetched now when it is not cached).
+    asio::awaitable<result<resource_state>> get(std::string id);
+    // Pinned for `hours` (0 unpins); not cached yet: fetched now and pinned when it is.
+    asio::awaitable<result<resource_state>> pin(std::string id, int64_t hours);
+    // Refused for pinned courseware unless `force`.
+    asio::awaitable<result<void>> evict(std::string id, bool force);
+    asio::awaitable<result<verify_report>> verify();
+    // Fetches the catalogue and timetable again now.
+    void refresh();
+    // The lessons of the local day `days` from today (-31 to 31) and their courseware.
+    asio::awaitable<result<day_plan>> timetable(int64_t days);
     // Whether the timetable says a lesson is on now (as of the last look, every few seconds).
     [[nodiscard]] bool lesson_on() const noexcept { return in_class_; }
     // The timetable's lessons from a day ago to `cache.prefetch` ahead, as of
