@@ -30,7 +30,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json.hpp>
 #include <thread>
 
 #include <sys/stat.h>
@@ -43,7 +42,6 @@ namespace bbt::agent {
 namespace {
 
 const log::category lg{"agent"};
-namespace json = boost::json;
 
 // The board: its profile, and the set's own state in the ledger.
 class board_service final : public service {
