@@ -4,6 +4,7 @@
 
 #include "doctest_bbt.hpp"
 #include "temp_dir.hpp"
+#include "uinput_spec.hpp"
 
 #include <fcntl.h>
 #include <libevdev/libevdev.h>
@@ -16,18 +17,7 @@ using namespace bbt::drivers::hid;
 
 namespace {
 
-uinput_spec spec() {
-    uinput_spec s;
-    s.name = "bbt whiteboard test";
-    s.vendor = 0x6615;
-    s.product = 0x0081;
-    s.phys = "bbt/whiteboard/test";
-    s.slots = 10;
-    s.x = {0, 30719, 12, 3};
-    s.y = {0, 17279, 11, 2};
-    s.pressure_max = 255;
-    return s;
-}
+uinput_spec spec() { return bbt::test::test_uinput_spec(); }
 
 }  // namespace
 
