@@ -15,6 +15,7 @@
 #include "bbt/base/clock.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/base/utf8.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/board/gpio.hpp"
 #include "bbt/board/local_devices.hpp"
@@ -68,7 +69,7 @@ protocol::county::device pc_identity(const std::string& board) {
         std::ifstream in(std::string("/sys/class/dmi/id/") + name);
         std::string v;
         std::getline(in, v);
-        return v;
+        return utf8::from_legacy(v);  // Chinese OEM BIOSes write GBK
     };
     return {protocol::county::device_kind::pc, dmi("sys_vendor"), dmi("product_name") + " (board " + board + ")",
             dmi("product_serial"), dmi("bios_version")};

@@ -88,6 +88,19 @@ constexpr sqlite::migration migrations[] = {
         ALTER TABLE command_nonces ADD COLUMN command_id TEXT;
         CREATE INDEX command_nonces_by_id ON command_nonces(command_id);
     )sql"},
+    {6, R"sql(
+        -- Outbox messages that cannot be read back (damaged in storage, or
+        -- written by an older agent in a form no reader accepts): moved here
+        -- with the reason, so they never hold up the queue and are never lost.
+        CREATE TABLE outbox_quarantine (
+            seq             INTEGER PRIMARY KEY,
+            kind            TEXT NOT NULL,
+            at_us           INTEGER NOT NULL,
+            body            BLOB,
+            reason          TEXT NOT NULL,
+            quarantined_us  INTEGER NOT NULL
+        );
+    )sql"},
 };
 
 }  // namespace

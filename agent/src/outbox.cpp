@@ -1,6 +1,11 @@
 #include "bbt/agent/outbox.hpp"
 
+#include "bbt/base/clock.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/base/utf8.hpp"
+#include "bbt/protocol/json_text.hpp"
+
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
 
@@ -33,47 +38,99 @@ result<int64_t> outbox::put(int64_t at_us, const county::body& body) {
     auto json_body = county::to_json(m).at("body");
     auto st = db_->prepare("INSERT INTO outbox(kind, priority, at_us, body) VALUES (?, ?, ?, ?)");
     if (!st) return st.error();
-    if (auto r = st->bind_all(county::to_string(k), priority_of(k), at_us, json::serialize(json_body)).run(); !r) {
+    if (auto r =
+            st->bind_all(county::to_string(k), priority_of(k), at_us, protocol::json_text::serialize(json_body)).run();
+        !r) {
         return r.error();
     }
     return db_->last_insert_rowid();
 }
 
 result<std::vector<county::message>> outbox::next_batch(size_t max_messages, size_t max_bytes) {
-    auto st = db_->prepare(batch_query);
-    if (!st) return st.error();
-    st->bind(1, static_cast<int64_t>(max_messages));
-    std::vector<county::message> out;
-    size_t bytes = 0;
+    size_t set_aside = 0;
+    std::string first;  // the first one set aside, and why
     for (;;) {
-        auto row = st->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        json::object m{{"seq", st->column_int64(0)}, {"kind", st->column_text(1)}, {"at_us", st->column_int64(2)}};
-        if (st->column_is_null(3)) {
-            if (st->column_is_null(4)) continue;  // its interval is gone: nothing to say
-            m["body"] = json::object{{"device", st->column_text(4)},
-                                     {"state", st->column_text(5)},
-                                     {"start_us", st->column_int64(6)},
-                                     {"end_us", st->column_int64(7)}};
-        } else {
-            boost::system::error_code ec;
-            m["body"] = json::parse(st->column_text(3), ec);
-            if (ec) {
-                log::error(lg, "outbox message {} is damaged ({}); it is skipped", st->column_int64(0), ec.message());
-                continue;
+        std::vector<county::message> out;
+        std::vector<std::pair<int64_t, std::string>> unreadable;  // seq, why
+        {
+            auto st = db_->prepare(batch_query);
+            if (!st) return st.error();
+            st->bind(1, static_cast<int64_t>(max_messages));
+            size_t bytes = 0;
+            for (;;) {
+                auto row = st->step();
+                if (!row) return row.error();
+                if (!*row) break;
+                int64_t seq = st->column_int64(0);
+                json::object m{{"seq", seq}, {"kind", st->column_text(1)}, {"at_us", st->column_int64(2)}};
+                if (st->column_is_null(3)) {
+                    if (st->column_is_null(4)) continue;  // its interval is gone: nothing to say
+                    m["body"] = json::object{{"device", st->column_text(4)},
+                                             {"state", st->column_text(5)},
+                                             {"start_us", st->column_int64(6)},
+                                             {"end_us", st->column_int64(7)}};
+                } else {
+                    // An older agent wrote text from outside as it came; what
+                    // is not UTF-8 is read as U+FFFD rather than not at all.
+                    auto text = utf8::repair(st->column_text(3));
+                    boost::system::error_code ec;
+                    m["body"] = json::parse(text, ec);
+                    if (ec) {
+                        unreadable.emplace_back(seq, fmt::format("its body is not JSON ({})", ec.message()));
+                        continue;
+                    }
+                }
+                protocol::json_text::repair(m["body"]);
+                auto msg = county::message_from_json(m);
+                if (!msg) {
+                    unreadable.emplace_back(seq, msg.error().message());
+                    continue;
+                }
+                bytes += json::serialize(m).size();
+                if (!out.empty() && bytes > max_bytes) break;
+                out.push_back(std::move(*msg));
             }
         }
-        auto msg = county::message_from_json(m);
-        if (!msg) {
-            log::error(lg, "outbox message {}: {}; it is skipped", st->column_int64(0), msg.error().message());
-            continue;
+        if (!unreadable.empty()) {
+            if (auto r = quarantine(unreadable); !r) return r.error();
+            if (set_aside == 0) first = fmt::format("{}: {}", unreadable.front().first, unreadable.front().second);
+            set_aside += unreadable.size();
+            // The batch is made again without them, so nothing behind them waits.
+            if (out.empty()) continue;
         }
-        bytes += json::serialize(m).size();
-        if (!out.empty() && bytes > max_bytes) break;
-        out.push_back(std::move(*msg));
+        if (set_aside > 0) {
+            log::error(lg, "{} outbox message(s) cannot be read (the first, {}); set aside in outbox_quarantine",
+                       set_aside, first);
+            county::alert a;
+            a.device = "agent";
+            a.code = "outbox.quarantined";
+            a.severity = "warning";
+            a.message = fmt::format(
+                "{} message(s) of the outbox could not be read and were set aside in outbox_quarantine (first: {})",
+                set_aside, first);
+            if (auto r = put(clock::wall_now().count(), a); !r) return r.error();
+        }
+        return out;
     }
-    return out;
+}
+
+result<void> outbox::quarantine(std::span<const std::pair<int64_t, std::string>> rows) {
+    int64_t now = clock::wall_now().count();
+    auto tx = sqlite::transaction::begin(*db_);
+    if (!tx) return tx.error();
+    auto move = db_->prepare(
+        "INSERT OR REPLACE INTO outbox_quarantine(seq, kind, at_us, body, reason, quarantined_us)"
+        " SELECT seq, kind, at_us, body, ?, ? FROM outbox WHERE seq = ?");
+    if (!move) return move.error();
+    auto drop = db_->prepare("DELETE FROM outbox WHERE seq = ?");
+    if (!drop) return drop.error();
+    for (const auto& [seq, why] : rows) {
+        if (auto r = move->bind_all(why, now, seq).run(); !r) return r.error();
+        move->reset();
+        if (auto r = drop->bind_all(seq).run(); !r) return r.error();
+        drop->reset();
+    }
+    return tx->commit();
 }
 
 result<int64_t> outbox::ack(std::span<const std::pair<int64_t, int64_t>> ranges) {

@@ -6,6 +6,7 @@
 #include "bbt/base/clock.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/base/utf8.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -37,7 +38,8 @@ std::string file_name(int64_t wall_us, std::string lesson) {
     for (auto& c : lesson) {
         if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20) c = '_';
     }
-    if (lesson.size() > 80) lesson.resize(80);
+    // At most 80 bytes, never cut inside a character.
+    lesson.resize(utf8::cut(lesson, 80).size());
     return lesson.empty() ? fmt::format("{}.mp4", when) : fmt::format("{}-{}.mp4", when, lesson);
 }
 
@@ -140,6 +142,8 @@ asio::awaitable<result<recorder_status>> recording_service::start_recording(std:
 
 asio::awaitable<result<recorder_status>> recording_service::begin(std::string lesson,
                                                                   std::optional<scheduled> by_timetable) {
+    // The name comes from a person or a timetable file: valid UTF-8, bounded.
+    lesson = utf8::clean(lesson, 400);
     // The disk guard: no recording starts that would soon have to stop.
     if (int64_t free = free_mb(); free < config_.min_free_mb) {
         last_error_ =
@@ -226,7 +230,7 @@ asio::awaitable<result<media::recording_status>> recording_service::finish(std::
         log::error(lg, "the recording {} ended badly ({}): {}; what was written stays in {}.part.mp4",
                    file_.filename().string(), why, last_error_, file_.filename().string());
         ledger_.outbox_put(clock::wall_now().count(), protocol::county::alert{"recorder", "recorder.failed", "warning",
-                                                                              last_error_.substr(0, 400), true});
+                                                                              utf8::clean(last_error_, 400), true});
         co_return done;
     }
     log::notice(lg, "recorded {}: {:.1f} s, {} bytes ({})", file_.filename().string(), done->duration_s, done->bytes,

@@ -9,7 +9,9 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 #include "bbt/base/run_on.hpp"
+#include "bbt/base/utf8.hpp"
 #include "bbt/media/cache.hpp"
+#include "bbt/protocol/json_text.hpp"
 #include "bbt/protocol/tus.hpp"
 
 #include <fcntl.h>
@@ -23,6 +25,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <ctime>
 
 namespace bbt::agent {
 namespace {
@@ -97,7 +101,7 @@ std::string encode_facts(const recording_facts& f) {
         o["part"] = f.part;
     }
     o["deleted_us"] = f.deleted_us;
-    return json::serialize(o) + "\n";
+    return protocol::json_text::serialize(o) + "\n";
 }
 
 result<recording_facts> parse_facts(std::string_view text) {
@@ -105,7 +109,9 @@ result<recording_facts> parse_facts(std::string_view text) {
         return error(base_errc::corrupt, i18n::text({"a recording's facts file is damaged", "录像信息文件已损坏"}));
     };
     boost::system::error_code ec;
-    auto v = json::parse(text, ec);
+    // An older agent wrote a lesson's name cut inside a character: read as
+    // U+FFFD, not refused.
+    auto v = json::parse(utf8::repair(text), ec);
     if (ec || !v.is_object()) return bad();
     const auto& o = v.as_object();
     recording_facts f;
@@ -133,8 +139,33 @@ result<recording_facts> parse_facts(std::string_view text) {
     return f;
 }
 
+recording_facts facts_from_name(std::string file) {
+    recording_facts f;
+    f.file = std::move(file);
+    std::string_view name = f.file;
+    if (name.ends_with(".mp4")) name.remove_suffix(4);
+    std::tm tm{};
+    int n = 0;
+    if (name.size() >= 15 &&
+        std::sscanf(std::string(name.substr(0, 15)).c_str(), "%4d%2d%2d-%2d%2d%2d%n", &tm.tm_year, &tm.tm_mon,
+                    &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) == 6 &&
+        n == 15) {
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        tm.tm_isdst = -1;
+        if (std::time_t t = std::mktime(&tm); t != static_cast<std::time_t>(-1)) {
+            f.started_us = static_cast<int64_t>(t) * 1'000'000;
+        }
+        name.remove_prefix(15);
+        if (name.starts_with("-")) name.remove_prefix(1);
+    }
+    f.lesson = utf8::repair(name);
+    return f;
+}
+
 protocol::county::recording recording_message(const recording_facts& f, std::string state) {
-    return {f.file, f.lesson.substr(0, 500), f.part, f.started_us, f.duration_s, f.bytes, f.sha256, std::move(state)};
+    return {f.file,          utf8::clean(f.lesson, 500), f.part, f.started_us, f.duration_s, f.bytes, f.sha256,
+            std::move(state)};
 }
 
 fs::path facts_path(const fs::path& recording) { return fs::path(recording.string() + ".json"); }
@@ -181,7 +212,11 @@ std::vector<recording_facts> recording_uploader::all() const {
         if (!name.ends_with(".mp4.json")) continue;
         auto text = read_file(e.path(), 1 << 16);
         if (!text) continue;
-        if (auto f = parse_facts(*text)) out.push_back(std::move(*f));
+        if (auto f = parse_facts(*text)) {
+            out.push_back(std::move(*f));
+        } else if (std::string mp4 = name.substr(0, name.size() - 5); fs::exists(config_.dir / mp4, ec)) {
+            out.push_back(facts_from_name(mp4));  // listed as its name says until it is rebuilt
+        }
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.file < b.file; });
     return out;
@@ -203,7 +238,16 @@ asio::awaitable<void> recording_uploader::run() {
             if (in_use_(path)) continue;
             recording_facts f;
             if (auto text = read_file(facts_path(path), 1 << 16)) {
-                if (auto parsed = parse_facts(*text)) f = std::move(*parsed);
+                if (auto parsed = parse_facts(*text)) {
+                    f = std::move(*parsed);
+                } else {
+                    // Rebuilt from what the file's name says (its time and
+                    // lesson), hashed again and saved below: once, not on
+                    // every pass.
+                    log::warning(lg, "the facts of {} cannot be read ({}); rebuilt from its name", path.string(),
+                                 parsed.error().what());
+                    f = facts_from_name(path.filename().string());
+                }
             }
             f.file = path.filename().string();
             int64_t size = static_cast<int64_t>(fs::file_size(path, ec));

@@ -1,5 +1,7 @@
 #include "bbt/protocol/county.hpp"
 
+#include "bbt/protocol/json_text.hpp"
+
 #include "bbt/base/i18n.hpp"
 
 #include <boost/json/parse.hpp>
@@ -442,10 +444,10 @@ std::string encode(const batch& b) {
     json::array messages;
     for (const auto& m : b.messages)
         messages.push_back(to_json(m));
-    return json::serialize(json::object{{"protocol", protocol_version},
-                                        {"device_id", b.device_id},
-                                        {"agent_version", b.agent_version},
-                                        {"messages", std::move(messages)}});
+    return json_text::serialize(json::object{{"protocol", protocol_version},
+                                             {"device_id", b.device_id},
+                                             {"agent_version", b.agent_version},
+                                             {"messages", std::move(messages)}});
 }
 
 result<batch> decode_batch(std::string_view text) {
@@ -519,7 +521,7 @@ std::string encode(const reply& r) {
         commands.push_back(to_json(c));
     json::object o{{"protocol", protocol_version}, {"acked", std::move(acked)}, {"commands", std::move(commands)}};
     if (r.retry_after_s) o["retry_after_s"] = *r.retry_after_s;
-    return json::serialize(o);
+    return json_text::serialize(o);
 }
 
 result<reply> decode_reply(std::string_view text) {

@@ -1,5 +1,7 @@
 #include "bbt/protocol/local_api.hpp"
 
+#include "bbt/protocol/json_text.hpp"
+
 #include "bbt/base/i18n.hpp"
 
 #include <boost/json/parse.hpp>
@@ -159,7 +161,7 @@ std::string serialize(const request& r) {
     o["id"] = r.id;
     o["method"] = r.method;
     if (!r.params.empty()) o["params"] = r.params;
-    return boost::json::serialize(o);
+    return json_text::serialize(o);
 }
 
 std::string serialize(const response& r) {
@@ -170,7 +172,7 @@ std::string serialize(const response& r) {
     } else {
         o["result"] = r.result.value_or(boost::json::value());
     }
-    return boost::json::serialize(o);
+    return json_text::serialize(o);
 }
 
 }  // namespace bbt::protocol

@@ -1,6 +1,7 @@
 #include "bbt/protocol/timetable.hpp"
 
 #include "bbt/base/i18n.hpp"
+#include "bbt/base/utf8.hpp"
 
 #include <libical/ical.h>
 
@@ -50,7 +51,9 @@ int64_t epoch_of(const icaltimetype& t, int64_t offset_s) {
     return icaltime_is_utc(t) ? s : s - offset_s;
 }
 
-std::string text_of(const char* s) { return s ? std::string(s) : std::string(); }
+// A property's text, valid UTF-8 whatever the file held (RFC 5545 says UTF-8;
+// files exported by older school software are not always).
+std::string text_of(const char* s) { return s ? utf8::repair(s) : std::string(); }
 
 struct event {
     std::string uid;

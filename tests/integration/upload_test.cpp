@@ -6,8 +6,11 @@
 #include "agent_fixture.hpp"
 #include "bounded.hpp"
 #include "county_fixture.hpp"
+#include "http_get.hpp"
 
+#include "bbt/base/clock.hpp"
 #include "bbt/base/digest.hpp"
+#include "bbt/base/utf8.hpp"
 
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/tus.hpp"
@@ -380,4 +383,54 @@ TEST_CASE(
     CHECK(send(a, req("DELETE", at2, {})).status == 404);
     CHECK(send(b, req("DELETE", at2, {})).status == 204);
     CHECK(send(b, req("HEAD", at2, {})).status == 404);
+}
+
+TEST_CASE(
+    "a lesson named in 40 Chinese characters records and lists in zh and en and uploads and is deleted once "
+    "confirmed and the county shows its name and time") {
+    set_and_county rig;
+    auto& [county, f, n, agent] = rig;
+    // 40 characters, 120 bytes: over the file name's 80 bytes, so the name on
+    // disk is cut, and must be cut between characters.
+    const std::string lesson = "八年级数学勾股定理的证明与应用第二课时复习巩固练习及拓展探究课堂小结与布置作业题";
+    REQUIRE(lesson.size() == 120);
+    auto started = f.ctl_json({"record", "start", "--lesson", lesson});
+    std::string file(started.at("file").as_string());
+    CHECK(utf8::valid(file));
+    CHECK(fs::path(file).filename().string().find("八年级数学") != std::string::npos);
+    f.ctl_json_until({"record", "status"}, [&](const json::object& s) {
+        return s.at("recording").as_bool() && s.at("duration_s").to_number<double>() >= 1;
+    });
+    f.ctl_json({"record", "stop"});
+    // Listed whole, in both languages.
+    auto entry = listed(f);
+    CHECK(entry.at("lesson").as_string() == lesson);
+    for (const char* lang : {"zh_CN.UTF-8", "C.UTF-8"}) {
+        f.lang = lang;
+        REQUIRE(f.ctl({"record", "ls"}) == 0);
+        CHECK(f.ctl_out().find(lesson) != std::string::npos);
+        CHECK(f.ctl_out().find(std::string(lang).starts_with("zh") ? "课程：" : "lesson: ") != std::string::npos);
+    }
+    f.lang = "C.UTF-8";
+    f.ctl_json({"county", "enrol", county.code("303")});
+    f.ctl_json_until(
+        {"record", "ls"},
+        [](const json::object& o) { return o.at("recordings").as_array()[0].at("upload").at("state") == "removed"; },
+        120s);
+    CHECK_FALSE(fs::exists(file));
+    // The county has its name and the time it began, as valid JSON.
+    auto overview = test::http_fetch(county.dashboard_port, "/api/v1/overview");
+    REQUIRE(overview.status == 200);
+    REQUIRE(utf8::valid(overview.body));
+    auto o = json::parse(overview.body).as_object();
+    REQUIRE(o.at("recordings").as_array().size() == 1);
+    const auto& r = o.at("recordings").as_array()[0].as_object();
+    CHECK(r.at("lesson").as_string() == lesson);
+    CHECK(r.at("state").as_string() == "complete");
+    int64_t started_us = r.at("started_us").as_int64();
+    int64_t now_us = bbt::clock::wall_now().count();
+    CHECK(started_us > now_us - 3'600'000'000LL);
+    CHECK(started_us <= now_us);
+    // Nothing is left to upload, and no facts file is unreadable.
+    CHECK(f.log().find("cannot be read") == std::string::npos);
 }

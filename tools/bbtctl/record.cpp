@@ -89,6 +89,10 @@ void print_list(const json::object& o) {
                    flag(r, "interrupted")
                        ? i18n::text({"  (interrupted: readable up to its last second)", "  （中断：可读取至最后一秒）"})
                        : "");
+        // A long lesson name is cut in the file's: said whole.
+        if (auto lesson = str(r, "lesson"); !lesson.empty() && str(r, "file").find(lesson) == std::string::npos) {
+            fmt::print("{:>10}  {}\n", "", i18n::format({"lesson: {}", "课程：{}"}, lesson));
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 #include "dashboard.hpp"
 
 #include "bbt/base/clock.hpp"
+#include "bbt/base/utf8.hpp"
 #include "bbt/base/versions.hpp"
 #include "bbt/protocol/county.hpp"
 
@@ -96,7 +97,8 @@ result<void> each_row(sqlite::database& db, std::string_view sql, F&& row, const
 
 }  // namespace
 
-std::string html_escape(std::string_view s) {
+std::string html_escape(std::string_view text) {
+    auto s = utf8::repair(text);  // what an older set sent is shown, not passed on broken
     std::string out;
     out.reserve(s.size());
     for (char c : s) {
@@ -113,7 +115,7 @@ std::string html_escape(std::string_view s) {
 }
 
 std::string csv_cell(std::string_view s) {
-    std::string v(s);
+    std::string v = utf8::repair(s);
     // A cell a spreadsheet would run as a formula is kept as text.
     if (!v.empty() && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@' || v[0] == '\t' || v[0] == '\r')) {
         bool number = v.size() > 1 && v[0] == '-' && v.find_first_not_of("0123456789.", 1) == std::string::npos;

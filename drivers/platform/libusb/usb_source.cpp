@@ -6,6 +6,7 @@
 // once by libusb's hotplug where the system delivers it.
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/base/utf8.hpp"
 #include "bbt/drivers/whiteboard/board_source.hpp"
 #include "bbt/drivers/whiteboard/hid_descriptor.hpp"
 #include "bbt/drivers/whiteboard/usb_boards.hpp"
@@ -99,37 +100,6 @@ uint16_t report_descriptor_length(const libusb_interface_descriptor& alt) {
 bool is_digitizer(const hid::descriptor& d) {
     auto apps = d.applications();
     return std::any_of(apps.begin(), apps.end(), [](hid::usage_code u) { return (u >> 16) == 0x0d; });
-}
-
-// UTF-16 (with surrogate pairs) to UTF-8; unpaired surrogates become U+FFFD,
-// NUL characters end the string.
-std::string to_utf8(std::u16string_view in) {
-    std::string out;
-    for (size_t i = 0; i < in.size(); ++i) {
-        char32_t c = in[i];
-        if (c == 0) break;
-        if (c >= 0xd800 && c <= 0xdbff && i + 1 < in.size() && in[i + 1] >= 0xdc00 && in[i + 1] <= 0xdfff) {
-            c = 0x10000 + ((c - 0xd800) << 10) + (in[++i] - 0xdc00);
-        } else if (c >= 0xd800 && c <= 0xdfff) {
-            c = 0xfffd;
-        }
-        if (c < 0x80) {
-            out += static_cast<char>(c);
-        } else if (c < 0x800) {
-            out += static_cast<char>(0xc0 | (c >> 6));
-            out += static_cast<char>(0x80 | (c & 0x3f));
-        } else if (c < 0x10000) {
-            out += static_cast<char>(0xe0 | (c >> 12));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-            out += static_cast<char>(0x80 | (c & 0x3f));
-        } else {
-            out += static_cast<char>(0xf0 | (c >> 18));
-            out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
-            out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
-            out += static_cast<char>(0x80 | (c & 0x3f));
-        }
-    }
-    return out;
 }
 
 // libusb's codes, translated at this boundary: the rest of the agent sees usb_errc.
@@ -374,7 +344,7 @@ private:
         std::u16string utf16;
         for (int i = 2; i + 1 < std::min<int>(n, buf[0]); i += 2)
             utf16.push_back(static_cast<char16_t>(buf[i] | (buf[i + 1] << 8)));
-        return to_utf8(utf16);
+        return utf8::from_utf16(utf16);
     }
 
     // The HID interface with a digitizer collection (else the first HID

@@ -146,3 +146,55 @@ TEST_CASE("a command's nonce is accepted once, also across a restart, and forgot
     // Two hours after it expired the nonce is forgotten (the expiry refuses a replay by then).
     CHECK(o.admit_command("n-1", "c-9", t0 + 600 * s, t0 + 900 * s + 7200 * s).value() == fresh);
 }
+
+TEST_CASE("text that is not UTF-8 is queued repaired and reads back as JSON any reader accepts") {
+    test::temp_dir dir;
+    auto l = ledger::open(dir / "agent.db", at(0)).value();
+    outbox o(l.database());
+    // A lesson name cut at byte 80 inside a character, as the recorder once did.
+    std::string cut_name = std::string("八年级数学：勾股定理").substr(0, 14);
+    REQUIRE(o.put(t0 + 1,
+                  county::recording{cut_name + ".mp4", cut_name, 1, t0, 60.0, 1000, std::string(64, 'a'), "recorded"}));
+    auto b = o.next_batch(10, 1 << 20).value();
+    REQUIRE(b.size() == 1);
+    auto rec = std::get<county::recording>(b[0].content);
+    CHECK(rec.lesson.starts_with("八年级数"));
+    CHECK(rec.lesson.ends_with("\xEF\xBF\xBD"));
+    county::batch out{"school/201", "test", b};
+    CHECK(county::decode_batch(county::encode(out)));
+}
+
+TEST_CASE("two thousand rows no reader accepts are set aside with one alert and the heartbeats behind them still go") {
+    test::temp_dir dir;
+    auto l = ledger::open(dir / "agent.db", at(0)).value();
+    outbox o(l.database());
+    auto& db = l.database();
+    // Events (sent first) that an older agent or a damaged disk left unreadable:
+    // broken JSON, and JSON that is not a message.
+    REQUIRE(
+        db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
+                " INSERT INTO outbox(kind, priority, at_us, body) SELECT 'event', 2, i, '{\"device\": \"pro' FROM n"));
+    REQUIRE(
+        db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)"
+                " INSERT INTO outbox(kind, priority, at_us, body) SELECT 'event', 2, i, '{\"device\": 7}' FROM n"));
+    for (int i = 0; i < 3; ++i)
+        REQUIRE(o.put(t0 + i, beat(i)));
+    auto b = o.next_batch(100, 1 << 20).value();
+    REQUIRE(b.size() == 3);
+    for (const auto& m : b)
+        CHECK(std::holds_alternative<county::heartbeat>(m.content));
+    auto count = [&](const char* sql) {
+        auto st = db.prepare(sql).value();
+        REQUIRE(st.step().value());
+        return st.column_int64(0);
+    };
+    CHECK(count("SELECT count(*) FROM outbox_quarantine") == 2000);
+    CHECK(count("SELECT count(*) FROM outbox_quarantine WHERE reason LIKE 'its body is not JSON%'") == 1000);
+    // One alert says so, and goes next; the rows are kept, not lost.
+    auto next = o.next_batch(100, 1 << 20).value();
+    REQUIRE(!next.empty());
+    auto a = std::get<county::alert>(next[0].content);
+    CHECK(a.code == "outbox.quarantined");
+    CHECK(a.message.find("2000 message(s)") != std::string::npos);
+    CHECK(count("SELECT count(*) FROM outbox WHERE kind = 'alert'") == 1);
+}

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -42,7 +43,9 @@ public:
     [[nodiscard]] result<int64_t> put(int64_t at_us, const protocol::county::body& body);
 
     // The next messages to send, at most `max_messages` and about `max_bytes`
-    // of JSON (at least one message when any is waiting).
+    // of JSON (at least one message when any is waiting). A message that
+    // cannot be read back is moved to `outbox_quarantine` with its reason,
+    // and an alert says so: it never holds up the ones behind it.
     [[nodiscard]] result<std::vector<protocol::county::message>> next_batch(size_t max_messages, size_t max_bytes);
 
     // Removes what the county holds; returns how many messages went.
@@ -65,6 +68,10 @@ public:
                                                   int64_t expires_us, int64_t now_us);
 
 private:
+    // Moves messages out of the queue into `outbox_quarantine`, in one
+    // transaction.
+    [[nodiscard]] result<void> quarantine(std::span<const std::pair<int64_t, std::string>> rows);
+
     sqlite::database* db_;
 };
 

@@ -53,6 +53,9 @@ struct recording_facts {
 [[nodiscard]] std::string encode_facts(const recording_facts& f);
 // A damaged file gives an error; the recording is then hashed again.
 [[nodiscard]] result<recording_facts> parse_facts(std::string_view json);
+// What a recording's own name says of it (YYYYmmdd-HHMMSS-LESSON.mp4, local
+// time): the facts of one whose facts file is lost or damaged.
+[[nodiscard]] recording_facts facts_from_name(std::string file);
 [[nodiscard]] std::filesystem::path facts_path(const std::filesystem::path& recording);
 // What the county is told of a recording (state: recorded, interrupted, uploaded, removed).
 [[nodiscard]] protocol::county::recording recording_message(const recording_facts& f, std::string state);

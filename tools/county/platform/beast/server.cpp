@@ -8,6 +8,7 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 #include "bbt/protocol/gzip.hpp"
+#include "bbt/protocol/json_text.hpp"
 #include "bbt/protocol/pki.hpp"
 
 #include <fmt/format.h>
@@ -46,7 +47,7 @@ http::response<http::string_body> json_response(http::status status, const json:
     res.set(http::field::server, "bbt-county");
     res.set(http::field::content_type, "application/json");
     res.keep_alive(keep_alive);
-    res.body() = json::serialize(body);
+    res.body() = protocol::json_text::serialize(body);
     res.prepare_payload();
     return res;
 }

@@ -2,11 +2,13 @@
 
 #include "bbt/base/coroutine_frames.hpp"
 #include "bbt/base/digest.hpp"
+#include "bbt/base/utf8.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/log.hpp"
 #include "bbt/base/run_on.hpp"
+#include "bbt/protocol/json_text.hpp"
 #include "bbt/protocol/pki.hpp"
 #include "bbt/protocol/tus.hpp"
 
@@ -118,7 +120,7 @@ struct uploads::impl {
     static response refuse(const request& req, http::status status, std::string_view message) {
         auto res = answer(req, status);
         res.set(http::field::content_type, "application/json");
-        res.body() = json::serialize(json::object{{"error", message}});
+        res.body() = protocol::json_text::serialize(json::object{{"error", message}});
         res.prepare_payload();
         return res;
     }
@@ -204,9 +206,10 @@ struct uploads::impl {
             return it == meta->end() ? std::string() : it->second;
         };
         upload u;
-        u.filename = get("filename");
+        // Metadata values are base64 of any bytes: kept as valid UTF-8 only.
+        u.filename = utf8::repair(get("filename"));
         u.sha256 = get("sha256");
-        u.lesson = get("lesson").substr(0, 200);
+        u.lesson = utf8::clean(get("lesson"), 200);
         if (!safe_name(u.filename)) {
             return refuse(req, http::status::bad_request,
                           i18n::text({"Upload-Metadata needs \"filename\": a file name without folders, at most 200 "

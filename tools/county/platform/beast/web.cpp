@@ -4,6 +4,7 @@
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/protocol/json_text.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -130,7 +131,7 @@ struct web_server::impl {
         if (path == "/")
             return respond(http::status::ok, "text/html; charset=utf-8", render_html(*o, options.dashboard, lang));
         if (path == "/api/v1/overview") {
-            return respond(http::status::ok, "application/json", json::serialize(to_json(*o)));
+            return respond(http::status::ok, "application/json", protocol::json_text::serialize(to_json(*o)));
         }
         std::string table = path.substr(8, path.size() - 8 - 4);
         auto csv = export_csv(db.database(), *o, table, lang);
