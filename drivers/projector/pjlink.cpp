@@ -3,6 +3,7 @@
 #include "bbt/base/digest.hpp"
 
 #include "bbt/base/i18n.hpp"
+#include "bbt/base/utf8.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -367,13 +368,15 @@ result<int64_t> decode_hours(std::string_view body) {
     return *h;
 }
 
-result<std::optional<resolution>> decode_resolution(std::string_view body) {
-    if (body == "-" || body == "*") return std::optional<resolution>();
+result<resolution_reading> decode_resolution(std::string_view body) {
+    using state = resolution_reading::state;
+    if (body == "-") return resolution_reading{state::no_signal, {}};
+    if (body == "*") return resolution_reading{state::unknown, {}};
     size_t x = body.find_first_of("xX");
     if (x == std::string_view::npos) return bad_body("IRES", body);
     auto w = digits(body.substr(0, x), 5), h = digits(body.substr(x + 1), 5);
     if (!w || !h) return bad_body("IRES", body);
-    return std::optional<resolution>(resolution{static_cast<int>(*w), static_cast<int>(*h)});
+    return resolution_reading{state::size, {static_cast<int>(*w), static_cast<int>(*h)}};
 }
 
 std::string search_line() { return "%2SRCH\r"; }
@@ -391,38 +394,17 @@ result<std::string> decode_mac(std::string_view body) {
 }
 
 std::string decode_text(std::string_view body) {
-    // Valid UTF-8 stays as it is; otherwise each byte is a Latin-1 character.
-    auto valid_utf8 = [](std::string_view s) {
-        size_t i = 0;
-        while (i < s.size()) {
-            auto c = static_cast<unsigned char>(s[i]);
-            size_t n = 0;
-            if (c < 0x80) {
-                n = 0;
-            } else if (c >= 0xC2 && c <= 0xDF) {
-                n = 1;
-            } else if ((c >> 4) == 0xE) {
-                n = 2;
-            } else if (c >= 0xF0 && c <= 0xF4) {
-                n = 3;
-            } else {
-                return false;
-            }
-            if (i + n >= s.size() && n > 0) return false;
-            for (size_t k = 1; k <= n; ++k) {
-                if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-            }
-            i += n + 1;
-        }
-        return true;
-    };
+    // Valid UTF-8 stays as it is; else GBK (GB18030), as Chinese projectors
+    // name themselves; else each byte is a Latin-1 character.
     std::string out;
-    if (valid_utf8(body)) {
-        for (char c : body) {
+    auto printable = [&out](std::string_view text) {
+        for (char c : text) {
             if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
         }
         return out;
-    }
+    };
+    if (utf8::valid(body)) return printable(body);
+    if (auto gb = utf8::from_gb18030(body)) return printable(*gb);
     for (char ch : body) {
         auto c = static_cast<unsigned char>(ch);
         if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xA0)) continue;

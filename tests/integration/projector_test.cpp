@@ -570,3 +570,38 @@ TEST_CASE("one key with each known deviation of real projectors: the class still
         CHECK(c.mains_cuts_checked() == 1);
     }
 }
+
+TEST_CASE("a reply to another command and a line over 136 bytes are protocol errors that keep the other answers") {
+    {
+        sim_projector s({"--quirk", "wrong-echo", "--class", "2"});
+        auto j = probe_json({s.address()});
+        // Everything else the projector said is there ...
+        CHECK(j.at("manufacturer").as_string() == "EPSON");
+        CHECK(j.at("lamps").as_array().size() == 1);
+        CHECK(j.at("serial").as_string() == "X5J1234567");
+        // ... and POWR's failure names what came back, not a timeout.
+        CHECK(j.at("power").is_null());
+        std::string why(j.at("unanswered").at("POWR").as_string());
+        CHECK(why.find("ROWP") != std::string::npos);
+        CHECK(why.find("did not answer in time") == std::string::npos);
+    }
+    {
+        sim_projector s({"--quirk", "long-line", "--class", "2"});
+        auto j = probe_json({s.address()});
+        CHECK(j.at("manufacturer").as_string() == "EPSON");
+        CHECK(j.at("power").as_string() == "standby");
+        CHECK(j.at("serial").as_string() == "X5J1234567");
+        std::string why(j.at("unanswered").at("INF2").as_string());
+        CHECK(why.find("136") != std::string::npos);
+        CHECK(why.find("did not answer in time") == std::string::npos);
+    }
+}
+
+TEST_CASE("no signal and a resolution the projector does not know are told apart from no answer") {
+    sim_projector s({"--quirk", "unknown-resolution", "--class", "2"});
+    auto j = probe_json({s.address()});
+    CHECK(j.at("input_resolution").as_string() == "no-signal");  // in standby: no signal
+    CHECK(j.at("recommended_resolution").as_string() == "unknown");
+    auto text = probe({s.address()});
+    CHECK(text.out.find("no signal") != std::string::npos);
+}

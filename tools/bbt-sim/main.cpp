@@ -62,7 +62,8 @@ void usage(std::FILE* out) {
                            "Usage: bbt-sim projector [--listen ADDR] [--port N] [--class 1|2] [--password P]\n"
                            "         [--warmup S] [--cooldown S] [--lamp-hours H] [--hours-per-second X] [--lamps N]\n"
                            "         [--filter-hours H] [--erst DIGITS] [--power-failure] [--idle-timeout S]\n"
-                           "         [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
+                           "         [--quirk lowercase|nul|clss-text|laser|lkup|long-line|unknown-resolution|\n"
+                           "                  wrong-echo]...\n"
                            "         [--udp-port N] [--notify HOST:PORT] [--serial epson-escvp21|benq --pty PATH]\n"
                            "  A PJLink projector on TCP (default 127.0.0.1:4352; port 0 picks a free one), or with\n"
                            "  --serial a projector on a serial line: a pseudo-terminal linked at PATH.\n",
@@ -80,7 +81,8 @@ void usage(std::FILE* out) {
                            "用法：bbt-sim projector [--listen 地址] [--port 端口] [--class 1|2] [--password 密码]\n"
                            "         [--warmup 秒] [--cooldown 秒] [--lamp-hours 小时] [--hours-per-second 倍数]\n"
                            "         [--lamps 个数] [--filter-hours 小时] [--erst 六位数字] [--power-failure]\n"
-                           "         [--idle-timeout 秒] [--quirk lowercase|nul|clss-text|laser|lkup]...\n"
+                           "         [--idle-timeout 秒] [--quirk lowercase|nul|clss-text|laser|lkup|long-line|\n"
+                           "                  unknown-resolution|wrong-echo]...\n"
                            "         [--udp-port 端口] [--notify 主机:端口] [--serial epson-escvp21|benq --pty 路径]\n"
                            "  模拟 PJLink 投影机（默认 127.0.0.1:4352；端口 0 表示任选空闲端口）；\n"
                            "  使用 --serial 时模拟串口投影机：伪终端链接于指定路径。\n"}));

@@ -110,8 +110,16 @@ json::object to_json(const pj::projector_info& p) {
         lamps.push_back(json::object{{"hours", l.hours}, {"on", l.on}});
     o["lamps"] = std::move(lamps);
     o["filter_hours"] = p.filter_hours ? json::value(*p.filter_hours) : json::value(nullptr);
-    auto res = [](const std::optional<pj::resolution>& r) {
-        return r ? json::value(fmt::format("{}x{}", r->width, r->height)) : json::value(nullptr);
+    // "WxH", "no-signal", "unknown" (the projector does not know), null (not answered).
+    auto res = [](const std::optional<pj::resolution_reading>& r) {
+        if (!r) return json::value(nullptr);
+        switch (r->what) {
+            case pj::resolution_reading::state::size:
+                return json::value(fmt::format("{}x{}", r->size.width, r->size.height));
+            case pj::resolution_reading::state::no_signal: return json::value("no-signal");
+            case pj::resolution_reading::state::unknown: break;
+        }
+        return json::value("unknown");
     };
     o["input_resolution"] = res(p.input_resolution);
     o["recommended_resolution"] = res(p.recommended_resolution);
@@ -165,10 +173,17 @@ void print(const pj::projector_info& p, const pj::endpoint& e) {
     if (p.filter_hours) line(i18n::text({"filter", "滤网"}), i18n::format({"{} hours", "{} 小时"}, *p.filter_hours));
     line(i18n::text({"spare lamp", "替换灯泡"}), p.replacement_lamp);
     line(i18n::text({"spare filter", "替换滤网"}), p.replacement_filter);
-    if (p.input_resolution) {
-        line(i18n::text({"signal", "输入信号"}),
-             fmt::format("{}x{}", p.input_resolution->width, p.input_resolution->height));
-    }
+    auto res_text = [](const pj::resolution_reading& r) -> std::string {
+        switch (r.what) {
+            case pj::resolution_reading::state::size: return fmt::format("{}x{}", r.size.width, r.size.height);
+            case pj::resolution_reading::state::no_signal: return std::string(i18n::text({"no signal", "无信号"}));
+            case pj::resolution_reading::state::unknown: break;
+        }
+        return std::string(i18n::text({"not known to the projector", "投影机未提供"}));
+    };
+    if (p.input_resolution) line(i18n::text({"signal", "输入信号"}), res_text(*p.input_resolution));
+    if (p.recommended_resolution)
+        line(i18n::text({"best resolution", "推荐分辨率"}), res_text(*p.recommended_resolution));
     if (p.errors) {
         static constexpr i18n::msg parts[] = {{"fan", "风扇"},   {"lamp", "灯泡"},   {"temperature", "温度"},
                                               {"cover", "机盖"}, {"filter", "滤网"}, {"other", "其他"}};

@@ -14,6 +14,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include <algorithm>
+#include <memory>
 
 namespace bbt::drivers::pjlink {
 namespace {
@@ -69,10 +70,18 @@ struct connection {
     }
 };
 
-}  // namespace
+// Class 2 notices a projector may send between a command and its reply.
+bool is_notice(const reply& r) {
+    return r.cls == '2' && (r.command == "LKUP" || r.command == "ERST" || r.command == "POWR" || r.command == "INPT");
+}
 
-asio::awaitable<result<std::vector<exchange>>> run(asio::any_io_executor ex, endpoint where,
-                                                   std::vector<request> requests) {
+// A session: connected, greeted, and the digest for its first command.
+struct session {
+    std::unique_ptr<connection> c;
+    std::string digest;
+};
+
+asio::awaitable<result<session>> open_session(asio::any_io_executor ex, const endpoint& where) {
     tcp::resolver resolver(ex);
     auto [rec, endpoints] =
         co_await resolver.async_resolve(where.host, std::to_string(where.port), asio::as_tuple(asio::use_awaitable));
@@ -81,16 +90,15 @@ asio::awaitable<result<std::vector<exchange>>> run(asio::any_io_executor ex, end
                         i18n::format({"the projector's address {} cannot be resolved: {}", "无法解析投影机地址 {}：{}"},
                                      where.host, rec.message()));
     }
-    connection c(ex);
-    c.stream.expires_after(where.connect_timeout);
-    auto [cec, ep] = co_await c.stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    session s{std::make_unique<connection>(ex), {}};
+    s.c->stream.expires_after(where.connect_timeout);
+    auto [cec, ep] = co_await s.c->stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
     if (cec) co_return network_error(where, cec);
 
-    auto first = co_await c.read_line(where);
+    auto first = co_await s.c->read_line(where);
     if (!first) co_return first.error();
     auto hello = parse_greeting(*first);
     if (!hello) co_return hello.error();
-    std::string digest;
     if (hello->authentication) {
         if (where.password.empty()) {
             co_return error(pjlink_errc::password_required,
@@ -100,39 +108,80 @@ asio::awaitable<result<std::vector<exchange>>> run(asio::any_io_executor ex, end
                                           "或代理程序配置中的 [projector] password）"},
                                          where_of(where)));
         }
-        digest = auth_digest(hello->random, where.password);
+        s.digest = auth_digest(hello->random, where.password);
     }
+    co_return s;
+}
 
+void close_session(session& s) {
+    boost::system::error_code ignored;
+    s.c->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    s.c->stream.close();
+    s.c.reset();
+}
+
+// A line that breaks the protocol (a reply to a command not sent, a line
+// over PJLink's length), named as it came: the session cannot be trusted
+// after it, so it is closed and the next command opens another.
+error protocol_error(pjlink_errc code, const endpoint& where, const request& req, std::string_view what) {
+    return error(code, i18n::format({"the projector at {} broke the PJLink protocol answering %{}{} {}: {}; its other "
+                                     "answers are kept and the connection is opened again",
+                                     "{} 的投影机应答 %{}{} {} 时违反 PJLink 协议：{}；其他应答已保留，连接将重新建立"},
+                                    where_of(where), req.cls, req.command, req.param, what));
+}
+
+}  // namespace
+
+asio::awaitable<result<std::vector<exchange>>> run(asio::any_io_executor ex, endpoint where,
+                                                   std::vector<request> requests) {
     std::vector<exchange> out;
     out.reserve(requests.size());
+    session s;
     for (auto& req : requests) {
+        if (!s.c) {
+            auto opened = co_await open_session(ex, where);
+            if (!opened) {
+                if (out.empty()) co_return opened.error();
+                // Answers already had are kept; the rest say why they have none.
+                for (size_t i = out.size(); i < requests.size(); ++i)
+                    out.push_back({requests[i], opened.error()});
+                co_return out;
+            }
+            s = std::move(*opened);
+        }
         exchange x{req, error()};
+        bool broken = false;
         for (int attempt = 0;; ++attempt) {
-            std::string line = encode(req, digest);
-            digest.clear();  // the digest goes with the first command only
-            c.stream.expires_after(where.reply_timeout);
+            std::string line = encode(req, s.digest);
+            s.digest.clear();  // the digest goes with the first command only
+            s.c->stream.expires_after(where.reply_timeout);
             auto [wec, wn] =
-                co_await asio::async_write(c.stream, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
+                co_await asio::async_write(s.c->stream, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
             if (wec) co_return network_error(where, wec);
             result<reply> answer = error();
-            // Lines that answer something else (a Class 2 LKUP notice) are skipped.
+            // Class 2 notices (LKUP, ERST, POWR, INPT) before the reply are skipped.
             for (int skipped = 0;; ++skipped) {
-                auto l = co_await c.read_line(where);
+                auto l = co_await s.c->read_line(where);
                 if (!l) {
-                    if (l.error().code() == pjlink_errc::line_too_long && skipped < 4) continue;
-                    co_return l.error();
+                    if (l.error().code() != pjlink_errc::line_too_long) co_return l.error();
+                    answer = protocol_error(pjlink_errc::line_too_long, where, req,
+                                            i18n::format({"a line over {} bytes", "超过 {} 字节的行"}, max_line));
+                    broken = true;
+                    break;
                 }
                 answer = parse_reply(*l);
                 if (!answer) {
                     if (answer.error().code() == pjlink_errc::authentication_failed) co_return answer.error();
                     break;
                 }
-                if (answer->command == req.command || skipped >= 4) break;
-            }
-            if (answer && answer->command != req.command) {
-                answer = error(pjlink_errc::unexpected_reply,
-                               i18n::format({"the projector answered {} to {}", "投影机对 {} 的应答是 {}"},
-                                            answer->command, req.command));
+                if (answer->command == req.command) break;
+                if (!is_notice(*answer) || skipped >= 4) {
+                    answer = protocol_error(pjlink_errc::unexpected_reply, where, req,
+                                            i18n::format({"it answered \"{}\"", "其应答为“{}”"},
+                                                         decode_text(std::string_view(*l).substr(0, 40))));
+                    broken = true;
+                    break;
+                }
             }
             if (answer) {
                 if (auto status = check_body(*answer); !status) answer = status.error();
@@ -146,10 +195,9 @@ asio::awaitable<result<std::vector<exchange>>> run(asio::any_io_executor ex, end
             break;
         }
         out.push_back(std::move(x));
+        if (broken) close_session(s);
     }
-    boost::system::error_code ignored;
-    c.stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    c.stream.close();
+    if (s.c) close_session(s);
     co_return out;
 }
 

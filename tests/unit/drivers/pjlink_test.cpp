@@ -137,14 +137,17 @@ TEST_CASE("typed answers, from real projectors' replies") {
 
     CHECK(decode_hours("12345").value() == 12345);
     CHECK_FALSE(decode_hours("-1"));
-    CHECK(decode_resolution("1920x1080").value() == resolution{1920, 1080});
-    CHECK_FALSE(decode_resolution("-").value());
-    CHECK_FALSE(decode_resolution("*").value());
+    using res_state = resolution_reading::state;
+    CHECK(decode_resolution("1920x1080").value() == resolution_reading{res_state::size, {1920, 1080}});
+    CHECK(decode_resolution("-").value().what == res_state::no_signal);
+    CHECK(decode_resolution("*").value().what == res_state::unknown);
     CHECK_FALSE(decode_resolution("1920-1080"));
 
     CHECK(decode_text("EPSON PU1007B/PU1007W") == "EPSON PU1007B/PU1007W");
     CHECK(decode_text("\xc3\xa0\xe2\x82\xac") == "\xc3\xa0\xe2\x82\xac");  // UTF-8 kept
     CHECK(decode_text("Beamer \xe9") == "Beamer \xc3\xa9");                // Latin-1 read as such
+    CHECK(decode_text("\xbd\xcc\xca\xd2 301") == "教室 301");              // GBK, as Chinese projectors say it
+    CHECK(decode_text("\xed\xa0\x80") != "\xed\xa0\x80");                  // a surrogate is not UTF-8
     CHECK(decode_text(std::string("a\x01"
                                   "b",
                                   3)) == "ab");

@@ -121,7 +121,8 @@ public:
         }
         if (c == "NAME") return reply(o_.name);
         if (c == "INF1") return reply(o_.manufacturer);
-        if (c == "INF2") return reply(o_.product);
+        if (c == "INF2")
+            return reply(o_.quirks.contains("long-line") ? o_.product + std::string(200, '.') : o_.product);
         if (c == "INFO") return reply("bbt-sim");
         if (c == "CLSS")
             return reply(o_.quirks.contains("clss-text") ? fmt::format("Class {}", o_.pjlink_class)
@@ -132,7 +133,7 @@ public:
         if (c == "RLMP") return reply("ELPLP97");
         if (c == "RFIL") return reply("ELPAF32");
         if (c == "IRES") return reply(power_ == pj::power::on ? "1024x768" : "-");
-        if (c == "RRES") return reply("1024x768");
+        if (c == "RRES") return reply(o_.quirks.contains("unknown-resolution") ? "*" : "1024x768");
         if (c == "INNM") {
             auto it = std::find(inputs.begin(), inputs.end(), r.param.substr(1));
             if (r.param.size() != 3 || it == inputs.end()) return reply("ERR2");
@@ -247,6 +248,8 @@ asio::awaitable<void> serve(tcp::socket sock, projector_model& model) {
                 body[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(body[i])));
         }
         if (first && o.quirks.contains("lkup")) out += "%2LKUP=00:1b:2c:3d:4e:5f\r";
+        // A projector seen in the field echoes the command's letters out of order.
+        if (o.quirks.contains("wrong-echo") && req->req.command == "POWR") body.replace(2, 4, "ROWP");
         out += body + "\r";
         if (o.quirks.contains("nul")) out += std::string(3, '\0');
         first = false;
@@ -345,7 +348,8 @@ asio::awaitable<void> accept_loop(tcp::acceptor& acceptor, projector_model& mode
 }  // namespace
 
 const std::vector<std::string>& projector_quirks() {
-    static const std::vector<std::string> q{"lowercase", "nul", "clss-text", "laser", "lkup"};
+    static const std::vector<std::string> q{"lowercase", "nul",       "clss-text",          "laser",
+                                            "lkup",      "long-line", "unknown-resolution", "wrong-echo"};
     return q;
 }
 

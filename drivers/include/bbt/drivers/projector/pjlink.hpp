@@ -153,13 +153,19 @@ struct av_mute {
 [[nodiscard]] result<int> decode_class(std::string_view body);
 // FILT and other hour counters: 1 to 5 digits.
 [[nodiscard]] result<int64_t> decode_hours(std::string_view body);
-// IRES/RRES: "WxH"; nullopt for "-" (no signal) and "*" (unknown).
+// IRES/RRES: "WxH", "-" (no signal) or "*" (not known to the projector).
 struct resolution {
     int width = 0;
     int height = 0;
     bool operator==(const resolution&) const = default;
 };
-[[nodiscard]] result<std::optional<resolution>> decode_resolution(std::string_view body);
+struct resolution_reading {
+    enum class state : uint8_t { size, no_signal, unknown };
+    state what = state::unknown;
+    resolution size;  // when `what` is `size`
+    bool operator==(const resolution_reading&) const = default;
+};
+[[nodiscard]] result<resolution_reading> decode_resolution(std::string_view body);
 // Class 2 over UDP 4352: the search a controller broadcasts ("%2SRCH", no
 // parameter), and the projectors' answers (%2ACKN=<MAC>) and notices
 // (%2LKUP=<MAC>, %2ERST=..., %2POWR=..., %2INPT=...), which read as replies.

@@ -57,8 +57,8 @@ struct projector_info {
     std::vector<lamp> lamps;
     bool no_lamp = false;  // ERR1 to LAMP: a laser or LED light source
     std::optional<int64_t> filter_hours;
-    std::string replacement_lamp, replacement_filter;  // RLMP, RFIL
-    std::optional<resolution> input_resolution, recommended_resolution;
+    std::string replacement_lamp, replacement_filter;                            // RLMP, RFIL
+    std::optional<resolution_reading> input_resolution, recommended_resolution;  // nullopt: not answered
     // Commands the projector answered with an error, and the error.
     std::map<std::string, std::string> unanswered;
 };
