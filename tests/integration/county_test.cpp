@@ -20,6 +20,7 @@
 #include <boost/json.hpp>
 
 #include <csignal>
+#include <fstream>
 #include <functional>
 #include <random>
 #include <thread>
@@ -353,4 +354,78 @@ TEST_CASE("commands from the county are checked: a signed one is answered, a for
     agent.signal(SIGTERM);
     REQUIRE(agent.wait(10s));
     county.stop();
+}
+
+namespace {
+
+// The peak resident memory of a process (VmHWM), in KiB.
+int64_t peak_rss_kib(pid_t pid) {
+    std::ifstream in(fmt::format("/proc/{}/status", pid));
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6));
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("twelve uploads of 63 MiB without a certificate that never finish keep bbt-county under 100 MB") {
+    county_fixture county;
+    county.start();
+    // curl sends a chunked PATCH without a client certificate: 63 MiB, then
+    // nothing, the body never ended. Each curl is the spawned process
+    // itself, so the test's end kills it; the writer sleeps out on its own.
+    std::vector<test::child> clients;
+    for (int i = 0; i < 12; ++i) {
+        test::spawn_options o;
+        o.stdout_path = county.dir / fmt::format("curl{}.out", i);
+        clients.push_back(
+            test::spawn({"/bin/bash", "-c",
+                         fmt::format("exec curl -sS --http1.1 --cacert {} -o /dev/null -w '%{{http_code}}' -X PATCH "
+                                     "-H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream' "
+                                     "-H 'Upload-Offset: 0' -T - {}/v1/uploads/0123456789abcdef0123456789abcdef "
+                                     "< <(head -c 66060288 /dev/zero; exec sleep 300)",
+                                     (county.pki / "ca.pem").string(), county.url())},
+                        o));
+    }
+    // Each is refused from its header (401: no certificate); curl sees the answer and ends.
+    for (int i = 0; i < 12; ++i) {
+        auto st = clients[i].wait(120s);
+        CHECK(st.has_value());
+        CHECK(test::read_file(county.dir / fmt::format("curl{}.out", i)) == "401");
+    }
+    int64_t peak = peak_rss_kib(county.proc.pid());
+    INFO("bbt-county's peak RSS: " << peak << " KiB");
+    CHECK(peak > 0);
+    CHECK(peak < 100 * 1000);
+    // And it is still running.
+    CHECK(county.proc.wait(0ms) == std::nullopt);
+}
+
+TEST_CASE("bbt-county init refuses to replace the county's keys unless forced and then keeps the old ones") {
+    county_fixture county;
+    auto ca_before = test::read_file(county.pki / "ca.pem");
+    auto key_before = test::read_file(county.pki / "command.key");
+    test::spawn_options o;
+    o.stderr_path = county.dir / "init.err";
+    o.env = {{"LANG", "C.UTF-8"}};
+    CHECK(test::run({BBT_COUNTY_BINARY, "init", "--pki", county.pki.string(), "--host", "127.0.0.1"}, o) == 1);
+    CHECK(test::read_file(county.dir / "init.err").find("--force") != std::string::npos);
+    CHECK(test::read_file(county.pki / "ca.pem") == ca_before);
+    CHECK(test::read_file(county.pki / "command.key") == key_before);
+    o.env = {{"LANG", "zh_CN.UTF-8"}};
+    CHECK(test::run({BBT_COUNTY_BINARY, "init", "--pki", county.pki.string(), "--host", "127.0.0.1"}, o) == 1);
+    CHECK(test::read_file(county.dir / "init.err").find("已有县级平台密钥") != std::string::npos);
+
+    REQUIRE(test::run({BBT_COUNTY_BINARY, "init", "--pki", county.pki.string(), "--host", "127.0.0.1", "--force"}) ==
+            0);
+    CHECK(test::read_file(county.pki / "ca.pem") != ca_before);
+    std::vector<std::filesystem::path> backups;
+    for (const auto& e : std::filesystem::directory_iterator(county.pki)) {
+        if (e.path().filename().string().starts_with("backup-")) backups.push_back(e.path());
+    }
+    REQUIRE(backups.size() == 1);
+    CHECK(test::read_file(backups[0] / "ca.pem") == ca_before);
+    CHECK(test::read_file(backups[0] / "command.key") == key_before);
 }

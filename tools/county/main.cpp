@@ -12,6 +12,7 @@
 #include "bbt/base/versions.hpp"
 
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
@@ -104,8 +105,10 @@ void usage(std::FILE* out) {
     fmt::print(
         out, "{}",
         i18n::text({"Usage:\n"
-                    "  bbt-county init --pki DIR [--host NAME]...   make the county CA, the server's certificate\n"
-                    "                                               for NAME(s) and the command key\n"
+                    "  bbt-county init --pki DIR [--host NAME]... [--force]\n"
+                    "                                               make the county CA, the server's certificate\n"
+                    "                                               for NAME(s) and the command key; --force\n"
+                    "                                               replaces existing ones (kept in DIR/backup-TIME)\n"
                     "  bbt-county serve --config FILE               run the service\n"
                     "  bbt-county code --config FILE --school S --classroom C [--hours N]\n"
                     "                                               a one-time enrolment code for a classroom\n"
@@ -116,7 +119,9 @@ void usage(std::FILE* out) {
                     "  bbt-county timetable --config FILE --school S --classroom C --file TIMETABLE.ics\n"
                     "                                               publish a classroom's timetable (iCalendar)\n",
                     "用法：\n"
-                    "  bbt-county init --pki 目录 [--host 名称]...  生成县级 CA、服务器证书和命令签名密钥\n"
+                    "  bbt-county init --pki 目录 [--host 名称]... [--force]\n"
+                    "                                               生成县级 CA、服务器证书和命令签名密钥；--force\n"
+                    "                                               替换已有密钥（旧密钥保存在 目录/backup-时间）\n"
                     "  bbt-county serve --config 文件               运行服务\n"
                     "  bbt-county code --config 文件 --school 学校 --classroom 教室 [--hours 小时]\n"
                     "                                               为教室生成一次性注册码\n"
@@ -162,6 +167,35 @@ int main(int argc, char** argv) {
             if (args[i] == "--host") hosts.push_back(args[i + 1]);
         }
         if (hosts.empty()) hosts = {"localhost"};
+        // Made again, every enrolled set would distrust the county: only on
+        // purpose, and with the old keys kept beside.
+        std::error_code ec;
+        if (std::filesystem::exists(std::filesystem::path(dir) / "ca.key", ec)) {
+            if (std::find(args.begin(), args.end(), "--force") == args.end()) {
+                fmt::print(
+                    stderr, "{}\n",
+                    i18n::format({"bbt-county: {} already holds the county's keys; made again, every enrolled "
+                                  "set would stop trusting the county. Give --force to replace them (the old "
+                                  "ones are kept in {}/backup-TIME)",
+                                  "bbt-county：{} 中已有县级平台密钥；重新生成后所有已注册设备将不再信任县级平台。"
+                                  "如确需替换请加 --force（旧密钥保存在 {}/backup-时间）"},
+                                 dir, dir));
+                return 1;
+            }
+            auto backup =
+                std::filesystem::path(dir) / fmt::format("backup-{}", bbt::clock::wall_now().count() / 1'000'000);
+            std::filesystem::create_directories(backup, ec);
+            for (const char* name : {"ca.pem", "ca.key", "server.pem", "server.key", "command.key"}) {
+                if (std::filesystem::exists(std::filesystem::path(dir) / name, ec)) {
+                    std::filesystem::copy_file(std::filesystem::path(dir) / name, backup / name,
+                                               std::filesystem::copy_options::overwrite_existing, ec);
+                    if (ec)
+                        return fail(
+                            bbt::errno_error(ec.value(), "backing up the county's keys", (backup / name).string()));
+                }
+            }
+            fmt::print("{}\n", i18n::format({"the old keys are kept in {}", "旧密钥已保存在 {}"}, backup.string()));
+        }
         auto p = bbt::county::pki_files::create(dir, hosts);
         if (!p) return fail(p.error());
         fmt::print("{}\n", i18n::format({"made the county CA, the server certificate and the command key in {}; "
@@ -221,6 +255,12 @@ int main(int argc, char** argv) {
         return 0;
     }
     if (cmd == "serve") {
+        // One descriptor per connection: as many as the system lets this
+        // process have (the unit's LimitNOFILE=), not the shell's default.
+        if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+            nofile.rlim_cur = nofile.rlim_max;
+            (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+        }
         auto pki = bbt::county::pki_files::load(cfg->pki);
         if (!pki) return fail(pki.error());
         asio::io_context ioc(1);

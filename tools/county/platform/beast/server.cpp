@@ -164,16 +164,20 @@ struct server::impl {
         for (;;) {
             beast::get_lowest_layer(stream).expires_after(60s);
             http::request_parser<http::string_body> parser;
-            parser.body_limit(max_body);
+            parser.header_limit(16 << 10);
             auto [hec2, hn] =
                 co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
             if (hec2) break;
-            // Recordings come in chunks larger than any report.
-            bool upload = parser.get().target().starts_with("/v1/uploads");
-            if (upload) {
-                parser.body_limit(recordings.options().max_chunk);
-                beast::get_lowest_layer(stream).expires_after(300s);
+            // Decided from the header alone, before a byte of the body is read.
+            auto gate = admit(parser, peer);
+            if (!gate) {
+                http::response<http::string_body> refused = gate.error();
+                auto written = co_await http::async_write(stream, refused, asio::as_tuple(asio::use_awaitable));
+                (void)written;  // answered or not, the connection ends here
+                break;          // the body that may follow is never read
             }
+            bool upload = *gate;
+            if (upload) beast::get_lowest_layer(stream).expires_after(300s);
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
             if (rec) break;
             auto req = parser.release();
@@ -189,6 +193,48 @@ struct server::impl {
         }
         beast::get_lowest_layer(stream).expires_after(2s);
         co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    }
+
+    // Whether a request may be read, from its header: a known route and
+    // method, the set's certificate where the route needs one, and a body
+    // within the route's limit (Content-Length checked now; a chunked body is
+    // cut off at the same limit). True for an upload; otherwise the answer.
+    using gate_result = boost::system::result<bool, http::response<http::string_body>>;
+    gate_result admit(http::request_parser<http::string_body>& parser, const std::string& peer) {
+        const auto& h = parser.get();
+        auto refuse = [&](http::status st, std::string_view why) {
+            return gate_result(boost::system::in_place_error, json_response(st, error_body(why), h.version(), false));
+        };
+        std::string_view target(h.target().data(), h.target().size());
+        auto verb = h.method();
+        bool upload = target == "/v1/uploads" || target.starts_with("/v1/uploads/");
+        uint64_t limit = 0;
+        bool anonymous = false;  // may come without a certificate
+        if (upload) {
+            anonymous = verb == http::verb::options;
+            limit = verb == http::verb::patch ? recordings.options().max_chunk : 64 << 10;
+        } else if (verb == http::verb::get && (target == "/v1/catalogue" || target == "/v1/timetable")) {
+            limit = 0;
+        } else if (verb == http::verb::post && target == "/v1/enrol") {
+            anonymous = true;
+            limit = 64 << 10;
+        } else if (verb == http::verb::post && target == "/v1/reports") {
+            limit = max_body;
+        } else {
+            return refuse(http::status::not_found, i18n::text({"no such endpoint", "没有此接口"}));
+        }
+        if (!anonymous && peer.empty()) {
+            return refuse(http::status::unauthorized,
+                          i18n::text({"this needs the set's certificate from enrolment", "需要注册时颁发的证书"}));
+        }
+        if (auto length = parser.content_length(); length && *length > limit) {
+            return refuse(http::status::payload_too_large,
+                          i18n::format({"a body of {} bytes is over this endpoint's limit of {} bytes",
+                                        "请求体 {} 字节，超过此接口上限 {} 字节"},
+                                       *length, limit));
+        }
+        parser.body_limit(limit);
+        return upload;
     }
 
     http::response<http::string_body> handle(const http::request<http::string_body>& req, const std::string& peer) {
