@@ -80,7 +80,6 @@ result<std::vector<county::message>> outbox::next_batch(size_t max_messages, siz
                         continue;
                     }
                 }
-                protocol::json_text::repair(m["body"]);
                 auto msg = county::message_from_json(m);
                 if (!msg) {
                     unreadable.emplace_back(seq, msg.error().message());

@@ -11,7 +11,10 @@
 #include "county_fixture.hpp"
 #include "cutting_proxy.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <boost/asio/co_spawn.hpp>
@@ -374,19 +377,22 @@ TEST_CASE("twelve uploads of 63 MiB without a certificate that never finish keep
     county_fixture county;
     county.start();
     // curl sends a chunked PATCH without a client certificate: 63 MiB, then
-    // nothing, the body never ended. Each curl is the spawned process
-    // itself, so the test's end kills it; the writer sleeps out on its own.
+    // nothing, the body never ended: its writer then blocks reading a FIFO
+    // nobody writes. Each client is a process group of its own (setsid), so
+    // the test's end kills the writer with its curl.
+    auto hold = county.dir / "hold";
+    REQUIRE(::mkfifo(hold.c_str(), 0600) == 0);
     std::vector<test::child> clients;
     for (int i = 0; i < 12; ++i) {
         test::spawn_options o;
         o.stdout_path = county.dir / fmt::format("curl{}.out", i);
         clients.push_back(
-            test::spawn({"/bin/bash", "-c",
+            test::spawn({"/usr/bin/setsid", "/bin/bash", "-c",
                          fmt::format("exec curl -sS --http1.1 --cacert {} -o /dev/null -w '%{{http_code}}' -X PATCH "
                                      "-H 'Tus-Resumable: 1.0.0' -H 'Content-Type: application/offset+octet-stream' "
                                      "-H 'Upload-Offset: 0' -T - {}/v1/uploads/0123456789abcdef0123456789abcdef "
-                                     "< <(head -c 66060288 /dev/zero; exec sleep 300)",
-                                     (county.pki / "ca.pem").string(), county.url())},
+                                     "< <(head -c 66060288 /dev/zero; exec cat {})",
+                                     (county.pki / "ca.pem").string(), county.url(), hold.string())},
                         o));
     }
     // Each is refused from its header (401: no certificate); curl sees the answer and ends.
@@ -401,6 +407,8 @@ TEST_CASE("twelve uploads of 63 MiB without a certificate that never finish keep
     CHECK(peak < 100 * 1000);
     // And it is still running.
     CHECK(county.proc.wait(0ms) == std::nullopt);
+    for (const auto& c : clients)
+        ::kill(-c.pid(), SIGKILL);
 }
 
 TEST_CASE("bbt-county init refuses to replace the county's keys unless forced and then keeps the old ones") {

@@ -2,7 +2,6 @@
 #include "bbt/base/utf8.hpp"
 
 #include <iconv.h>
-#include <cerrno>
 
 namespace bbt::utf8 {
 
@@ -19,7 +18,6 @@ std::optional<std::string> from_gb18030(std::string_view s) {
     ::iconv_close(cd);
     if (rc == static_cast<std::size_t>(-1) || in_left != 0) return std::nullopt;
     out.resize(out.size() - to_left);
-    if (!valid(out)) return std::nullopt;
     return out;
 }
 

@@ -2,6 +2,7 @@
 #include "bbt/drivers/whiteboard/uinput_sink.hpp"
 
 #include "bbt/base/i18n.hpp"
+#include "bbt/base/utf8.hpp"
 
 #include <fcntl.h>
 #include <libevdev/libevdev-uinput.h>
@@ -48,11 +49,7 @@ error uinput_error(int err, std::string_view what, const std::filesystem::path& 
 // uinput refuses a name of UINPUT_MAX_NAME_SIZE (80) bytes or more with
 // EINVAL; boards' product strings can be longer. Cut at a UTF-8 boundary.
 std::string node_name(std::string name, size_t max = UINPUT_MAX_NAME_SIZE - 1) {
-    if (name.size() <= max) return name;
-    size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xc0) == 0x80)
-        --cut;
-    name.resize(cut);
+    name.resize(utf8::cut(name, max).size());
     return name;
 }
 

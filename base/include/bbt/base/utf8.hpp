@@ -13,9 +13,6 @@
 
 namespace bbt::utf8 {
 
-// U+FFFD REPLACEMENT CHARACTER, as UTF-8.
-inline constexpr std::string_view replacement = "\xEF\xBF\xBD";
-
 // Whether `s` is well-formed UTF-8 (no overlong forms, no surrogates, nothing
 // above U+10FFFF).
 [[nodiscard]] bool valid(std::string_view s) noexcept;

@@ -13,8 +13,8 @@
 namespace bbt::protocol::json_text {
 
 // Every string and every key in `v` made valid UTF-8 (ill-formed bytes become
-// U+FFFD); returns how many were repaired.
-size_t repair(boost::json::value& v);
+// U+FFFD).
+void repair(boost::json::value& v);
 
 // `v` as JSON text that any JSON reader accepts: serialised, and when that is
 // not valid UTF-8, serialised again from a repaired copy.

@@ -176,7 +176,8 @@ struct server::impl {
                 (void)written;  // answered or not, the connection ends here
                 break;          // the body that may follow is never read
             }
-            bool upload = *gate;
+            route to = *gate;
+            bool upload = to == route::upload;
             if (upload) beast::get_lowest_layer(stream).expires_after(300s);
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
             if (rec) break;
@@ -185,7 +186,7 @@ struct server::impl {
             if (upload) {
                 res = co_await recordings.handle(std::move(req), peer);
             } else {
-                res = handle(req, peer);
+                res = handle(to, req, peer);
             }
             bool keep = res.keep_alive();
             auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
@@ -198,8 +199,9 @@ struct server::impl {
     // Whether a request may be read, from its header: a known route and
     // method, the set's certificate where the route needs one, and a body
     // within the route's limit (Content-Length checked now; a chunked body is
-    // cut off at the same limit). True for an upload; otherwise the answer.
-    using gate_result = boost::system::result<bool, http::response<http::string_body>>;
+    // cut off at the same limit). The route; otherwise the answer.
+    enum class route { catalogue, timetable, enrol, reports, upload };
+    using gate_result = boost::system::result<route, http::response<http::string_body>>;
     gate_result admit(http::request_parser<http::string_body>& parser, const std::string& peer) {
         const auto& h = parser.get();
         auto refuse = [&](http::status st, std::string_view why) {
@@ -207,18 +209,23 @@ struct server::impl {
         };
         std::string_view target(h.target().data(), h.target().size());
         auto verb = h.method();
-        bool upload = target == "/v1/uploads" || target.starts_with("/v1/uploads/");
+        route to;
         uint64_t limit = 0;
         bool anonymous = false;  // may come without a certificate
-        if (upload) {
+        if (target == "/v1/uploads" || target.starts_with("/v1/uploads/")) {
+            to = route::upload;
             anonymous = verb == http::verb::options;
             limit = verb == http::verb::patch ? recordings.options().max_chunk : 64 << 10;
-        } else if (verb == http::verb::get && (target == "/v1/catalogue" || target == "/v1/timetable")) {
-            limit = 0;
+        } else if (verb == http::verb::get && target == "/v1/catalogue") {
+            to = route::catalogue;
+        } else if (verb == http::verb::get && target == "/v1/timetable") {
+            to = route::timetable;
         } else if (verb == http::verb::post && target == "/v1/enrol") {
+            to = route::enrol;
             anonymous = true;
             limit = 64 << 10;
         } else if (verb == http::verb::post && target == "/v1/reports") {
+            to = route::reports;
             limit = max_body;
         } else {
             return refuse(http::status::not_found, i18n::text({"no such endpoint", "没有此接口"}));
@@ -234,24 +241,23 @@ struct server::impl {
                                        *length, limit));
         }
         parser.body_limit(limit);
-        return upload;
+        return to;
     }
 
-    http::response<http::string_body> handle(const http::request<http::string_body>& req, const std::string& peer) {
+    // A request admit() let in (the peer is a set wherever the route needs one).
+    http::response<http::string_body> handle(route to, const http::request<http::string_body>& req,
+                                             const std::string& peer) {
         auto reply = [&](http::status s, const json::value& body) {
             return json_response(s, body, req.version(), req.keep_alive());
         };
-        if (req.method() == http::verb::get) {
-            if (req.target() == "/v1/catalogue") return document(req, peer, reply, false);
-            if (req.target() == "/v1/timetable") return document(req, peer, reply, true);
-            return reply(http::status::not_found, error_body(i18n::text({"no such endpoint", "没有此接口"})));
+        switch (to) {
+            case route::catalogue: return document(req, peer, reply, false);
+            case route::timetable: return document(req, peer, reply, true);
+            case route::enrol: return enrol(req, reply);
+            case route::reports: return reports(req, peer, reply);
+            case route::upload: break;  // served by the uploads' own handler, never here
         }
-        if (req.method() != http::verb::post) {
-            return reply(http::status::method_not_allowed, error_body("GET or POST only"));
-        }
-        if (req.target() == "/v1/enrol") return enrol(req, reply);
-        if (req.target() == "/v1/reports") return reports(req, peer, reply);
-        return reply(http::status::not_found, error_body(i18n::text({"no such endpoint", "没有此接口"})));
+        return reply(http::status::internal_server_error, error_body("misrouted request"));
     }
 
     // The catalogue, or the timetable of the peer's classroom; 304 when the
@@ -259,11 +265,6 @@ struct server::impl {
     template <class Reply>
     http::response<http::string_body> document(const http::request<http::string_body>& req, const std::string& peer,
                                                Reply& reply, bool timetable) {
-        if (peer.empty()) {
-            return reply(
-                http::status::unauthorized,
-                error_body(i18n::text({"this needs the set's certificate from enrolment", "需要注册时颁发的证书"})));
-        }
         auto doc = timetable ? db.timetable_of(peer) : db.catalogue();
         if (!doc) {
             log::error(lg, "reading a published document for {}: {}", peer, doc.error().what());
@@ -323,11 +324,6 @@ struct server::impl {
     template <class Reply>
     http::response<http::string_body> reports(const http::request<http::string_body>& req, const std::string& peer,
                                               Reply& reply) {
-        if (peer.empty()) {
-            return reply(http::status::unauthorized,
-                         error_body(i18n::text(
-                             {"reports need the set's certificate from enrolment", "上报需要注册时颁发的证书"})));
-        }
         std::string text = req.body();
         if (req[http::field::content_encoding] == "gzip") {
             auto plain = protocol::gunzip(req.body(), wire::max_batch_bytes);
