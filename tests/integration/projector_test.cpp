@@ -512,9 +512,14 @@ TEST_CASE("the front-panel key starts and ends the class, and its LEDs show it")
 
 TEST_CASE("Class 2 over UDP: a search finds the projector, and its status notices make the agent look at once") {
     sim_projector s({"--udp-port", "0"});
+    // The simulator prints its UDP port after its TCP one: wait for the line.
     std::smatch m;
-    std::string out = test::read_file(s.dir / "out");
+    std::string out;
     std::regex udp("search on UDP 127\\.0\\.0\\.1:([0-9]+)");
+    for (int i = 0; i < 400 && !std::regex_search(out, m, udp); ++i) {
+        if (i > 0) std::this_thread::sleep_for(25ms);
+        out = test::read_file(s.dir / "out");
+    }
     REQUIRE(std::regex_search(out, m, udp));
     std::string udp_port = m[1];
     test::temp_dir d;
