@@ -4,6 +4,8 @@
 #pragma once
 
 #include "bbt/base/sqlite.hpp"
+#include "bbt/protocol/https_client.hpp"
+#include "bbt/protocol/pki.hpp"
 
 #include "process.hpp"
 #include "temp_dir.hpp"
@@ -13,6 +15,7 @@
 
 #include <csignal>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <regex>
 #include <string>
@@ -50,11 +53,28 @@ struct county_fixture {
         REQUIRE(run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "127.0.0.1"}) == 0);
         write_config();
     }
+    // Further keys of [server] and [storage], one "key = value" a line.
+    std::string server_keys, storage_keys;
+
     void write_config() {
-        write_file(config, fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n[storage]\ndatabase = "
-                                       "\"{}\"\n[pki]\ndir = \"{}\"\n[dashboard]\nlisten = \"127.0.0.1\"\n"
+        write_file(config, fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n{}[storage]\ndatabase = "
+                                       "\"{}\"\n{}[pki]\ndir = \"{}\"\n[dashboard]\nlisten = \"127.0.0.1\"\n"
                                        "port = {}\n",
-                                       port, db.string(), pki.string(), dashboard_port));
+                                       port, server_keys, db.string(), storage_keys, pki.string(), dashboard_port));
+    }
+    // A certificate for `device` signed with the county's CA key, as
+    // enrolment would give: the identity a test's requests go with.
+    [[nodiscard]] protocol::tls_identity identity(const std::string& device) const {
+        auto ca = read_file(pki / "ca.pem");
+        auto key = protocol::pki::generate_key();
+        REQUIRE(key);
+        auto csr = protocol::pki::make_csr(*key, device);
+        REQUIRE(csr);
+        protocol::pki::issue_options o;
+        o.subject_cn = device;
+        auto cert = protocol::pki::sign_csr(*csr, ca, read_file(pki / "ca.key"), o);
+        REQUIRE(cert);
+        return {ca, *cert, *key};
     }
     void start() {
         // The log of an earlier run is moved away first: read before the new
@@ -90,6 +110,15 @@ struct county_fixture {
     void stop() {
         proc.signal(SIGTERM);
         REQUIRE(proc.wait(10s));
+    }
+    // bbt-county's peak resident memory (VmHWM), in KiB.
+    [[nodiscard]] int64_t peak_rss_kib() const {
+        std::ifstream in(fmt::format("/proc/{}/status", proc.pid()));
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6));
+        }
+        return -1;
     }
     std::string url() const { return fmt::format("https://127.0.0.1:{}", port); }
     std::string code(const std::string& classroom) {

@@ -2,6 +2,7 @@
 // made by `bbt-county init`, the real agent and bbtctl; enrolment, an outage
 // followed by delivery of everything exactly once, and certificates that
 // must be refused.
+#include "bbt/base/digest.hpp"
 #include "bbt/base/sqlite.hpp"
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/pki.hpp"
@@ -10,8 +11,14 @@
 #include "agent_fixture.hpp"
 #include "county_fixture.hpp"
 #include "cutting_proxy.hpp"
+#include "http_get.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +33,7 @@
 #include <fstream>
 #include <functional>
 #include <random>
+#include <regex>
 #include <thread>
 
 using namespace bbt;
@@ -359,20 +367,6 @@ TEST_CASE("commands from the county are checked: a signed one is answered, a for
     county.stop();
 }
 
-namespace {
-
-// The peak resident memory of a process (VmHWM), in KiB.
-int64_t peak_rss_kib(pid_t pid) {
-    std::ifstream in(fmt::format("/proc/{}/status", pid));
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.starts_with("VmHWM:")) return std::stoll(line.substr(6));
-    }
-    return -1;
-}
-
-}  // namespace
-
 TEST_CASE("twelve uploads of 63 MiB without a certificate that never finish keep bbt-county under 100 MB") {
     county_fixture county;
     county.start();
@@ -401,7 +395,7 @@ TEST_CASE("twelve uploads of 63 MiB without a certificate that never finish keep
         CHECK(st.has_value());
         CHECK(test::read_file(county.dir / fmt::format("curl{}.out", i)) == "401");
     }
-    int64_t peak = peak_rss_kib(county.proc.pid());
+    int64_t peak = county.peak_rss_kib();
     INFO("bbt-county's peak RSS: " << peak << " KiB");
     CHECK(peak > 0);
     CHECK(peak < 100 * 1000);
@@ -436,4 +430,156 @@ TEST_CASE("bbt-county init refuses to replace the county's keys unless forced an
     REQUIRE(backups.size() == 1);
     CHECK(test::read_file(backups[0] / "ca.pem") == ca_before);
     CHECK(test::read_file(backups[0] / "command.key") == key_before);
+}
+
+namespace {
+
+// A plain TCP connection to bbt-county from `from` (a loopback address), or -1.
+int connect_from(const std::string& from, uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, from.c_str(), &local.sin_addr);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+        ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Whether the server has closed a connection: a read gets the end (or a
+// reset) within `bound`, rather than waiting.
+bool closed_within(int fd, std::chrono::seconds bound) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(bound).count())) <= 0) return false;
+    char c;
+    return ::recv(fd, &c, 1, MSG_DONTWAIT) <= 0;
+}
+
+}  // namespace
+
+TEST_CASE("a connection that says nothing and a chunk that stops coming are dropped at the read timeout") {
+    county_fixture county;
+    county.server_keys = "read_timeout = 1\n";
+    county.write_config();
+    county.start();
+    // Nothing sent, not even a TLS hello: closed at the deadline (a bound
+    // of 20 s here only stops a hang; before, the handshake waited 30 s).
+    int idle = connect_from("127.0.0.1", county.port);
+    REQUIRE(idle >= 0);
+    CHECK(closed_within(idle, 20s));
+    ::close(idle);
+
+    // A set's chunk, without a checksum, that stops after 1000 bytes: the
+    // connection is dropped, and tus keeps what arrived.
+    auto set = county.identity("No.3 Primary/305#1");
+    test::write_file(county.dir / "cert.pem", set.cert_pem);
+    test::write_file(county.dir / "key.pem", set.key_pem);
+    std::string sha(64, 'a');
+    auto curl = [&](const std::string& tail) {
+        return fmt::format("exec curl -sS --http1.1 --cacert {} --cert {} --key {} -H 'Tus-Resumable: 1.0.0' {}",
+                           (county.pki / "ca.pem").string(), (county.dir / "cert.pem").string(),
+                           (county.dir / "key.pem").string(), tail);
+    };
+    test::spawn_options o;
+    o.stdout_path = county.dir / "create.out";
+    REQUIRE(test::run({"/bin/bash", "-c",
+                       curl(fmt::format("-o /dev/null -D - -X POST -H 'Upload-Length: 100000' -H 'Upload-Metadata: "
+                                        "filename YS5tcDQ=,sha256 {}' {}/v1/uploads",
+                                        digest::base64(sha), county.url()))},
+                      o) == 0);
+    std::smatch m;
+    std::string created = test::read_file(county.dir / "create.out");
+    REQUIRE(std::regex_search(created, m, std::regex("[Ll]ocation: (/v1/uploads/[0-9a-f]+)")));
+    std::string at = m[1];
+    auto hold = county.dir / "hold";
+    REQUIRE(::mkfifo(hold.c_str(), 0600) == 0);
+    // openssl s_client, unlike curl, notices the connection closing while
+    // its input has nothing more to give.
+    test::spawn_options po;
+    po.stdout_path = county.dir / "patch.out";
+    po.stderr_path = county.dir / "patch.err";
+    auto patch = test::spawn(
+        {"/usr/bin/setsid", "/bin/bash", "-c",
+         fmt::format("exec openssl s_client -quiet -connect 127.0.0.1:{} -CAfile {} -cert {} -key {} < <(printf 'PATCH "
+                     "{} HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nTus-Resumable: 1.0.0\\r\\nContent-Type: "
+                     "application/offset+octet-stream\\r\\nUpload-Offset: 0\\r\\nContent-Length: "
+                     "100000\\r\\n\\r\\n'; head -c 1000 /dev/zero; exec cat {})",
+                     county.port, (county.pki / "ca.pem").string(), (county.dir / "cert.pem").string(),
+                     (county.dir / "key.pem").string(), at, hold.string())},
+        po);
+    // The client ends when the county drops it (before, the county waited 300 s).
+    CHECK(patch.wait(60s));
+    ::kill(-patch.pid(), SIGKILL);
+    auto d = sqlite::database::open(county.db);
+    REQUIRE(d);
+    auto st = d->prepare("SELECT offset FROM uploads");
+    REQUIRE(st);
+    REQUIRE(st->step().value());
+    CHECK(st->column_int64(0) == 1000);
+}
+
+TEST_CASE("two thousand idle connections stall neither a set's report nor the dashboard") {
+    county_fixture county;
+    county.start();
+    // From eight addresses (a school behind one NAT may hold 256), 1,000 on
+    // each port: the sets' and the dashboard's.
+    rlimit nofile{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &nofile) == 0);
+    if (nofile.rlim_max < 2200) {
+        BBT_SKIP("this process may hold " << nofile.rlim_max << " descriptors; the test needs 2,200");
+        return;
+    }
+    nofile.rlim_cur = nofile.rlim_max;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &nofile) == 0);
+    std::vector<int> idle;
+    for (int i = 0; i < 2000; ++i) {
+        std::string from = fmt::format("127.0.0.{}", 2 + i % 8);
+        int fd = connect_from(from, i % 2 == 0 ? county.port : county.dashboard_port);
+        REQUIRE(fd >= 0);
+        idle.push_back(fd);
+    }
+    auto set = county.identity("No.3 Primary/306#1");
+    std::string body = R"({"protocol":1,"device_id":"No.3 Primary/306#1","agent_version":"t","messages":[]})";
+    auto r = post(set, county.url() + "/v1/reports", body);
+    REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
+    CHECK(r->status == 200);
+    auto page = test::http_fetch(county.dashboard_port, "/api/v1/overview");
+    CHECK(page.status == 200);
+    // The idle ones are still open: served side by side, not shed to make room.
+    size_t open = 0;
+    for (int fd : idle)
+        open += closed_within(fd, 0s) ? 0 : 1;
+    CHECK(open == idle.size());
+    for (int fd : idle)
+        ::close(fd);
+}
+
+TEST_CASE("a code is refused for a school or classroom name that cannot name a set") {
+    county_fixture county;
+    test::spawn_options o;
+    o.stderr_path = county.dir / "code.err";
+    o.env = {{"LANG", "C.UTF-8"}};
+    auto code = [&](const std::string& school, const std::string& classroom) {
+        return test::run({BBT_COUNTY_BINARY, "code", "--config", county.config.string(), "--school", school,
+                          "--classroom", classroom},
+                         o);
+    };
+    CHECK(code("../../etc", "201") == 1);
+    CHECK(test::read_file(county.dir / "code.err").find("must not") != std::string::npos);
+    CHECK(code("No.3 Primary", "a/b") == 1);
+    CHECK(code(".hidden", "201") == 1);
+    // 20 Chinese characters and 20 more: 120 bytes, over a certificate's 64.
+    CHECK(code("城关镇第三中心小学附属实验学校东校区", "八年级三班多媒体教室") == 1);
+    CHECK(test::read_file(county.dir / "code.err").find("shorten") != std::string::npos);
+    o.env = {{"LANG", "zh_CN.UTF-8"}};
+    CHECK(code("No.3 Primary", "a/b") == 1);
+    CHECK(test::read_file(county.dir / "code.err").find("学校名和教室名") != std::string::npos);
+    CHECK(code("城关镇第三小学", "八年级三班") == 0);
 }

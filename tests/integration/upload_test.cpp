@@ -115,6 +115,19 @@ struct set_and_county {
     set_and_county() { REQUIRE(n.wait_for("READY=1")); }
 };
 
+// A tus request of a test, as a set sends it.
+protocol::https_request tus_request(const test::county_fixture& county, std::string method, std::string path,
+                                    std::vector<std::pair<std::string, std::string>> headers, std::string body = {}) {
+    protocol::https_request r;
+    r.method = std::move(method);
+    r.url = county.url() + path;
+    r.headers = std::move(headers);
+    r.headers.emplace_back("Tus-Resumable", "1.0.0");
+    r.content_type = "application/offset+octet-stream";
+    r.body = std::move(body);
+    return r;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -271,14 +284,7 @@ TEST_CASE(
     auto b = enrolled("402", fb);
     auto req = [&](std::string method, std::string path, std::vector<std::pair<std::string, std::string>> headers,
                    std::string body = {}) {
-        protocol::https_request r;
-        r.method = std::move(method);
-        r.url = county.url() + path;
-        r.headers = std::move(headers);
-        r.headers.emplace_back("Tus-Resumable", "1.0.0");
-        r.content_type = "application/offset+octet-stream";
-        r.body = std::move(body);
-        return r;
+        return tus_request(county, std::move(method), std::move(path), std::move(headers), std::move(body));
     };
     std::string data(100'000, '\0');
     for (size_t i = 0; i < data.size(); ++i)
@@ -433,4 +439,111 @@ TEST_CASE(
     CHECK(started_us <= now_us);
     // Nothing is left to upload, and no facts file is unreadable.
     CHECK(f.log().find("cannot be read") == std::string::npos);
+}
+
+namespace {
+
+protocol::https_response create_upload(const test::county_fixture& county, const protocol::tls_identity& set,
+                                       std::string_view data, const std::string& name) {
+    tus::metadata meta{{"filename", name}, {"sha256", hex(sha256_raw(data))}};
+    return send(set, tus_request(county, "POST", "/v1/uploads",
+                                 {{"Upload-Length", std::to_string(data.size())},
+                                  {"Upload-Metadata", tus::encode_metadata(meta)}}));
+}
+
+}  // namespace
+
+TEST_CASE("a 60 MiB chunk from a set goes to disk as it comes: bbt-county's memory stays far below it") {
+    test::county_fixture county;
+    county.start();
+    auto set = county.identity("No.3 Primary/301#1");
+    std::string data(60 << 20, '\0');
+    for (size_t i = 0; i < data.size(); i += 4096)
+        data[i] = static_cast<char>(i / 4096);
+    auto created = create_upload(county, set, data, "big.mp4");
+    REQUIRE(created.status == 201);
+    std::string at(created.header("Location"));
+    auto r = send(set, tus_request(county, "PATCH", at,
+                                   {{"Upload-Offset", "0"},
+                                    {"Upload-Checksum", tus::encode_checksum({"sha256", sha256_raw(data)})}},
+                                   data));
+    CHECK(r.status == 204);
+    CHECK(r.header("X-BBT-SHA256") == hex(sha256_raw(data)));
+    auto u = upload_at(county);
+    REQUIRE(u);
+    CHECK(u->state == "complete");
+    CHECK(fs::file_size(u->path) == data.size());
+    // Kept under the school and the classroom.
+    CHECK(fs::path(u->path).parent_path().filename() == "301#1");
+    CHECK(fs::path(u->path).parent_path().parent_path().filename() == "No.3 Primary");
+    // Held whole, the chunk alone would be 61,440 KiB.
+    int64_t peak = county.peak_rss_kib();
+    MESSAGE("bbt-county's peak RSS: " << peak << " KiB");
+    CHECK(peak > 0);
+    CHECK(peak < 40 * 1024);
+}
+
+TEST_CASE("a set over its upload quota gets 413 and a county without room 507, and nothing is reserved") {
+    test::county_fixture county;
+    county.storage_keys = "set_quota_mb = 1\nmin_free_mb = 0\n";
+    county.write_config();
+    county.start();
+    auto set = county.identity("No.3 Primary/302#1");
+    auto other = county.identity("No.3 Primary/303#1");
+    std::string first(700'000, 'a'), second(700'000, 'b');
+    CHECK(create_upload(county, set, first, "a.mp4").status == 201);
+    auto over = create_upload(county, set, second, "b.mp4");
+    CHECK(over.status == 413);
+    CHECK(over.body.find("quota") != std::string::npos);
+    // The quota is each set's own.
+    CHECK(create_upload(county, other, second, "b.mp4").status == 201);
+    county.stop();
+
+    // A disk that cannot keep a gibibyte free beyond the recording: 507.
+    county.storage_keys = fmt::format("min_free_mb = {}\n", int64_t{1} << 30);
+    county.write_config();
+    county.start();
+    auto full = create_upload(county, set, std::string(10, 'c'), "c.mp4");
+    CHECK(full.status == 507);
+    CHECK(full.body.find("MB free") != std::string::npos);
+    CHECK(full.header("Retry-After") == "3600");
+    auto db = sqlite::database::open(county.db);
+    REQUIRE(db);
+    auto st = db->prepare("SELECT count(*) FROM uploads");
+    REQUIRE(st);
+    REQUIRE(st->step());
+    CHECK(st->column_int64(0) == 2);
+}
+
+TEST_CASE("an upload checked but not yet moved into place when bbt-county stopped is completed at its next start") {
+    test::county_fixture county;
+    county.start();
+    auto set = county.identity("No.3 Primary/304#1");
+    std::string data(50'000, 'x');
+    auto created = create_upload(county, set, data, "lesson.mp4");
+    REQUIRE(created.status == 201);
+    std::string at(created.header("Location"));
+    REQUIRE(send(set, tus_request(county, "PATCH", at, {{"Upload-Offset", "0"}}, data)).status == 204);
+    county.stop();
+    // As a stop between the check and the move leaves it: recorded as
+    // checked, the file still where it was received.
+    auto u = upload_at(county);
+    REQUIRE(u);
+    REQUIRE(u->state == "complete");
+    auto partial = county.dir / "recordings" / ".partial" / u->id;
+    fs::rename(u->path, partial);
+    {
+        auto db = sqlite::database::open(county.db);
+        REQUIRE(db);
+        REQUIRE(db->exec(fmt::format("UPDATE uploads SET state = 'checked' WHERE id = '{}'", u->id)));
+    }
+    county.start();
+    auto after = upload_at(county);
+    REQUIRE(after);
+    CHECK(after->state == "complete");
+    CHECK(test::read_file(after->path) == data);
+    CHECK_FALSE(fs::exists(partial));
+    auto head = send(set, tus_request(county, "HEAD", at, {}));
+    CHECK(head.header("X-BBT-SHA256") == hex(sha256_raw(data)));
+    CHECK(test::read_file(county.dir / "county.log").find("interrupted") != std::string::npos);
 }

@@ -94,7 +94,12 @@ asio::awaitable<void> listener::serve(tcp::socket sock, std::string address) {
             }
         }
     } count{this, std::move(address)};
-    co_await session_(std::move(sock));
+    // A session that throws ends its connection, never the service.
+    try {
+        co_await session_(std::move(sock));
+    } catch (const std::exception& e) {
+        log::error(lg, "a connection from {} ended on an error: {}", count.address, e.what());
+    }
 }
 
 void listener::stop() {

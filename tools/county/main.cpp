@@ -33,6 +33,9 @@ struct county_config {
     std::filesystem::path pki = "/etc/bbt-county/pki";
     std::filesystem::path recordings;  // empty: "recordings" beside the database
     int64_t max_recording_mb = 64 * 1024;
+    int64_t set_quota_mb = 128 * 1024;  // a set's unfinished uploads together
+    int64_t min_free_mb = 1024;         // kept free on the recordings' disk
+    int64_t read_timeout_s = 30;
     std::string dashboard_listen = "127.0.0.1";
     int64_t dashboard_port = 8080;
     bbt::county::dashboard_options dashboard;
@@ -57,13 +60,15 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
     county_config c;
     auto root = doc->root();
     auto server = root.table("server");
-    server.get("listen", c.listen).get("port", c.port, 0, 65535);
+    server.get("listen", c.listen).get("port", c.port, 0, 65535).get("read_timeout", c.read_timeout_s, 1, 3600);
     server.finish();
     auto storage = root.table("storage");
     std::string db = c.database.string(), pki = c.pki.string();
     std::string recordings;
     storage.get("database", db).get("recordings", recordings);
-    storage.get("max_recording_mb", c.max_recording_mb, 1, int64_t{1} << 30);
+    storage.get("max_recording_mb", c.max_recording_mb, 1, int64_t{1} << 30)
+        .get("set_quota_mb", c.set_quota_mb, 1, int64_t{1} << 40)
+        .get("min_free_mb", c.min_free_mb, 0, int64_t{1} << 30);
     storage.finish();
     auto p = root.table("pki");
     p.get("dir", pki);
@@ -269,6 +274,9 @@ int main(int argc, char** argv) {
         o.port = static_cast<uint16_t>(cfg->port);
         o.uploads.dir = cfg->recordings;
         o.uploads.max_bytes = cfg->max_recording_mb << 20;
+        o.uploads.set_quota = cfg->set_quota_mb << 20;
+        o.uploads.min_free = cfg->min_free_mb << 20;
+        o.read_timeout = std::chrono::seconds(cfg->read_timeout_s);
         bbt::county::server srv(ioc.get_executor(), *db, std::move(*pki), o);
         auto port = srv.start();
         if (!port) return fail(port.error());

@@ -42,6 +42,10 @@ struct server_options {
     uint16_t port = 8443;
     std::chrono::seconds certificate_validity{365 * 24 * 3600};
     std::chrono::seconds command_validity{600};
+    // Each read (the TLS handshake, a request's header, every piece of its
+    // body) and each answer's write must end within this; a slower client
+    // is dropped, an idle connection closed.
+    std::chrono::seconds read_timeout{30};
     upload_options uploads;  // recordings (tus), at /v1/uploads
 };
 

@@ -1,5 +1,7 @@
 #include "store.hpp"
 
+#include "bbt/base/utf8.hpp"
+
 #include "bbt/base/digest.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/protocol/catalogue.hpp"
@@ -206,6 +208,17 @@ upload upload_of(const sqlite::statement& st) {
     return u;
 }
 
+result<std::vector<upload>> uploads_of(sqlite::statement& st) {
+    std::vector<upload> out;
+    for (;;) {
+        auto row = st.step();
+        if (!row) return row.error();
+        if (!*row) break;
+        out.push_back(upload_of(st));
+    }
+    return out;
+}
+
 // A strong ETag of a published document: its SHA-256, quoted.
 std::string etag_of(std::string_view body) { return "\"" + bbt::digest::sha256_hex(body).substr(0, 32) + "\""; }
 
@@ -387,7 +400,35 @@ result<void> store::apply(const std::string& device_id, const wire::message& m) 
         m.content);
 }
 
+result<void> check_place_names(const std::string& school, const std::string& classroom) {
+    // The device id is "SCHOOL/CLASSROOM#N": the certificate's common name
+    // (at most 64 bytes) and the folders its recordings are kept in.
+    auto bad = [](std::string_view n) {
+        if (n.empty() || n.front() == '.' || n.front() == ' ' || n.back() == ' ' || !utf8::valid(n)) return true;
+        for (unsigned char c : n) {
+            if (c < 0x20 || c == 0x7f || c == '/' || c == '\\' || c == '#') return true;
+        }
+        return false;
+    };
+    if (bad(school) || bad(classroom)) {
+        return error(std::make_error_code(std::errc::invalid_argument),
+                     i18n::format({"\"{}\" / \"{}\": a school's and a classroom's name must not be empty, start with a "
+                                   "dot or a space, or hold / \\ # or control characters",
+                                   "“{}”/“{}”：学校名和教室名不能为空，不能以点或空格开头，不能含 / \\ # 或控制字符"},
+                                  utf8::repair(school), utf8::repair(classroom)));
+    }
+    if (school.size() + classroom.size() > max_place_bytes) {
+        return error(std::make_error_code(std::errc::invalid_argument),
+                     i18n::format({"\"{}\" and \"{}\" are {} bytes together; at most {} fit in a set's certificate "
+                                   "(a Chinese character takes 3): shorten them",
+                                   "“{}”和“{}”合计 {} 字节；设备证书中最多容纳 {} 字节（一个汉字占 3 字节）：请缩短"},
+                                  school, classroom, school.size() + classroom.size(), max_place_bytes));
+    }
+    return {};
+}
+
 result<std::string> store::new_code(const std::string& school, const std::string& classroom, int64_t expires_us) {
+    if (auto r = check_place_names(school, classroom); !r) return r.error();
     // 10 characters of an alphabet without look-alikes (no 0/O, 1/I/L).
     static constexpr char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     std::random_device rd;
@@ -592,12 +633,18 @@ result<void> store::upload_conflict(const std::string& id) {
     return st->bind_all(id).run();
 }
 
-result<void> store::upload_complete(const std::string& id, const std::string& received_sha256, const std::string& path,
-                                    int64_t now_us) {
-    auto st = db_.prepare(
-        "UPDATE uploads SET state = 'complete', received_sha256 = ?, path = ?, updated_us = ? WHERE id = ?");
+result<void> store::upload_checked(const std::string& id, const std::string& received_sha256, const std::string& path,
+                                   int64_t now_us) {
+    auto st =
+        db_.prepare("UPDATE uploads SET state = 'checked', received_sha256 = ?, path = ?, updated_us = ? WHERE id = ?");
     if (!st) return st.error();
     return st->bind_all(received_sha256, path, now_us, id).run();
+}
+
+result<void> store::upload_complete(const std::string& id, int64_t now_us) {
+    auto st = db_.prepare("UPDATE uploads SET state = 'complete', updated_us = ? WHERE id = ? AND state = 'checked'");
+    if (!st) return st.error();
+    return st->bind_all(now_us, id).run();
 }
 
 result<void> store::upload_restart(const std::string& id, int64_t now_us) {
@@ -616,14 +663,22 @@ result<std::vector<upload>> store::uploads(size_t limit) {
     auto st = db_.prepare(fmt::format("SELECT {} FROM uploads ORDER BY created_us DESC LIMIT ?", upload_columns));
     if (!st) return st.error();
     st->bind(1, static_cast<int64_t>(limit));
-    std::vector<upload> out;
-    for (;;) {
-        auto row = st->step();
-        if (!row) return row.error();
-        if (!*row) break;
-        out.push_back(upload_of(*st));
-    }
-    return out;
+    return uploads_of(*st);
+}
+
+result<std::vector<upload>> store::uploads_in_state(std::string_view state) {
+    auto st = db_.prepare(fmt::format("SELECT {} FROM uploads WHERE state = ? ORDER BY created_us", upload_columns));
+    if (!st) return st.error();
+    st->bind(1, state);
+    return uploads_of(*st);
+}
+
+result<int64_t> store::unfinished_bytes(const std::string& device_id) {
+    auto st = db_.prepare("SELECT coalesce(sum(length), 0) FROM uploads WHERE device_id = ? AND state != 'complete'");
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    if (auto r = st->step(); !r) return r.error();
+    return st->column_int64(0);
 }
 
 }  // namespace bbt::county

@@ -50,15 +50,23 @@ struct upload {
     int64_t offset = 0;  // bytes held, synced to disk
     int64_t started_us = 0;
     int64_t duration_ms = 0;
-    std::string state = "uploading";  // uploading, complete
-    std::string received_sha256;      // of the bytes held, once complete
-    int64_t received_bytes = 0;       // in accepted chunks, over the upload's life
-    int64_t conflicts = 0;            // chunks refused for starting at the wrong offset
-    int64_t mismatches = 0;           // times the whole file did not match, and started over
+    // uploading; checked (every byte in and its SHA-256 matches, `path`
+    // chosen, the file maybe not yet moved there); complete
+    std::string state = "uploading";
+    std::string received_sha256;  // of the bytes held, once complete
+    int64_t received_bytes = 0;   // in accepted chunks, over the upload's life
+    int64_t conflicts = 0;        // chunks refused for starting at the wrong offset
+    int64_t mismatches = 0;       // times the whole file did not match, and started over
     int64_t created_us = 0;
     int64_t updated_us = 0;
     std::string path;  // where it is kept, once complete
 };
+
+// School and classroom names as a code is made for them: a set's device id
+// is "SCHOOL/CLASSROOM#N", its certificate's common name (64 bytes at most)
+// and the folders its recordings are kept in.
+constexpr size_t max_place_bytes = 64 - 1 - 4;  // "/" and "#999"
+[[nodiscard]] result<void> check_place_names(const std::string& school, const std::string& classroom);
 
 class store {
 public:
@@ -104,13 +112,19 @@ public:
     // A chunk of `bytes` is on disk: the offset moves to `offset`.
     [[nodiscard]] result<void> upload_progress(const std::string& id, int64_t offset, int64_t bytes, int64_t now_us);
     [[nodiscard]] result<void> upload_conflict(const std::string& id);
-    [[nodiscard]] result<void> upload_complete(const std::string& id, const std::string& received_sha256,
-                                               const std::string& path, int64_t now_us);
+    // The whole file matched and is to be kept at `path`: recorded before
+    // it is moved there, so that a crash between the two is finished at start.
+    [[nodiscard]] result<void> upload_checked(const std::string& id, const std::string& received_sha256,
+                                              const std::string& path, int64_t now_us);
+    [[nodiscard]] result<void> upload_complete(const std::string& id, int64_t now_us);
     // The whole file did not match: it starts again from 0.
     [[nodiscard]] result<void> upload_restart(const std::string& id, int64_t now_us);
     [[nodiscard]] result<void> delete_upload(const std::string& id);
     // Newest first.
     [[nodiscard]] result<std::vector<upload>> uploads(size_t limit = 1000);
+    [[nodiscard]] result<std::vector<upload>> uploads_in_state(std::string_view state);
+    // The lengths of a set's uploads not yet complete: what it has reserved.
+    [[nodiscard]] result<int64_t> unfinished_bytes(const std::string& device_id);
     [[nodiscard]] sqlite::database& database() noexcept { return db_; }
 
 private:

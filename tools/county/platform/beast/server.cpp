@@ -143,9 +143,75 @@ struct server::impl {
         return {};
     }
 
+    using ssl_stream = beast::ssl_stream<beast::tcp_stream>;
+
+    // A body read as it arrives, each read under its own deadline.
+    class streamed_body final : public body_source {
+    public:
+        streamed_body(ssl_stream& stream, beast::flat_buffer& buffer, http::request_parser<http::buffer_body>& parser,
+                      std::chrono::seconds timeout)
+            : stream_(stream), buffer_(buffer), parser_(parser), timeout_(timeout) {}
+
+        asio::awaitable<result<std::string_view>> next() override {
+            while (!parser_.is_done()) {
+                parser_.get().body().data = piece_.data();
+                parser_.get().body().size = piece_.size();
+                beast::get_lowest_layer(stream_).expires_after(timeout_);
+                auto [ec, n] =
+                    co_await http::async_read_some(stream_, buffer_, parser_, asio::as_tuple(asio::use_awaitable));
+                if (ec == http::error::need_buffer) ec = {};
+                if (ec) {
+                    failed_ = true;
+                    log::info(lg, "a request's body broke off: {}", ec.message());
+                    co_return error(ec, "reading a request's body");
+                }
+                size_t got = piece_.size() - parser_.get().body().size;
+                if (got > 0) co_return std::string_view(piece_.data(), got);
+            }
+            co_return std::string_view();
+        }
+        [[nodiscard]] bool failed() const noexcept { return failed_; }
+
+    private:
+        ssl_stream& stream_;
+        beast::flat_buffer& buffer_;
+        http::request_parser<http::buffer_body>& parser_;
+        std::chrono::seconds timeout_;
+        std::vector<char> piece_ = std::vector<char>(64 << 10);
+        bool failed_ = false;
+    };
+
+    // A whole body, within the parser's limit, each read under its own deadline.
+    asio::awaitable<boost::system::error_code> read_body(ssl_stream& stream, beast::flat_buffer& buffer,
+                                                         http::request_parser<http::string_body>& parser) {
+        while (!parser.is_done()) {
+            beast::get_lowest_layer(stream).expires_after(options.read_timeout);
+            auto [ec, n] = co_await http::async_read_some(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return ec;
+        }
+        co_return boost::system::error_code();
+    }
+
+    // After an answer sent before its request's body was read: the rest is
+    // read and dropped for a moment before the connection closes, so that
+    // the client reads the answer instead of a reset (nginx's lingering close).
+    static asio::awaitable<void> linger(ssl_stream& stream) {
+        auto& lowest = beast::get_lowest_layer(stream);
+        boost::system::error_code ec;
+        lowest.socket().shutdown(tcp::socket::shutdown_send, ec);
+        lowest.expires_after(2s);
+        std::vector<char> sink(16 << 10);
+        for (size_t dropped = 0; dropped < (size_t{8} << 20);) {
+            auto [rec, n] = co_await lowest.async_read_some(asio::buffer(sink), asio::as_tuple(asio::use_awaitable));
+            if (rec) break;
+            dropped += n;
+        }
+    }
+
     asio::awaitable<void> session(tcp::socket sock) {
-        beast::ssl_stream<beast::tcp_stream> stream(std::move(sock), ctx);
-        beast::get_lowest_layer(stream).expires_after(30s);
+        ssl_stream stream(std::move(sock), ctx);
+        auto& lowest = beast::get_lowest_layer(stream);
+        lowest.expires_after(options.read_timeout);
         auto [hec] = co_await stream.async_handshake(ssl::stream_base::server, asio::as_tuple(asio::use_awaitable));
         if (hec) {
             log::info(lg, "TLS handshake refused: {}", hec.message());
@@ -162,47 +228,80 @@ struct server::impl {
         }
         beast::flat_buffer buffer;
         for (;;) {
-            beast::get_lowest_layer(stream).expires_after(60s);
-            http::request_parser<http::string_body> parser;
-            parser.header_limit(16 << 10);
-            auto [hec2, hn] =
-                co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-            if (hec2) break;
+            // Waiting for a request and reading its header: one deadline (an
+            // idle connection ends when it passes).
+            lowest.expires_after(options.read_timeout);
+            http::request_parser<http::empty_body> head;
+            head.header_limit(16 << 10);
+            // The header is read whatever its Content-Length: admit() holds
+            // it to the route's limit (Beast's own default, 1 MB, would end
+            // the connection without an answer).
+            head.body_limit(boost::none);
+            auto [rec, rn] =
+                co_await http::async_read_header(stream, buffer, head, asio::as_tuple(asio::use_awaitable));
+            if (rec) break;
             // Decided from the header alone, before a byte of the body is read.
-            auto gate = admit(parser, peer);
+            auto gate = admit(head, peer);
             if (!gate) {
                 http::response<http::string_body> refused = gate.error();
-                auto written = co_await http::async_write(stream, refused, asio::as_tuple(asio::use_awaitable));
-                (void)written;  // answered or not, the connection ends here
-                break;          // the body that may follow is never read
+                lowest.expires_after(options.read_timeout);
+                auto [wec, wn] = co_await http::async_write(stream, refused, asio::as_tuple(asio::use_awaitable));
+                if (!wec && !head.is_done()) co_await linger(stream);  // the body that may follow is never read
+                co_return;
             }
-            route to = *gate;
-            bool upload = to == route::upload;
-            if (upload) beast::get_lowest_layer(stream).expires_after(300s);
-            auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
-            if (rec) break;
-            auto req = parser.release();
             http::response<http::string_body> res;
-            if (upload) {
-                res = co_await recordings.handle(std::move(req), peer);
+            bool whole = true;  // the request's body was read to its end
+            if (gate->to == route::upload) {
+                // Streamed: a chunk goes to disk as it comes, never held whole.
+                http::request_parser<http::buffer_body> body{std::move(head)};
+                body.body_limit(gate->limit);
+                http::request<http::empty_body> req{body.get().base()};
+                streamed_body source(stream, buffer, body, options.read_timeout);
+                res = co_await recordings.handle(req, peer, source);
+                if (source.failed()) break;  // broken off or too slow: nobody to answer
+                whole = body.is_done();
             } else {
-                res = handle(to, req, peer);
+                http::request_parser<http::string_body> body{std::move(head)};
+                body.body_limit(gate->limit);
+                auto ec = co_await read_body(stream, buffer, body);
+                if (ec == http::error::body_limit) {
+                    res = json_response(http::status::payload_too_large,
+                                        error_body(i18n::format({"the body is over this endpoint's limit of {} bytes",
+                                                                 "请求体超过此接口上限 {} 字节"},
+                                                                gate->limit)),
+                                        body.get().version(), false);
+                    whole = false;
+                } else if (ec) {
+                    break;
+                } else {
+                    res = handle(gate->to, body.get(), peer);
+                }
             }
-            bool keep = res.keep_alive();
+            if (!whole) res.keep_alive(false);
+            lowest.expires_after(options.read_timeout);
             auto [wec, wn] = co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
-            if (wec || !keep) break;
+            if (wec) break;
+            if (!whole) {
+                co_await linger(stream);
+                co_return;
+            }
+            if (!res.keep_alive()) break;
         }
-        beast::get_lowest_layer(stream).expires_after(2s);
+        lowest.expires_after(2s);
         co_await stream.async_shutdown(asio::as_tuple(asio::use_awaitable));
     }
 
     // Whether a request may be read, from its header: a known route and
     // method, the set's certificate where the route needs one, and a body
     // within the route's limit (Content-Length checked now; a chunked body is
-    // cut off at the same limit). The route; otherwise the answer.
+    // cut off at the same limit). The route and its limit; otherwise the answer.
     enum class route { catalogue, timetable, enrol, reports, upload };
-    using gate_result = boost::system::result<route, http::response<http::string_body>>;
-    gate_result admit(http::request_parser<http::string_body>& parser, const std::string& peer) {
+    struct admitted {
+        route to;
+        uint64_t limit;
+    };
+    using gate_result = boost::system::result<admitted, http::response<http::string_body>>;
+    gate_result admit(const http::request_parser<http::empty_body>& parser, const std::string& peer) {
         const auto& h = parser.get();
         auto refuse = [&](http::status st, std::string_view why) {
             return gate_result(boost::system::in_place_error, json_response(st, error_body(why), h.version(), false));
@@ -240,8 +339,7 @@ struct server::impl {
                                         "请求体 {} 字节，超过此接口上限 {} 字节"},
                                        *length, limit));
         }
-        parser.body_limit(limit);
-        return to;
+        return admitted{to, limit};
     }
 
     // A request admit() let in (the peer is a set wherever the route needs one).
@@ -381,6 +479,7 @@ server::~server() = default;
 
 result<uint16_t> server::start() {
     if (auto r = impl_->setup_tls(); !r) return r.error();
+    if (auto r = impl_->recordings.recover(); !r) return r.error();
     auto port = impl_->accepting.start(impl_->ex, impl_->options.listen, impl_->options.port,
                                        {"listening for agents", "监听代理程序连接"},
                                        [impl = impl_.get()](tcp::socket s) { return impl->session(std::move(s)); });
