@@ -8,7 +8,7 @@
 //                          durable transaction; vs sqlite_full_commit, a bare
 //                          one-row INSERT per transaction with the same durability
 //   whiteboard.*           see whiteboard_bench.cpp
-//   county.*, outbox.*     see county_bench.cpp
+//   county.*, outbox.*     see county_bench.cpp and county_exports_bench.cpp
 //   cache.*                see cache_bench.cpp
 //   recorder.*             see recorder_bench.cpp
 #include "bbt/agent/ledger.hpp"
@@ -147,10 +147,11 @@ void bench_ledger(const std::filesystem::path& root) {
 
 }  // namespace
 
-void bench_whiteboard();                                 // whiteboard_bench.cpp
-void bench_county(const std::filesystem::path& root);    // county_bench.cpp
-void bench_cache(const std::filesystem::path& root);     // cache_bench.cpp
-void bench_recorder(const std::filesystem::path& root);  // recorder_bench.cpp
+void bench_whiteboard();                                       // whiteboard_bench.cpp
+void bench_county(const std::filesystem::path& root);          // county_bench.cpp
+void bench_county_exports(const std::filesystem::path& root);  // county_exports_bench.cpp
+void bench_cache(const std::filesystem::path& root);           // cache_bench.cpp
+void bench_recorder(const std::filesystem::path& root);        // recorder_bench.cpp
 
 int main(int argc, char** argv) {
     // Benchmarks write where the agent would: on disk, not tmpfs, unless told.
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
         if (want("ledger")) bench_ledger(root);
         if (want("whiteboard")) bench_whiteboard();
         if (want("county")) bench_county(root);
+        if (want("county")) bench_county_exports(root);
         if (want("cache")) bench_cache(root);
         if (want("recorder")) bench_recorder(root);
     } catch (const std::exception& e) {

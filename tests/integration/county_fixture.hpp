@@ -7,6 +7,7 @@
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/pki.hpp"
 
+#include "county_seed.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -131,6 +132,11 @@ struct county_fixture {
         while (!c.empty() && (c.back() == '\n' || c.back() == '\r'))
             c.pop_back();
         return c;
+    }
+    // Fills the database with `sets` sets of `school` and `rows` usage spans.
+    void seed_usage(const std::string& school, int sets, int rows) {
+        auto r = test::seed_usage(db, school, sets, rows);
+        REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
     }
     // (count, min seq, max seq) of a device's reports in the county's database.
     std::tuple<int64_t, int64_t, int64_t> reports(const std::string& device) {

@@ -175,3 +175,88 @@ TEST_CASE("the dashboard in headless Chromium shows what the sets reported, in E
     CHECK(get(county.dashboard_port, "/", "POST").status == 405);
     county.stop();
 }
+
+TEST_CASE(
+    "an export of 200000 usage rows comes in chunks as it is read: every row and the county's memory far below it") {
+    test::county_fixture county;
+    county.start();
+    county.stop();
+    constexpr int rows = 200'000;
+    county.seed_usage("Riverside Primary", 50, rows);
+    county.start();
+    // The page once, so that what the dashboard needs anyway is counted
+    // before the export.
+    REQUIRE(get(county.dashboard_port, "/").status == 200);
+    int64_t before = county.peak_rss_kib();
+    auto csv = get(county.dashboard_port, "/export/usage.csv?lang=en");
+    int64_t after = county.peak_rss_kib();
+    REQUIRE(csv.status == 200);
+    CHECK(csv.chunked);
+    CHECK(
+        csv.body.starts_with("\xEF\xBB\xBF"
+                             "set,school,classroom,device,state,from,to,minutes\r\n"));
+    CHECK(std::count(csv.body.begin(), csv.body.end(), '\n') == rows + 1);
+    // Each set's spans, and the spans in time order.
+    std::string first_set = ",Riverside Primary,100,whiteboard,in-use,";
+    size_t of_first = 0;
+    for (size_t at = csv.body.find(first_set); at != std::string::npos; at = csv.body.find(first_set, at + 1))
+        ++of_first;
+    CHECK(of_first == rows / 50);
+    int64_t grew_kib = after - before, size_kib = static_cast<int64_t>(csv.body.size() / 1024);
+    MESSAGE("the export: " << size_kib << " KiB; bbt-county's peak memory grew by " << grew_kib << " KiB");
+    CHECK(grew_kib < size_kib / 4);
+    // One school's export has only its sets: none here.
+    auto other = get(county.dashboard_port, "/export/usage.csv?lang=en&school=Hillside");
+    CHECK(std::count(other.body.begin(), other.body.end(), '\n') == 1);
+    // HEAD gives the head alone.
+    auto head = get(county.dashboard_port, "/export/usage.csv", "HEAD");
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    county.stop();
+}
+
+TEST_CASE("a damaged database makes /healthz say so and no error page shows SQL") {
+    test::county_fixture county;
+    county.start();
+    REQUIRE(get(county.dashboard_port, "/healthz").status == 200);
+    county.stop();
+    county.seed_usage("Riverside Primary", 10, 5000);
+    // The usage table's root page overwritten: the rest of the file is sound,
+    // so bbt-county still starts (as it would after a bad sector).
+    int64_t root = 0, page_size = 0;
+    {
+        auto d = sqlite::database::open(county.db);
+        REQUIRE(d);
+        REQUIRE(d->exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+        auto st = d->prepare(
+            "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema "
+            "WHERE name = 'usage'");
+        REQUIRE(st);
+        REQUIRE(*st->step());
+        root = st->column_int64(0);
+        page_size = st->column_int64(1);
+    }
+    REQUIRE(root > 1);
+    {
+        std::fstream f(county.db, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp((root - 1) * page_size);
+        std::string junk(static_cast<size_t>(page_size), '\xA5');
+        f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    county.start();
+    auto health = get(county.dashboard_port, "/healthz");
+    CHECK(health.status == 503);
+    auto page = get(county.dashboard_port, "/?lang=en");
+    CHECK(page.status == 503);
+    auto csv = get(county.dashboard_port, "/export/usage.csv?lang=zh-CN");
+    CHECK(csv.status == 503);
+    CHECK(csv.body.find("县级数据库") != std::string::npos);
+    for (const auto* answer : {&health, &page, &csv}) {
+        CHECK(answer->body.find("SELECT") == std::string::npos);
+        CHECK(answer->body.find("usage") == std::string::npos);
+        CHECK(answer->body.find("malformed") == std::string::npos);
+    }
+    CHECK(health.body.find("the service's log says why") != std::string::npos);
+    county.stop();
+    CHECK(test::read_file(county.dir / "county.log").find("malformed") != std::string::npos);
+}

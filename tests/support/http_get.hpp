@@ -11,6 +11,7 @@ struct http_answer {
     unsigned status = 0;
     std::string content_type;
     std::string body;
+    bool chunked = false;  // Transfer-Encoding: chunked
 };
 
 // `method` is GET, HEAD, POST ...; a server that does not answer throws.

@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cmath>
 #include <ctime>
+#include <limits>
 #include <set>
 
 namespace bbt::county {
@@ -685,29 +686,206 @@ std::string csv_header(language lang, std::initializer_list<i18n::msg> headers) 
     return csv_row(cells);
 }
 
-// Rows of a query, every column as text (times as local time where the
-// column's name ends in _us).
-result<std::string> query_csv(sqlite::database& db, std::string_view sql, const std::vector<bool>& is_time,
-                              const std::string& school) {
-    std::string out;
-    auto r = each_row(
-        db, sql,
-        [&](sqlite::statement& st) {
-            std::vector<std::string> cells;
-            for (size_t i = 0; i < is_time.size(); ++i) {
-                int c = static_cast<int>(i);
-                if (st.column_is_null(c)) {
-                    cells.emplace_back();
-                } else if (is_time[i]) {
-                    cells.push_back(local_time(st.column_int64(c)));
-                } else {
-                    cells.push_back(st.column_text(c));
-                }
-            }
-            out += csv_row(cells);
-        },
-        school);
-    if (!r) return r.error();
+// One column of an exported query: its header, and whether it holds a time
+// in microseconds (written as local time).
+struct column {
+    i18n::msg header;
+    bool time = false;
+};
+
+// What a query table's export reads: its columns and its query, where ?1 is
+// the school (empty: all).
+struct query_table {
+    std::string_view name;
+    std::vector<column> columns;
+    std::string sql;
+};
+
+// Rows of sets of the chosen school (or all).
+constexpr std::string_view of_school =
+    " JOIN devices d USING (device_id) WHERE ?1 = '' OR d.school = ?1 ORDER BY d.school, d.classroom";
+
+const std::vector<query_table>& query_tables() {
+    static const std::vector<query_table> tables{
+        {"readiness",
+         // Each set's last report of each day's courseware, the missing resources by id.
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"day", "日期"}},
+          {{"lessons", "课节数"}},
+          {{"resources", "课件数"}},
+          {{"ready", "已就绪"}},
+          {{"missing", "缺少的课件"}},
+          {{"reported", "上报时间"}, true}},
+         fmt::format("SELECT device_id, d.school, d.classroom, r.day, r.lessons, r.resources, r.ready, "
+                     "(SELECT group_concat(value, ' ') FROM json_each(r.missing)), r.at_us FROM readiness r{}, r.day",
+                     of_school)},
+        {"recordings",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"file", "文件"}},
+          {{"lesson", "课程"}},
+          {{"recorded", "录制时间"}, true},
+          {{"seconds", "秒"}},
+          {{"bytes", "字节"}},
+          {{"received bytes", "已接收字节"}},
+          {{"state", "状态"}},
+          {{"SHA-256", "SHA-256"}}},
+         fmt::format("SELECT device_id, d.school, d.classroom, u.filename, u.lesson, u.started_us, "
+                     "u.duration_ms / 1000, u.length, u.offset, u.state, u.received_sha256 FROM uploads u{}, "
+                     "u.started_us",
+                     of_school)},
+        {"inventory",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"kind", "类型"}},
+          {{"vendor", "厂商"}},
+          {{"model", "型号"}},
+          {{"serial", "序列号"}},
+          {{"firmware", "固件"}},
+          {{"reported", "上报时间"}, true}},
+         fmt::format("SELECT device_id, d.school, d.classroom, i.kind, i.vendor, i.model, i.serial, i.firmware, "
+                     "d.inventory_at_us FROM inventory i{}, i.position",
+                     of_school)},
+        {"usage",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"device", "设备"}},
+          {{"state", "状态"}},
+          {{"from", "开始"}, true},
+          {{"to", "结束"}, true},
+          {{"minutes", "分钟"}}},
+         fmt::format("SELECT device_id, d.school, d.classroom, u.device, u.state, u.start_us, u.end_us, "
+                     "round((u.end_us - u.start_us) / 60e6, 1) FROM usage u{}, u.start_us",
+                     of_school)},
+        {"power",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"powered on", "开机"}, true},
+          {{"last heartbeat", "最后心跳"}, true},
+          {{"hours", "小时"}}},
+         fmt::format("SELECT device_id, d.school, d.classroom, p.boot_us, p.last_us, "
+                     "round((p.last_us - p.boot_us) / 3600e6, 2) FROM power p{}, p.boot_us",
+                     of_school)},
+        {"alerts",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"device", "设备"}},
+          {{"code", "代码"}},
+          {{"severity", "级别"}},
+          {{"message", "内容"}},
+          {{"opened", "开始"}, true},
+          {{"cleared", "解除"}, true}},
+         fmt::format("SELECT device_id, d.school, d.classroom, a.device, a.code, a.severity, a.message, "
+                     "a.opened_us, a.cleared_us FROM alerts a{}, a.opened_us",
+                     of_school)},
+        {"lamps",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"device", "设备"}},
+          {{"lamp", "灯泡"}},
+          {{"hours", "小时"}},
+          {{"rated hours", "额定寿命"}},
+          {{"reported", "上报时间"}, true}},
+         fmt::format("SELECT device_id, d.school, d.classroom, l.device, l.lamp, l.hours, l.rated_hours, l.at_us "
+                     "FROM lamps l{}, l.device, l.lamp",
+                     of_school)},
+        {"events",
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"time", "时间"}, true},
+          {{"device", "设备"}},
+          {{"event", "事件"}},
+          {{"detail", "详情"}}},
+         "SELECT device_id, d.school, d.classroom, r.at_us, json_extract(r.body, '$.device'), "
+         "json_extract(r.body, '$.type'), json_extract(r.body, '$.detail') FROM reports r JOIN devices d "
+         "USING (device_id) WHERE r.kind = 'event' AND (?1 = '' OR d.school = ?1) ORDER BY d.school, "
+         "d.classroom, r.at_us"},
+        {"commands",
+         {{{"command", "命令编号"}},
+          {{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"verb", "命令"}},
+          {{"arguments", "参数"}},
+          {{"expires", "过期时间"}, true},
+          {{"delivered", "送达时间"}, true},
+          {{"succeeded", "成功"}},
+          {{"detail", "详情"}}},
+         fmt::format("SELECT c.id, device_id, d.school, d.classroom, c.verb, c.args, c.expires_us, "
+                     "c.delivered_us, c.ok, c.detail FROM commands c{}, c.rowid",
+                     of_school)},
+    };
+    return tables;
+}
+
+// The schools table, made from the overview.
+std::string schools_csv(const overview& o, language lang) {
+    std::string out = csv_header(lang, {{"school", "学校"},
+                                        {"classrooms", "教室数"},
+                                        {"sets", "设备套数"},
+                                        {"online", "在线"},
+                                        {"usage rate %", "使用率 %"},
+                                        {"open alerts", "未处理告警"}});
+    for (const auto& s : o.schools) {
+        out += csv_row({s.name, std::to_string(s.classrooms), std::to_string(s.sets), std::to_string(s.online),
+                        fmt1(s.usage_rate_pct), std::to_string(s.open_alerts)});
+    }
+    return out;
+}
+
+// The sets table, made from the overview: one row per set, its worst lamp.
+std::string sets_csv(const overview& o, language lang) {
+    std::vector<std::string> header;
+    for (const auto& m : std::initializer_list<i18n::msg>{{"set", "设备编号"},
+                                                          {"school", "学校"},
+                                                          {"classroom", "教室"},
+                                                          {"online", "在线"},
+                                                          {"last seen", "最后上线"},
+                                                          {"uptime %", "开机率 %"},
+                                                          {"usage rate %", "使用率 %"}}) {
+        header.emplace_back(tr(lang, m));
+    }
+    for (const auto& d : o.days)
+        header.push_back(fmt::format(fmt::runtime(tr(lang, {"hours {}", "{} 小时"})), d));
+    for (const auto& m : std::initializer_list<i18n::msg>{{"week hours", "本周小时"},
+                                                          {"open alerts", "未处理告警"},
+                                                          {"lamp hours", "灯泡小时"},
+                                                          {"lamp rated hours", "灯泡额定寿命"},
+                                                          {"lamp due", "灯泡待更换"},
+                                                          {"agent version", "代理版本"}}) {
+        header.emplace_back(tr(lang, m));
+    }
+    std::string out = csv_row(header);
+    auto yes_no = [&](bool b) { return std::string(b ? tr(lang, {"yes", "是"}) : tr(lang, {"no", "否"})); };
+    for (const auto& s : o.sets) {
+        std::vector<std::string> row{s.device_id,
+                                     s.school,
+                                     s.classroom,
+                                     yes_no(s.online),
+                                     local_time(s.last_seen_us),
+                                     fmt1(s.uptime_pct),
+                                     fmt1(s.usage_rate_pct)};
+        for (double hours : s.hours_by_day)
+            row.push_back(fmt1(hours));
+        const lamp_view* worst = nullptr;
+        for (const auto& l : s.lamps) {
+            if (!worst || l.hours > worst->hours) worst = &l;
+        }
+        row.insert(
+            row.end(),
+            {fmt1(s.week_hours), std::to_string(s.open_alerts), worst ? fmt::format("{:.0f}", worst->hours) : "",
+             worst ? fmt::format("{:.0f}", worst->rated_hours) : "", worst ? yes_no(worst->due) : "", s.agent_version});
+        out += csv_row(row);
+    }
     return out;
 }
 
@@ -715,224 +893,77 @@ result<std::string> query_csv(sqlite::database& db, std::string_view sql, const 
 
 std::span<const std::string_view> csv_tables() noexcept { return table_names; }
 
-result<std::optional<std::string>> export_csv(sqlite::database& db, const overview& o, std::string_view table,
-                                              language lang) {
-    std::string out = "\xEF\xBB\xBF";
-    const std::string& school = o.school_filter;
-    // Rows of sets of the chosen school (or all).
-    constexpr std::string_view of_school =
-        " JOIN devices d USING (device_id) WHERE ?1 = '' OR d.school = ?1 ORDER BY d.school, d.classroom";
-    auto append = [&](result<std::string> rows) -> result<std::optional<std::string>> {
-        if (!rows) return rows.error();
-        out += *rows;
-        return std::optional<std::string>(std::move(out));
-    };
+bool csv_needs_overview(std::string_view table) noexcept { return table == "schools" || table == "sets"; }
+
+result<std::optional<csv_export>> csv_export::open(sqlite::database& db, const overview& o, std::string_view table,
+                                                   language lang) {
+    csv_export e;
+    e.pending_ = "\xEF\xBB\xBF";
     if (table == "schools") {
-        out += csv_header(lang, {{"school", "学校"},
-                                 {"classrooms", "教室数"},
-                                 {"sets", "设备套数"},
-                                 {"online", "在线"},
-                                 {"usage rate %", "使用率 %"},
-                                 {"open alerts", "未处理告警"}});
-        for (const auto& s : o.schools) {
-            out += csv_row({s.name, std::to_string(s.classrooms), std::to_string(s.sets), std::to_string(s.online),
-                            fmt1(s.usage_rate_pct), std::to_string(s.open_alerts)});
-        }
-        return std::optional<std::string>(std::move(out));
+        e.pending_ += schools_csv(o, lang);
+        return std::optional<csv_export>(std::move(e));
     }
     if (table == "sets") {
-        std::vector<std::string> header;
-        for (const auto& m : std::initializer_list<i18n::msg>{{"set", "设备编号"},
-                                                              {"school", "学校"},
-                                                              {"classroom", "教室"},
-                                                              {"online", "在线"},
-                                                              {"last seen", "最后上线"},
-                                                              {"uptime %", "开机率 %"},
-                                                              {"usage rate %", "使用率 %"}}) {
-            header.emplace_back(tr(lang, m));
+        e.pending_ += sets_csv(o, lang);
+        return std::optional<csv_export>(std::move(e));
+    }
+    const auto& tables = query_tables();
+    auto it = std::find_if(tables.begin(), tables.end(), [&](const query_table& t) { return t.name == table; });
+    if (it == tables.end()) return std::optional<csv_export>();
+    std::vector<std::string> header;
+    for (const auto& c : it->columns) {
+        header.emplace_back(tr(lang, c.header));
+        e.is_time_.push_back(c.time);
+    }
+    e.pending_ += csv_row(header);
+    auto st = db.prepare(it->sql);
+    if (!st) return st.error();
+    st->bind_all(o.school_filter);
+    e.rows_ = std::move(*st);
+    return std::optional<csv_export>(std::move(e));
+}
+
+result<bool> csv_export::next(std::string& out, size_t bytes) {
+    out += pending_;
+    pending_.clear();
+    std::vector<std::string> cells;
+    while (rows_ && out.size() < bytes) {
+        auto r = rows_->step();
+        if (!r) {
+            rows_.reset();
+            return r.error();
         }
-        for (const auto& d : o.days)
-            header.push_back(fmt::format(fmt::runtime(tr(lang, {"hours {}", "{} 小时"})), d));
-        for (const auto& m : std::initializer_list<i18n::msg>{{"week hours", "本周小时"},
-                                                              {"open alerts", "未处理告警"},
-                                                              {"lamp hours", "灯泡小时"},
-                                                              {"lamp rated hours", "灯泡额定寿命"},
-                                                              {"lamp due", "灯泡待更换"},
-                                                              {"agent version", "代理版本"}}) {
-            header.emplace_back(tr(lang, m));
+        if (!*r) {
+            rows_.reset();  // the read ends here, and with it its snapshot
+            break;
         }
-        out += csv_row(header);
-        auto yes_no = [&](bool b) { return std::string(b ? tr(lang, {"yes", "是"}) : tr(lang, {"no", "否"})); };
-        for (const auto& s : o.sets) {
-            std::vector<std::string> row{s.device_id,
-                                         s.school,
-                                         s.classroom,
-                                         yes_no(s.online),
-                                         local_time(s.last_seen_us),
-                                         fmt1(s.uptime_pct),
-                                         fmt1(s.usage_rate_pct)};
-            for (double hours : s.hours_by_day)
-                row.push_back(fmt1(hours));
-            const lamp_view* worst = nullptr;
-            for (const auto& l : s.lamps) {
-                if (!worst || l.hours > worst->hours) worst = &l;
+        cells.clear();
+        for (size_t i = 0; i < is_time_.size(); ++i) {
+            int c = static_cast<int>(i);
+            if (rows_->column_is_null(c)) {
+                cells.emplace_back();
+            } else if (is_time_[i]) {
+                cells.push_back(local_time(rows_->column_int64(c)));
+            } else {
+                cells.push_back(rows_->column_text(c));
             }
-            row.insert(row.end(), {fmt1(s.week_hours), std::to_string(s.open_alerts),
-                                   worst ? fmt::format("{:.0f}", worst->hours) : "",
-                                   worst ? fmt::format("{:.0f}", worst->rated_hours) : "",
-                                   worst ? yes_no(worst->due) : "", s.agent_version});
-            out += csv_row(row);
         }
-        return std::optional<std::string>(std::move(out));
+        out += csv_row(cells);
     }
-    if (table == "readiness") {
-        // Each set's last report of each day's courseware, the missing resources by id.
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"day", "日期"},
-                                 {"lessons", "课节数"},
-                                 {"resources", "课件数"},
-                                 {"ready", "已就绪"},
-                                 {"missing", "缺少的课件"},
-                                 {"reported", "上报时间"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, r.day, r.lessons, r.resources, "
-                                            "r.ready, (SELECT group_concat(value, ' ') FROM json_each(r.missing)), "
-                                            "r.at_us FROM readiness r{}, r.day",
-                                            of_school),
-                                {false, false, false, false, false, false, false, false, true}, school));
+    return rows_.has_value();
+}
+
+result<std::optional<std::string>> export_csv(sqlite::database& db, const overview& o, std::string_view table,
+                                              language lang) {
+    auto e = csv_export::open(db, o, table, lang);
+    if (!e) return e.error();
+    if (!*e) return std::optional<std::string>();
+    std::string out;
+    for (;;) {
+        auto more = (*e)->next(out, std::numeric_limits<size_t>::max());
+        if (!more) return more.error();
+        if (!*more) return std::optional<std::string>(std::move(out));
     }
-    if (table == "recordings") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"file", "文件"},
-                                 {"lesson", "课程"},
-                                 {"recorded", "录制时间"},
-                                 {"seconds", "秒"},
-                                 {"bytes", "字节"},
-                                 {"received bytes", "已接收字节"},
-                                 {"state", "状态"},
-                                 {"SHA-256", "SHA-256"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, u.filename, u.lesson, "
-                                            "u.started_us, u.duration_ms / 1000, u.length, u.offset, u.state, "
-                                            "u.received_sha256 FROM uploads u{}, u.started_us",
-                                            of_school),
-                                {false, false, false, false, false, true, false, false, false, false, false}, school));
-    }
-    if (table == "inventory") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"kind", "类型"},
-                                 {"vendor", "厂商"},
-                                 {"model", "型号"},
-                                 {"serial", "序列号"},
-                                 {"firmware", "固件"},
-                                 {"reported", "上报时间"}});
-        return append(
-            query_csv(db,
-                      fmt::format("SELECT device_id, d.school, d.classroom, i.kind, i.vendor, i.model, i.serial, "
-                                  "i.firmware, d.inventory_at_us FROM inventory i{}, i.position",
-                                  of_school),
-                      {false, false, false, false, false, false, false, false, true}, school));
-    }
-    if (table == "usage") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"device", "设备"},
-                                 {"state", "状态"},
-                                 {"from", "开始"},
-                                 {"to", "结束"},
-                                 {"minutes", "分钟"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, u.device, u.state, u.start_us, "
-                                            "u.end_us, round((u.end_us - u.start_us) / 60e6, 1) FROM usage u{}, "
-                                            "u.start_us",
-                                            of_school),
-                                {false, false, false, false, false, true, true, false}, school));
-    }
-    if (table == "power") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"powered on", "开机"},
-                                 {"last heartbeat", "最后心跳"},
-                                 {"hours", "小时"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, p.boot_us, p.last_us, "
-                                            "round((p.last_us - p.boot_us) / 3600e6, 2) FROM power p{}, p.boot_us",
-                                            of_school),
-                                {false, false, false, true, true, false}, school));
-    }
-    if (table == "alerts") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"device", "设备"},
-                                 {"code", "代码"},
-                                 {"severity", "级别"},
-                                 {"message", "内容"},
-                                 {"opened", "开始"},
-                                 {"cleared", "解除"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, a.device, a.code, a.severity, "
-                                            "a.message, a.opened_us, a.cleared_us FROM alerts a{}, a.opened_us",
-                                            of_school),
-                                {false, false, false, false, false, false, false, true, true}, school));
-    }
-    if (table == "lamps") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"device", "设备"},
-                                 {"lamp", "灯泡"},
-                                 {"hours", "小时"},
-                                 {"rated hours", "额定寿命"},
-                                 {"reported", "上报时间"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, l.device, l.lamp, l.hours, "
-                                            "l.rated_hours, l.at_us FROM lamps l{}, l.device, l.lamp",
-                                            of_school),
-                                {false, false, false, false, false, false, false, true}, school));
-    }
-    if (table == "events") {
-        out += csv_header(lang, {{"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"time", "时间"},
-                                 {"device", "设备"},
-                                 {"event", "事件"},
-                                 {"detail", "详情"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT device_id, d.school, d.classroom, r.at_us, "
-                                            "json_extract(r.body, '$.device'), json_extract(r.body, '$.type'), "
-                                            "json_extract(r.body, '$.detail') FROM reports r{}, r.at_us",
-                                            " JOIN devices d USING (device_id) WHERE r.kind = 'event' AND (?1 = '' "
-                                            "OR d.school = ?1) ORDER BY d.school, d.classroom"),
-                                {false, false, false, true, false, false, false}, school));
-    }
-    if (table == "commands") {
-        out += csv_header(lang, {{"command", "命令编号"},
-                                 {"set", "设备编号"},
-                                 {"school", "学校"},
-                                 {"classroom", "教室"},
-                                 {"verb", "命令"},
-                                 {"arguments", "参数"},
-                                 {"expires", "过期时间"},
-                                 {"delivered", "送达时间"},
-                                 {"succeeded", "成功"},
-                                 {"detail", "详情"}});
-        return append(query_csv(db,
-                                fmt::format("SELECT c.id, device_id, d.school, d.classroom, c.verb, c.args, "
-                                            "c.expires_us, c.delivered_us, c.ok, c.detail FROM commands c{}, c.rowid",
-                                            of_school),
-                                {false, false, false, false, false, false, true, true, false, false}, school));
-    }
-    return std::optional<std::string>();
 }
 
 }  // namespace bbt::county

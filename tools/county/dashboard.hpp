@@ -149,8 +149,30 @@ struct overview {
 
 // The tables the dashboard exports as CSV, by the name in /export/NAME.csv.
 [[nodiscard]] std::span<const std::string_view> csv_tables() noexcept;
+// Whether a table's export is made from the overview (collect() it first);
+// the others are read from the database, of o.school_filter's sets.
+[[nodiscard]] bool csv_needs_overview(std::string_view table) noexcept;
+
 // A table as CSV (UTF-8 with a byte-order mark, so spreadsheets read the
-// Chinese right), with headers in `lang`; nullopt for a name not in csv_tables().
+// Chinese right), with headers in `lang`, given a piece at a time: a table of
+// any size is sent while its query reads it, never held whole.
+class csv_export {
+public:
+    // nullopt for a name not in csv_tables(). `db` must outlive the export.
+    [[nodiscard]] static result<std::optional<csv_export>> open(sqlite::database& db, const overview& o,
+                                                                std::string_view table, i18n::language lang);
+    // Appends rows to `out` until it holds at least `bytes` or the table has
+    // no more; whether rows remain. A database error ends the export.
+    [[nodiscard]] result<bool> next(std::string& out, size_t bytes);
+
+private:
+    csv_export() = default;
+    std::string pending_;  // the byte-order mark, the header, rows made from the overview
+    std::optional<sqlite::statement> rows_;
+    std::vector<bool> is_time_;
+};
+
+// A whole table as one string (csv_export read to its end).
 [[nodiscard]] result<std::optional<std::string>> export_csv(sqlite::database& db, const overview& o,
                                                             std::string_view table, i18n::language lang);
 

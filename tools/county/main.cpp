@@ -285,7 +285,7 @@ int main(int argc, char** argv) {
         wo.listen = cfg->dashboard_listen;
         wo.port = static_cast<uint16_t>(cfg->dashboard_port);
         wo.dashboard = cfg->dashboard;
-        bbt::county::web_server web(ioc.get_executor(), *db, wo);
+        bbt::county::web_server web(cfg->database, wo);
         auto web_port = web.start();
         if (!web_port) return fail(web_port.error());
         asio::signal_set signals(ioc, SIGTERM, SIGINT);

@@ -1,6 +1,7 @@
 // bbt-county's dashboard for the asset office, over plain HTTP on its own
 // address (loopback by default: put it behind the county's reverse proxy and
-// its login to reach it from other offices). Read-only.
+// its login to reach it from other offices). Read-only. CSV exports are
+// streamed (chunked) as their queries read them.
 //
 //   GET /                     the dashboard (?lang=zh-CN|en, ?school=NAME)
 //   GET /api/v1/overview      the same as JSON (?school=NAME)
@@ -11,11 +12,11 @@
 // own locale.
 #pragma once
 
+#include "bbt/base/error.hpp"
 #include "dashboard.hpp"
-#include "store.hpp"
 
-#include <boost/asio/any_io_executor.hpp>
-
+#include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -31,12 +32,17 @@ struct web_options {
 [[nodiscard]] i18n::language request_language(std::string_view lang_param, std::string_view accept_language,
                                               i18n::language fallback) noexcept;
 
+// The dashboard runs on a thread of its own with its own read-only
+// connection to `database`, so that no page or export, however large, delays
+// the agents' reports on the service's main thread.
 class web_server {
 public:
-    web_server(boost::asio::any_io_executor ex, store& db, web_options options);
-    ~web_server();
-    // Binds and starts accepting; the port actually bound (for port 0).
+    web_server(std::filesystem::path database, web_options options);
+    ~web_server();  // stops
+    // Opens the database, binds and starts the dashboard's thread; the port
+    // actually bound (for port 0).
     [[nodiscard]] result<uint16_t> start();
+    // Closes the listener and ends the thread; safe to call twice.
     void stop();
 
 private:

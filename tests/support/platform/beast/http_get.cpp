@@ -17,9 +17,12 @@ http_answer http_fetch(uint16_t port, const std::string& target, const std::stri
     req.set(http::field::host, "127.0.0.1");
     http::write(s, req);
     boost::beast::flat_buffer buf;
-    http::response<http::string_body> res;
-    http::read(s, buf, res);
-    return {res.result_int(), std::string(res[http::field::content_type]), res.body()};
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(boost::none);  // exports are large
+    parser.skip(req.method() == http::verb::head);
+    http::read(s, buf, parser);
+    auto& res = parser.get();
+    return {res.result_int(), std::string(res[http::field::content_type]), res.body(), res.chunked()};
 }
 
 }  // namespace bbt::test
