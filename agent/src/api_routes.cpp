@@ -266,6 +266,12 @@ json::value to_json(const county_status& s) {
         o["last_error"] = s.last_error;
         o["next_attempt"] = clock::format_local(clock::microseconds(s.next_attempt_wall_us));
     }
+    if (s.certificate_expires_wall_us) {
+        o["certificate_expires"] = clock::format_local(clock::microseconds(s.certificate_expires_wall_us));
+        o["certificate_expired"] = s.certificate_expires_wall_us <= clock::wall_now().count();
+        o["renew_at"] = clock::format_local(clock::microseconds(s.renew_at_wall_us));
+    }
+    if (!s.renewal_error.empty()) o["renewal_error"] = s.renewal_error;
     return o;
 }
 

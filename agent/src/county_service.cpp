@@ -62,16 +62,33 @@ county_service::county_service(asio::any_io_executor executor, agent_config::cou
       inventory_(std::move(inventory)),
       lamps_(std::move(lamps)),
       wake_timer_(executor),
-      beat_timer_(executor) {}
+      beat_timer_(executor),
+      renew_timer_(executor) {}
 
 county_service::~county_service() = default;
 
 result<void> county_service::load_identity() {
+    // A renewal cut short: both new files written means it was decided
+    // (finish it); a new key alone means it was not (the old pair stands).
+    std::error_code ec;
+    bool key_next = std::filesystem::exists(dir_ / "key.pem.next", ec),
+         cert_next = std::filesystem::exists(dir_ / "cert.pem.next", ec);
+    if (key_next && cert_next) {
+        std::filesystem::rename(dir_ / "key.pem.next", dir_ / "key.pem", ec);
+        if (!ec) std::filesystem::rename(dir_ / "cert.pem.next", dir_ / "cert.pem", ec);
+        log::notice(lg, "finished installing a renewed certificate{}", ec ? ": " + ec.message() : "");
+    } else if (cert_next) {
+        std::filesystem::rename(dir_ / "cert.pem.next", dir_ / "cert.pem", ec);
+        log::notice(lg, "finished installing a renewed certificate{}", ec ? ": " + ec.message() : "");
+    } else if (key_next) {
+        std::filesystem::remove(dir_ / "key.pem.next", ec);
+    }
     ca_pem_ = read_or_empty(config_.ca);
     device_id_ = read_or_empty(dir_ / "device_id");
     cert_pem_ = read_or_empty(dir_ / "cert.pem");
     key_pem_ = read_or_empty(dir_ / "key.pem");
     command_key_pem_ = read_or_empty(dir_ / "command_key.pem");
+    read_certificate_dates();
     if (ca_pem_.empty()) {
         return errno_error(
             ENOENT, i18n::text({"reading the county CA certificate (county.ca)", "读取县级 CA 证书（county.ca）"}),
@@ -95,7 +112,139 @@ asio::awaitable<result<void>> county_service::start() {
     }
     // Heartbeats queue whether or not the county can be reached.
     asio::co_spawn(executor_, heartbeat_loop(), asio::detached);
-    if (!config_.url.empty()) asio::co_spawn(executor_, send_loop(), asio::detached);
+    if (!config_.url.empty()) {
+        asio::co_spawn(executor_, send_loop(), asio::detached);
+        asio::co_spawn(executor_, renew_loop(), asio::detached);
+    }
+    co_return result<void>{};
+}
+
+void county_service::read_certificate_dates() {
+    cert_not_before_us_ = cert_not_after_us_ = 0;
+    if (cert_pem_.empty()) return;
+    auto facts = protocol::pki::facts_of(cert_pem_);
+    if (!facts) {
+        log::error(lg, "the county certificate cannot be read: {}", facts.error().what());
+        return;
+    }
+    auto us = [](std::chrono::sys_seconds t) {
+        return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+    };
+    cert_not_before_us_ = us(facts->not_before);
+    cert_not_after_us_ = us(facts->not_after);
+}
+
+result<void> county_service::install_identity(const std::string& key_pem, const std::string& cert_pem) {
+    // Both written (and synced) before either replaces the old one.
+    if (auto w = write_file_atomic(dir_ / "key.pem.next", key_pem); !w) return w.error();
+    ::chmod((dir_ / "key.pem.next").c_str(), 0600);
+    if (auto w = write_file_atomic(dir_ / "cert.pem.next", cert_pem); !w) return w.error();
+    std::error_code ec;
+    std::filesystem::rename(dir_ / "key.pem.next", dir_ / "key.pem", ec);
+    if (ec) return errno_error(ec.value(), "installing the new key", (dir_ / "key.pem").string());
+    std::filesystem::rename(dir_ / "cert.pem.next", dir_ / "cert.pem", ec);
+    if (ec) return errno_error(ec.value(), "installing the new certificate", (dir_ / "cert.pem").string());
+    key_pem_ = key_pem;
+    cert_pem_ = cert_pem;
+    read_certificate_dates();
+    return {};
+}
+
+void county_service::certificate_alert(std::string_view severity, std::string message, bool open) {
+    if (open == certificate_alert_open_ && open) return;  // once while it lasts
+    if (!open && !certificate_alert_open_) return;
+    certificate_alert_open_ = open;
+    ledger_.outbox_put(clock::wall_now().count(),
+                       wire::alert{"agent", "county.certificate", std::string(severity), std::move(message), open});
+}
+
+asio::awaitable<void> county_service::renew_loop() {
+    constexpr auto longest_sleep = std::chrono::minutes(10);  // the wall clock may step meanwhile
+    while (!stopping_) {
+        auto wait = std::chrono::milliseconds(longest_sleep);
+        int64_t now = clock::wall_now().count();
+        if (!device_id_.empty() && cert_not_after_us_ > 0) {
+            int64_t due = cert_not_before_us_ + (cert_not_after_us_ - cert_not_before_us_) * 2 / 3;
+            if (now >= cert_not_after_us_) {
+                certificate_alert(
+                    "critical",
+                    std::string(i18n::text({"the county certificate has expired: re-enrol with a code from the "
+                                            "county (bbtctl county enrol CODE); the set keeps its id and history",
+                                            "县级平台证书已过期：请用县级平台的注册码重新注册（bbtctl county enrol "
+                                            "注册码），设备编号与历史记录保留"})),
+                    true);
+            } else if (now >= due && now - last_renewal_us_ < (cert_not_after_us_ - cert_not_before_us_) / 10) {
+                // Due again just after a renewal (a certificate already old
+                // when issued, or a clock far behind): not in a loop.
+                wait = std::chrono::milliseconds((cert_not_after_us_ - cert_not_before_us_) / 10 / 1000 + 1);
+            } else if (now >= due) {
+                auto r = co_await renew_now();
+                if (r) {
+                    last_renewal_us_ = now;
+                    renew_failures_ = 0;
+                    renewal_error_.clear();
+                    certificate_alert("info", "renewed", false);
+                    continue;  // the next due time, from the new certificate
+                }
+                ++renew_failures_;
+                renewal_error_ = r.error().what();
+                log::warning(lg, "renewing the county certificate: {}", renewal_error_);
+                certificate_alert(
+                    "warning",
+                    i18n::format({"the county certificate could not be renewed ({}); it expires {}",
+                                  "县级平台证书续期失败（{}）；将于 {} 过期"},
+                                 renewal_error_, clock::format_local(clock::microseconds(cert_not_after_us_))),
+                    true);
+                wait = next_delay(std::nullopt, renew_failures_);
+                // Never past the end: the last chance is tried before it.
+                int64_t left_ms = (cert_not_after_us_ - now) / 1000;
+                if (left_ms > 2000) wait = std::min(wait, std::chrono::milliseconds(left_ms / 2));
+            } else {
+                wait = std::min(wait, std::chrono::milliseconds((due - now) / 1000 + 1));
+            }
+        }
+        renew_timer_.expires_after(wait);
+        co_await renew_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+}
+
+asio::awaitable<result<void>> county_service::renew_now() {
+    std::string device = device_id_;
+    auto key = protocol::pki::generate_key();
+    if (!key) co_return key.error();
+    auto csr = protocol::pki::make_csr(*key, device);
+    if (!csr) co_return csr.error();
+    protocol::https_request req;
+    req.url = config_.url + "/v1/renew";
+    req.body = json::serialize(json::object{{"csr", *csr}});
+    protocol::tls_identity tls{ca_pem_, cert_pem_, key_pem_};
+    auto res = co_await protocol::https_post(executor_, tls, req);
+    if (!res) co_return res.error();
+    boost::system::error_code jec;
+    auto body = json::parse(res->body, jec);
+    const json::object* o = !jec && body.is_object() ? &body.as_object() : nullptr;
+    if (res->status != 200) {
+        std::string why = o && o->contains("error") && o->at("error").is_string()
+                              ? std::string(o->at("error").as_string())
+                              : std::to_string(res->status);
+        co_return error(county_errc::refused,
+                        i18n::format({"the county refused the renewal: {}", "县级平台拒绝续期：{}"}, why));
+    }
+    if (!o || !o->contains("certificate") || !o->at("certificate").is_string()) {
+        co_return error(county_errc::bad_answer, i18n::text({"the county's renewal answer lacks \"certificate\"",
+                                                             "县级平台的续期应答缺少“certificate”"}));
+    }
+    std::string cert(o->at("certificate").as_string());
+    // The county's answer is checked before it replaces what works.
+    auto name = protocol::pki::certificate_common_name(cert);
+    if (!name || *name != device || !protocol::pki::facts_of(cert)) {
+        co_return error(county_errc::bad_answer, i18n::text({"the county's renewed certificate is not for this set",
+                                                             "县级平台续期的证书不属于本机"}));
+    }
+    if (device != device_id_) co_return error(county_errc::refused, "the set was enrolled again meanwhile");
+    if (auto r = install_identity(*key, cert); !r) co_return r.error();
+    log::notice(lg, "renewed the county certificate; valid until {}",
+                clock::format_local(clock::microseconds(cert_not_after_us_)));
     co_return result<void>{};
 }
 
@@ -103,6 +252,7 @@ asio::awaitable<void> county_service::stop() {
     stopping_ = true;
     wake_timer_.cancel();
     beat_timer_.cancel();
+    renew_timer_.cancel();
     co_return;
 }
 
@@ -146,10 +296,10 @@ asio::awaitable<void> county_service::heartbeat_loop() {
     }
 }
 
-std::chrono::milliseconds county_service::next_delay(std::optional<int64_t> retry_after_s) {
+std::chrono::milliseconds county_service::next_delay(std::optional<int64_t> retry_after_s, int failures) {
     // Full jitter: uniform between retry_min and min(retry_max, retry_min * 2^failures).
     auto low = static_cast<double>(config_.retry_min.count());
-    double cap = std::min(low * std::pow(2.0, std::min(failures_, 30)), static_cast<double>(config_.retry_max.count()));
+    double cap = std::min(low * std::pow(2.0, std::min(failures, 30)), static_cast<double>(config_.retry_max.count()));
     std::uniform_real_distribution<double> d(low, std::max(cap, low));
     auto delay = std::chrono::milliseconds(static_cast<int64_t>(d(rng_)));
     if (retry_after_s) delay = std::max(delay, std::chrono::milliseconds(*retry_after_s * 1000));
@@ -232,7 +382,7 @@ asio::awaitable<void> county_service::send_loop() {
                     ++failures_;
                     if (problem != last_error_) log::warning(lg, "delivering to the county: {}", problem);
                     last_error_ = problem;
-                    wait = next_delay(retry_after);
+                    wait = next_delay(retry_after, failures_);
                 }
             } else if (!batch) {
                 wait = 1s;
@@ -301,19 +451,19 @@ asio::awaitable<result<std::string>> county_service::enrol(std::string code) {
     std::error_code ec;
     std::filesystem::create_directories(dir_, ec);
     ::chmod(dir_.c_str(), 0700);
-    // The key is made here, once, and never leaves the set.
-    if (key_pem_.empty()) {
-        auto key = protocol::pki::generate_key();
-        if (!key) co_return key.error();
-        if (auto w = write_file_atomic(dir_ / "key.pem", *key); !w) co_return w.error();
-        ::chmod((dir_ / "key.pem").c_str(), 0600);
-        key_pem_ = *key;
-    }
-    auto csr = protocol::pki::make_csr(key_pem_, hostname());
+    // A new key for each enrolment, made here; it never leaves the set, and
+    // replaces the old one only with the certificate the county gives.
+    auto key = protocol::pki::generate_key();
+    if (!key) co_return key.error();
+    auto csr = protocol::pki::make_csr(*key, hostname());
     if (!csr) co_return csr.error();
     protocol::https_request req;
     req.url = config_.url + "/v1/enrol";
-    req.body = json::serialize(json::object{{"code", code}, {"csr", *csr}});
+    json::object request{{"code", code}, {"csr", *csr}};
+    // Enrolled before (its certificate expired, say): the county keeps the
+    // set's id and history when the code is for the same classroom.
+    if (!device_id_.empty()) request["device_id"] = device_id_;
+    req.body = json::serialize(request);
     protocol::tls_identity tls{ca_pem_, {}, {}};
     auto res = co_await protocol::https_post(executor_, tls, req);
     if (!res) co_return res.error();
@@ -340,15 +490,18 @@ asio::awaitable<result<std::string>> county_service::enrol(std::string code) {
     }
     std::string id(o.at("device_id").as_string()), cert(o.at("certificate").as_string()),
         cmd(o.at("command_key").as_string());
-    if (auto w = write_file_atomic(dir_ / "cert.pem", cert); !w) co_return w.error();
+    if (auto w = install_identity(*key, cert); !w) co_return w.error();
     if (auto w = write_file_atomic(dir_ / "command_key.pem", cmd); !w) co_return w.error();
     // Last: an enrolment is whole when the device id is there.
     if (auto w = write_file_atomic(dir_ / "device_id", id); !w) co_return w.error();
     device_id_ = id;
-    cert_pem_ = cert;
     command_key_pem_ = cmd;
     failures_ = 0;
     last_error_.clear();
+    renew_failures_ = 0;
+    renewal_error_.clear();
+    certificate_alert("info", "enrolled", false);
+    renew_timer_.cancel();  // the renewal's next due time, from this certificate
     log::notice(lg, "enrolled with the county as {}", device_id_);
     queue_inventory_if_changed();  // now with its school and classroom
     wake();
@@ -369,6 +522,10 @@ asio::awaitable<county_status> county_service::status() {
     o.last_attempt_wall_us = last_attempt_wall_us_;
     o.last_error = last_error_;
     o.next_attempt_wall_us = next_attempt_wall_us_;
+    o.certificate_expires_wall_us = cert_not_after_us_;
+    if (cert_not_after_us_)
+        o.renew_at_wall_us = cert_not_before_us_ + (cert_not_after_us_ - cert_not_before_us_) * 2 / 3;
+    o.renewal_error = renewal_error_;
     co_return o;
 }
 

@@ -7,11 +7,15 @@
 #include "bbt/protocol/https_client.hpp"
 #include "bbt/protocol/pki.hpp"
 
+#include "bounded.hpp"
 #include "county_seed.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
 #include <fmt/format.h>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
 #include "doctest_bbt.hpp"
 
 #include <csignal>
@@ -37,6 +41,19 @@ inline std::string ics_time(int64_t t) {
     return buf;
 }
 
+// One POST through the agent's HTTPS client, from a test, with `tls` (an
+// empty certificate: none).
+inline result<protocol::https_response> https_post(const protocol::tls_identity& tls, const std::string& url,
+                                                   const std::string& body) {
+    boost::asio::io_context ioc;
+    protocol::https_request req;
+    req.url = url;
+    req.body = body;
+    req.timeout = std::chrono::seconds(10);
+    auto fut = boost::asio::co_spawn(ioc, protocol::https_post(ioc.get_executor(), tls, req), boost::asio::use_future);
+    return run_bounded(ioc, fut);
+}
+
 // A bbt-county on loopback, with its own PKI and database.
 struct county_fixture {
     temp_dir dir;
@@ -54,14 +71,15 @@ struct county_fixture {
         REQUIRE(run({BBT_COUNTY_BINARY, "init", "--pki", pki.string(), "--host", "127.0.0.1"}) == 0);
         write_config();
     }
-    // Further keys of [server] and [storage], one "key = value" a line.
-    std::string server_keys, storage_keys;
+    // Further keys of [server], [storage] and [pki], one "key = value" a line.
+    std::string server_keys, storage_keys, pki_keys;
 
     void write_config() {
-        write_file(config, fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n{}[storage]\ndatabase = "
-                                       "\"{}\"\n{}[pki]\ndir = \"{}\"\n[dashboard]\nlisten = \"127.0.0.1\"\n"
-                                       "port = {}\n",
-                                       port, server_keys, db.string(), storage_keys, pki.string(), dashboard_port));
+        write_file(config,
+                   fmt::format("[server]\nlisten = \"127.0.0.1\"\nport = {}\n{}[storage]\ndatabase = "
+                               "\"{}\"\n{}[pki]\ndir = \"{}\"\n{}[dashboard]\nlisten = \"127.0.0.1\"\n"
+                               "port = {}\n",
+                               port, server_keys, db.string(), storage_keys, pki.string(), pki_keys, dashboard_port));
     }
     // A certificate for `device` signed with the county's CA key, as
     // enrolment would give: the identity a test's requests go with.
@@ -123,11 +141,16 @@ struct county_fixture {
     }
     std::string url() const { return fmt::format("https://127.0.0.1:{}", port); }
     std::string code(const std::string& classroom) {
+        return code_from({"code", "--school", "No.3 Primary", "--classroom", classroom});
+    }
+    // What a bbt-county command (with this configuration) prints: a code.
+    std::string code_from(std::vector<std::string> args) {
         spawn_options o;
         o.stdout_path = dir / "code.out";
-        REQUIRE(run({BBT_COUNTY_BINARY, "code", "--config", config.string(), "--school", "No.3 Primary", "--classroom",
-                     classroom},
-                    o) == 0);
+        o.stderr_path = dir / "code.err";
+        args.insert(args.begin() + 1, {"--config", config.string()});
+        args.insert(args.begin(), BBT_COUNTY_BINARY);
+        REQUIRE_MESSAGE(run(args, o) == 0, read_file(dir / "code.err"));
         std::string c = read_file(dir / "code.out");
         while (!c.empty() && (c.back() == '\n' || c.back() == '\r'))
             c.pop_back();

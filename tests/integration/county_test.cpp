@@ -56,16 +56,9 @@ std::string county_section(const county_fixture& c, const std::filesystem::path&
                        c.url(), ca.string());
 }
 
-// One POST through the agent's HTTPS client, from the test.
 result<protocol::https_response> post(const protocol::tls_identity& tls, const std::string& url,
                                       const std::string& body) {
-    boost::asio::io_context ioc;
-    protocol::https_request req;
-    req.url = url;
-    req.body = body;
-    req.timeout = 10s;
-    auto fut = boost::asio::co_spawn(ioc, protocol::https_post(ioc.get_executor(), tls, req), boost::asio::use_future);
-    return bbt::test::run_bounded(ioc, fut);
+    return test::https_post(tls, url, body);
 }
 
 }  // namespace

@@ -36,6 +36,18 @@ void print_status(const json::object& o) {
         fmt::print("  {:<14} {}\n", i18n::text({"last error:", "最近错误："}), str(o, "last_error"));
         fmt::print("  {:<14} {}\n", i18n::text({"next attempt:", "下次尝试："}), str(o, "next_attempt"));
     }
+    if (!str(o, "certificate_expires").empty()) {
+        fmt::print("  {:<14} {}\n", i18n::text({"certificate:", "证书："}),
+                   flag(o, "certificate_expired")
+                       ? i18n::format({"expired {}: re-enrol with a code from the county (bbtctl county enrol CODE)",
+                                       "已于 {} 过期：请用县级平台的注册码重新注册（bbtctl county enrol 注册码）"},
+                                      str(o, "certificate_expires"))
+                       : i18n::format({"valid until {}, renewed from {}", "有效期至 {}，自 {} 起自动续期"},
+                                      str(o, "certificate_expires"), str(o, "renew_at")));
+    }
+    if (!str(o, "renewal_error").empty()) {
+        fmt::print("  {:<14} {}\n", i18n::text({"renewal:", "续期："}), str(o, "renewal_error"));
+    }
 }
 
 }  // namespace

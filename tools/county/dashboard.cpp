@@ -163,7 +163,8 @@ result<overview> collect(sqlite::database& db, const dashboard_options& options,
     auto r = each_row(
         db,
         "SELECT device_id, school, classroom, coalesce(agent_version, ''), last_seen_us, coalesce(health, '{}'), "
-        "coalesce(queue_depth, 0) FROM devices WHERE ?1 = '' OR school = ?1 ORDER BY school, classroom, device_id",
+        "coalesce(queue_depth, 0) FROM devices WHERE (?1 = '' OR school = ?1) AND retired_us IS NULL "
+        "ORDER BY school, classroom, device_id",
         [&](sqlite::statement& st) {
             set_view s;
             s.device_id = st.column_text(0);
@@ -253,6 +254,18 @@ result<overview> collect(sqlite::database& db, const dashboard_options& options,
             if (o.recordings.size() < 100) o.recordings.push_back(std::move(v));
         },
         school);
+    if (!r) return r.error();
+    // Certificates a set has not managed to renew (it renews at two thirds of
+    // their life, so one listed here has been offline or refused for long).
+    r = each_row(
+        db,
+        "SELECT device_id, school, classroom, cert_not_after_us FROM devices WHERE (?1 = '' OR school = ?1) AND "
+        "retired_us IS NULL AND cert_not_after_us < ?2 ORDER BY cert_not_after_us, device_id",
+        [&](sqlite::statement& st) {
+            o.certificates_expiring.push_back(
+                {st.column_text(0), st.column_text(1), st.column_text(2), st.column_int64(3)});
+        },
+        school, now_us + int64_t{options.certificate_warning_days} * 24 * us_per_hour);
     if (!r) return r.error();
     // Recorded on a set (as it reported) and not at the county in full.
     r = each_row(
@@ -384,7 +397,16 @@ json::value to_json(const overview& o) {
                                           {"state", r.state},
                                           {"mismatches", r.mismatches}});
     }
+    json::array certificates;
+    for (const auto& c : o.certificates_expiring) {
+        certificates.push_back(json::object{{"device_id", c.device_id},
+                                            {"school", c.school},
+                                            {"classroom", c.classroom},
+                                            {"not_after_us", c.not_after_us},
+                                            {"expired", c.not_after_us <= o.now_us}});
+    }
     return json::object{{"now_us", o.now_us},
+                        {"certificates_expiring", std::move(certificates)},
                         {"recordings", std::move(recordings)},
                         {"recordings_week", o.recordings_week},
                         {"recordings_uploading", o.recordings_uploading},
@@ -592,6 +614,33 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
     }
     out("</section>\n");
 
+    // Certificates running out.
+    out("<section id=\"certificates\"><h2>",
+        fmt::format(fmt::runtime(t({"Certificates expiring within {} days", "{} 天内到期的证书"})),
+                    options.certificate_warning_days),
+        "</h2>");
+    if (o.certificates_expiring.empty()) {
+        out("<p class=\"muted\">", t({"none: every set renews its own in time", "无：各设备均已按时自动续期"}), "</p>");
+    } else {
+        out("<p class=\"muted\">",
+            t({"A set renews its certificate by itself two thirds into its life; one listed here has been offline "
+               "or refused since. Once expired it re-enrols with a new code and keeps its history.",
+               "设备在证书有效期过去三分之二时自动续期；此处列出的设备此后一直离线或被拒绝。证书过期后，用新注册码重新"
+               "注册即可，"
+               "历史记录保留。"}),
+            "</p><table><thead><tr><th>", t({"set", "设备编号"}), "</th><th>", t({"school", "学校"}), "</th><th>",
+            t({"classroom", "教室"}), "</th><th>", t({"expires", "到期时间"}), "</th></tr></thead><tbody>");
+        for (const auto& c : o.certificates_expiring) {
+            out("<tr><td>", html_escape(c.device_id), "</td><td>", html_escape(c.school), "</td><td>",
+                html_escape(c.classroom), "</td><td", c.not_after_us <= o.now_us ? " class=\"critical\">" : ">",
+                local_time(c.not_after_us),
+                c.not_after_us <= o.now_us ? std::string(" · ") + std::string(t({"expired", "已过期"})) : "",
+                "</td></tr>");
+        }
+        out("</tbody></table>");
+    }
+    out("</section>\n");
+
     // Lamps due.
     out("<section id=\"lamps\"><h2>", t({"Lamp replacements due", "待更换灯泡"}), "</h2>");
     bool any = false;
@@ -666,9 +715,9 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
 
 namespace {
 
-constexpr std::array<std::string_view, 11> table_names{"schools",  "sets",      "inventory", "usage",
-                                                       "power",    "alerts",    "lamps",     "events",
-                                                       "commands", "readiness", "recordings"};
+constexpr std::array<std::string_view, 12> table_names{"schools",  "sets",      "inventory",  "usage",
+                                                       "power",    "alerts",    "lamps",      "events",
+                                                       "commands", "readiness", "recordings", "certificates"};
 
 std::string csv_row(const std::vector<std::string>& cells) {
     std::string line;
@@ -809,6 +858,20 @@ const std::vector<query_table>& query_tables() {
          "json_extract(r.body, '$.type'), json_extract(r.body, '$.detail') FROM reports r JOIN devices d "
          "USING (device_id) WHERE r.kind = 'event' AND (?1 = '' OR d.school = ?1) ORDER BY d.school, "
          "d.classroom, r.at_us"},
+        {"certificates",
+         // Every set's current certificate, renewals and retirement.
+         {{{"set", "设备编号"}},
+          {{"school", "学校"}},
+          {{"classroom", "教室"}},
+          {{"enrolled", "注册时间"}, true},
+          {{"serial", "证书序列号"}},
+          {{"expires", "到期时间"}, true},
+          {{"renewals", "续期次数"}},
+          {{"last renewed", "最近续期"}, true},
+          {{"retired", "停用时间"}, true}},
+         "SELECT device_id, school, classroom, enrolled_us, printf('%016X', cert_serial), cert_not_after_us, "
+         "renewals, renewed_us, retired_us FROM devices WHERE ?1 = '' OR school = ?1 ORDER BY school, classroom, "
+         "device_id"},
         {"commands",
          {{{"command", "命令编号"}},
           {{"set", "设备编号"}},

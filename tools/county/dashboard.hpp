@@ -43,6 +43,15 @@ struct dashboard_options {
     int school_day_start_min = 8 * 60;  // minutes after local midnight
     int school_day_end_min = 17 * 60;
     double lamp_due_fraction = 0.9;  // of rated life
+    int certificate_warning_days = 60;
+};
+
+// A set whose certificate runs out within certificate_warning_days.
+struct certificate_view {
+    std::string device_id;
+    std::string school;
+    std::string classroom;
+    int64_t not_after_us = 0;
 };
 
 // One lamp of a set's projector.
@@ -136,7 +145,8 @@ struct overview {
     std::vector<recording_view> recordings;  // the newest first, at most 100
     int64_t recordings_week = 0;             // received in full over the last 7 days
     int64_t recordings_uploading = 0;
-    int64_t recordings_waiting = 0;  // recorded on a set, not yet at the county in full
+    int64_t recordings_waiting = 0;                       // recorded on a set, not yet at the county in full
+    std::vector<certificate_view> certificates_expiring;  // the first to expire first
 };
 
 // Reads the picture at `now_us` (local time of the process decides the days),

@@ -36,6 +36,7 @@ struct county_config {
     int64_t set_quota_mb = 128 * 1024;  // a set's unfinished uploads together
     int64_t min_free_mb = 1024;         // kept free on the recordings' disk
     int64_t read_timeout_s = 30;
+    std::chrono::milliseconds certificate_lifetime{std::chrono::hours(24 * 365)};  // a set's certificate
     std::string dashboard_listen = "127.0.0.1";
     int64_t dashboard_port = 8080;
     bbt::county::dashboard_options dashboard;
@@ -71,7 +72,7 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
         .get("min_free_mb", c.min_free_mb, 0, int64_t{1} << 30);
     storage.finish();
     auto p = root.table("pki");
-    p.get("dir", pki);
+    p.get("dir", pki).get_seconds("certificate_lifetime", c.certificate_lifetime, 30, 10.0 * 365 * 86400);
     p.finish();
     auto dash = root.table("dashboard");
     int64_t online_s = c.dashboard.online_window.count(), stale_days = c.dashboard.stale_days;
@@ -117,6 +118,10 @@ void usage(std::FILE* out) {
                     "  bbt-county serve --config FILE               run the service\n"
                     "  bbt-county code --config FILE --school S --classroom C [--hours N]\n"
                     "                                               a one-time enrolment code for a classroom\n"
+                    "  bbt-county retire --config FILE --device ID   refuse a set from now on (its history is kept)\n"
+                    "  bbt-county replace --config FILE --device ID [--hours N]\n"
+                    "                                               retire a set and print a code for the set that\n"
+                    "                                               takes its classroom\n"
                     "  bbt-county command --config FILE --device ID --verb VERB [--args JSON] [--minutes N]\n"
                     "                                               queue a command for a classroom's set\n"
                     "  bbt-county catalogue --config FILE --file CATALOGUE.json\n"
@@ -130,6 +135,9 @@ void usage(std::FILE* out) {
                     "  bbt-county serve --config 文件               运行服务\n"
                     "  bbt-county code --config 文件 --school 学校 --classroom 教室 [--hours 小时]\n"
                     "                                               为教室生成一次性注册码\n"
+                    "  bbt-county retire --config 文件 --device 设备     从此拒绝该设备（保留其历史）\n"
+                    "  bbt-county replace --config 文件 --device 设备 [--hours 小时]\n"
+                    "                                               停用设备，并为接替它的设备打印该教室的注册码\n"
                     "  bbt-county command --config 文件 --device 设备 --verb 命令 [--args JSON] [--minutes 分钟]\n"
                     "                                               为教室设备排队一条命令\n"
                     "  bbt-county catalogue --config 文件 --file 目录.json\n"
@@ -224,6 +232,30 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", *code);
         return 0;
     }
+    if (cmd == "retire" || cmd == "replace") {
+        std::string device = arg(args, "--device");
+        int64_t hours = std::atoll(arg(args, "--hours", "24").c_str());
+        if (device.empty() || hours < 1 || hours > 24 * 30) return usage(stderr), 2;
+        int64_t now = bbt::clock::wall_now().count();
+        auto place = db->retire(device, now);
+        if (!place) return fail(place.error());
+        fmt::print(stderr, "{}\n",
+                   place->was_retired
+                       ? i18n::format({"{} was retired already", "{} 此前已停用"}, device)
+                       : i18n::format({"retired {}: its certificates are refused from now on; its history stays",
+                                       "已停用 {}：从此拒绝其证书；其历史记录保留"},
+                                      device));
+        if (cmd == "replace") {
+            auto code = db->new_code(place->school, place->classroom, now + hours * 3'600'000'000LL);
+            if (!code) return fail(code.error());
+            fmt::print(stderr, "{}\n",
+                       i18n::format({"the set that takes {} {} enrols with this code (valid {} h):",
+                                     "接替 {} {} 的设备请用此注册码注册（{} 小时内有效）："},
+                                    place->school, place->classroom, hours));
+            fmt::print("{}\n", *code);
+        }
+        return 0;
+    }
     if (cmd == "command") {
         std::string device = arg(args, "--device"), verb = arg(args, "--verb"), json_args = arg(args, "--args", "{}");
         boost::system::error_code ec;
@@ -266,7 +298,15 @@ int main(int argc, char** argv) {
             nofile.rlim_cur = nofile.rlim_max;
             (void)::setrlimit(RLIMIT_NOFILE, &nofile);
         }
-        auto pki = bbt::county::pki_files::load(cfg->pki);
+        // Under systemd the keys come as credentials (LoadCredential=), readable
+        // by this service alone, wherever [pki] dir says they are kept.
+        std::filesystem::path pki_dir = cfg->pki;
+        std::error_code cec;
+        if (const char* creds = std::getenv("CREDENTIALS_DIRECTORY");
+            creds && *creds && std::filesystem::exists(std::filesystem::path(creds) / "ca.key", cec)) {
+            pki_dir = creds;
+        }
+        auto pki = bbt::county::pki_files::load(pki_dir);
         if (!pki) return fail(pki.error());
         asio::io_context ioc(1);
         bbt::county::server_options o;
@@ -277,6 +317,7 @@ int main(int argc, char** argv) {
         o.uploads.set_quota = cfg->set_quota_mb << 20;
         o.uploads.min_free = cfg->min_free_mb << 20;
         o.read_timeout = std::chrono::seconds(cfg->read_timeout_s);
+        o.certificate_validity = std::chrono::duration_cast<std::chrono::seconds>(cfg->certificate_lifetime);
         bbt::county::server srv(ioc.get_executor(), *db, std::move(*pki), o);
         auto port = srv.start();
         if (!port) return fail(port.error());

@@ -180,6 +180,14 @@ constexpr sqlite::migration migrations[] = {
             PRIMARY KEY (device_id, file)
         ) WITHOUT ROWID;
     )sql"},
+    // Certificates: when a set's current one expires, its renewals, and sets
+    // retired (every certificate of theirs refused from then on).
+    {6, R"sql(
+        ALTER TABLE devices ADD COLUMN cert_not_after_us INTEGER;
+        ALTER TABLE devices ADD COLUMN renewed_us INTEGER;
+        ALTER TABLE devices ADD COLUMN renewals INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE devices ADD COLUMN retired_us INTEGER;
+    )sql"},
 };
 
 constexpr std::string_view upload_columns =
@@ -240,6 +248,13 @@ std::vector<std::pair<int64_t, int64_t>> ranges_of(std::vector<int64_t> seqs) {
 }
 
 error code_error(std::string_view why) { return error(std::make_error_code(std::errc::permission_denied), why); }
+
+error retired_error(const std::string& device_id) {
+    return code_error(i18n::format({"the county has retired the set {}: it is no longer served; a set that is to "
+                                    "take its place enrols with a new code",
+                                    "县级平台已停用设备 {}，不再为其服务；接替它的设备请用新注册码注册"},
+                                   device_id));
+}
 
 }  // namespace
 
@@ -441,7 +456,10 @@ result<std::string> store::new_code(const std::string& school, const std::string
     return code;
 }
 
-result<enrolment> store::redeem(const std::string& code, int64_t now_us) {
+result<enrolment> store::redeem(const std::string& code, int64_t now_us, const std::string& previous_device_id,
+                                const issue_fn& issue) {
+    // One transaction: a code whose certificate cannot be issued (a bad
+    // request, a full disk) is not spent.
     auto tx = sqlite::transaction::begin(db_);
     if (!tx) return tx.error();
     auto st = db_.prepare("SELECT school, classroom, expires_us, used_by FROM enrol_codes WHERE code = ?");
@@ -467,27 +485,120 @@ result<enrolment> store::redeem(const std::string& code, int64_t now_us) {
             {"this enrolment code has expired; ask the county for a new one", "此注册码已过期；请向县级平台申请新码"}));
     }
     st->reset();
-    // Each enrolment of a classroom is a device of its own: a replaced set
-    // starts its sequence numbers again without colliding with the old one's.
-    auto n = db_.prepare("SELECT count(*) + 1 FROM devices WHERE school = ? AND classroom = ?");
-    if (!n) return n.error();
-    n->bind_all(e.school, e.classroom);
-    if (auto r = n->step(); !r) return r.error();
-    int64_t nth = n->column_int64(0);
-    e.device_id = fmt::format("{}/{}#{}", e.school, e.classroom, nth);
-    auto serial = db_.prepare("SELECT coalesce(max(cert_serial), 1) + 1 FROM devices");
-    if (!serial) return serial.error();
-    if (auto r = serial->step(); !r) return r.error();
-    e.serial = serial->column_int64(0);
-    auto dev = db_.prepare(
-        "INSERT INTO devices(device_id, school, classroom, enrolled_us, cert_serial) VALUES (?, ?, ?, ?, ?)");
-    if (!dev) return dev.error();
-    if (auto r = dev->bind_all(e.device_id, e.school, e.classroom, now_us, e.serial).run(); !r) return r.error();
+    // A set enrolled before in this classroom, and not retired, keeps its
+    // device id and with it its history (its certificate had expired, or
+    // its keys were lost).
+    if (!previous_device_id.empty()) {
+        auto same = db_.prepare(
+            "SELECT 1 FROM devices WHERE device_id = ? AND school = ? AND classroom = ? AND retired_us IS NULL");
+        if (!same) return same.error();
+        same->bind_all(previous_device_id, e.school, e.classroom);
+        auto found = same->step();
+        if (!found) return found.error();
+        if (*found) {
+            e.device_id = previous_device_id;
+            e.again = true;
+        }
+    }
+    if (!e.again) {
+        // Each enrolment of a classroom is a device of its own: a replaced set
+        // starts its sequence numbers again without colliding with the old one's.
+        auto n = db_.prepare("SELECT count(*) + 1 FROM devices WHERE school = ? AND classroom = ?");
+        if (!n) return n.error();
+        n->bind_all(e.school, e.classroom);
+        if (auto r = n->step(); !r) return r.error();
+        e.device_id = fmt::format("{}/{}#{}", e.school, e.classroom, n->column_int64(0));
+    }
+    if (issue) {
+        auto cert = issue(e);
+        if (!cert) return cert.error();
+        e.certificate = std::move(*cert);
+    }
+    if (e.again) {
+        if (auto r = record_renewal(e.device_id, e.certificate, now_us); !r) return r.error();
+    } else {
+        auto dev = db_.prepare(
+            "INSERT INTO devices(device_id, school, classroom, enrolled_us, cert_serial, cert_not_after_us) "
+            "VALUES (?, ?, ?, ?, ?, nullif(?, 0))");
+        if (!dev) return dev.error();
+        if (auto r = dev->bind_all(e.device_id, e.school, e.classroom, now_us, e.certificate.serial,
+                                   e.certificate.not_after_us)
+                         .run();
+            !r)
+            return r.error();
+    }
     auto used = db_.prepare("UPDATE enrol_codes SET used_by = ? WHERE code = ?");
     if (!used) return used.error();
     if (auto r = used->bind_all(e.device_id, code).run(); !r) return r.error();
     if (auto r = tx->commit(); !r) return r.error();
     return e;
+}
+
+result<issued_certificate> store::renew(const std::string& device_id, int64_t now_us, const issue_fn& issue) {
+    auto tx = sqlite::transaction::begin(db_);
+    if (!tx) return tx.error();
+    auto st = db_.prepare("SELECT school, classroom, retired_us FROM devices WHERE device_id = ?");
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) {
+        return code_error(i18n::format({"the county has no set {}; enrol it with a code from the county",
+                                        "县级平台没有设备 {}；请用县级平台的注册码注册"},
+                                       device_id));
+    }
+    if (!st->column_is_null(2)) return retired_error(device_id);
+    enrolment e;
+    e.device_id = device_id;
+    e.school = st->column_text(0);
+    e.classroom = st->column_text(1);
+    e.again = true;
+    st->reset();
+    auto cert = issue(e);
+    if (!cert) return cert.error();
+    if (auto r = record_renewal(device_id, *cert, now_us); !r) return r.error();
+    if (auto r = tx->commit(); !r) return r.error();
+    return std::move(*cert);
+}
+
+result<void> store::record_renewal(const std::string& device_id, const issued_certificate& cert, int64_t now_us) {
+    auto dev = db_.prepare(
+        "UPDATE devices SET cert_serial = ?, cert_not_after_us = nullif(?, 0), renewed_us = ?, "
+        "renewals = renewals + 1 WHERE device_id = ?");
+    if (!dev) return dev.error();
+    return dev->bind_all(cert.serial, cert.not_after_us, now_us, device_id).run();
+}
+
+result<bool> store::retired(const std::string& device_id) {
+    auto st = cached("SELECT retired_us IS NOT NULL FROM devices WHERE device_id = ?");
+    if (!st) return st.error();
+    (*st)->bind(1, device_id);
+    auto row = (*st)->step();
+    if (!row) return row.error();
+    bool r = *row && (*st)->column_int64(0) != 0;
+    (*st)->reset();
+    return r;
+}
+
+result<device_place> store::retire(const std::string& device_id, int64_t now_us) {
+    auto st = db_.prepare("SELECT school, classroom, retired_us FROM devices WHERE device_id = ?");
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) {
+        return error(std::make_error_code(std::errc::no_such_device),
+                     i18n::format({"the county has no set {}; the dashboard lists them",
+                                   "县级平台没有设备 {}；看板列出了所有设备"},
+                                  device_id));
+    }
+    device_place place{st->column_text(0), st->column_text(1), !st->column_is_null(2)};
+    st->reset();
+    if (place.was_retired) return place;
+    auto up = db_.prepare("UPDATE devices SET retired_us = ? WHERE device_id = ?");
+    if (!up) return up.error();
+    if (auto r = up->bind_all(now_us, device_id).run(); !r) return r.error();
+    return place;
 }
 
 result<void> store::queue_command(const queued_command& c) {

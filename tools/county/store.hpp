@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -17,11 +18,30 @@
 
 namespace bbt::county {
 
+// A certificate the county issued a set.
+struct issued_certificate {
+    std::string pem;
+    int64_t serial = 0;
+    int64_t not_after_us = 0;
+};
+
 struct enrolment {
     std::string device_id;
     std::string school;
     std::string classroom;
-    int64_t serial = 0;  // of the certificate to issue
+    bool again = false;  // a set enrolled before, keeping its device id
+    issued_certificate certificate;
+};
+
+// Issues the certificate of an enrolment or renewal (called inside the
+// store's transaction: when it fails, nothing is recorded or spent).
+using issue_fn = std::function<result<issued_certificate>(const enrolment&)>;
+
+// Where a set stands, and whether it had been retired before.
+struct device_place {
+    std::string school;
+    std::string classroom;
+    bool was_retired = false;
 };
 
 struct queued_command {
@@ -81,9 +101,19 @@ public:
     // A one-time code for a classroom, valid until `expires_us`.
     [[nodiscard]] result<std::string> new_code(const std::string& school, const std::string& classroom,
                                                int64_t expires_us);
-    // Uses up a code: the identity the classroom's set gets, or an error
-    // saying why the code cannot be used.
-    [[nodiscard]] result<enrolment> redeem(const std::string& code, int64_t now_us);
+    // Uses up a code: the identity the classroom's set gets, with the
+    // certificate `issue` made for it, or an error saying why the code cannot
+    // be used. A set that names its `previous_device_id`, enrolled before in
+    // the code's classroom and not retired, keeps it (and its history).
+    // Without `issue` no certificate is made (the store's own tests).
+    [[nodiscard]] result<enrolment> redeem(const std::string& code, int64_t now_us,
+                                           const std::string& previous_device_id = {}, const issue_fn& issue = {});
+    // A new certificate for an enrolled set that is not retired.
+    [[nodiscard]] result<issued_certificate> renew(const std::string& device_id, int64_t now_us, const issue_fn& issue);
+    // Retires a set: every certificate of it is refused from now on. Where it
+    // was (for a code for the set that replaces it).
+    [[nodiscard]] result<device_place> retire(const std::string& device_id, int64_t now_us);
+    [[nodiscard]] result<bool> retired(const std::string& device_id);
 
     [[nodiscard]] result<void> queue_command(const queued_command& c);
     // Commands for a device to send now: not expired, no result yet, and not
@@ -130,6 +160,9 @@ public:
 private:
     // Brings the dashboard's tables up to date with a newly stored message.
     [[nodiscard]] result<void> apply(const std::string& device_id, const protocol::county::message& m);
+    // A set's new certificate (renewed, or enrolled again).
+    [[nodiscard]] result<void> record_renewal(const std::string& device_id, const issued_certificate& cert,
+                                              int64_t now_us);
     // A prepared statement of the ingest path, kept for the next batch (reset).
     [[nodiscard]] result<sqlite::statement*> cached(std::string_view sql);
     explicit store(sqlite::database db) : db_(std::move(db)) {}

@@ -11,7 +11,9 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 namespace bbt::protocol::pki {
@@ -132,7 +134,7 @@ result<std::string> self_signed_ca(const std::string& key_pem_text, const std::s
     if (!k) return k.error();
     x509_ptr c(X509_new());
     X509_set_version(c.get(), 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c.get()), 1);
+    ASN1_INTEGER_set_int64(X509_get_serialNumber(c.get()), random_serial());
     X509_gmtime_adj(X509_getm_notBefore(c.get()), -300);
     X509_gmtime_adj(X509_getm_notAfter(c.get()), static_cast<long>(valid_for.count()));
     X509_NAME* name = X509_get_subject_name(c.get());
@@ -165,7 +167,7 @@ result<std::string> sign_csr(const std::string& csr_pem, const std::string& ca_c
     }
     x509_ptr c(X509_new());
     X509_set_version(c.get(), 2);
-    ASN1_INTEGER_set_int64(X509_get_serialNumber(c.get()), o.serial);
+    ASN1_INTEGER_set_int64(X509_get_serialNumber(c.get()), o.serial > 0 ? o.serial : random_serial());
     X509_gmtime_adj(X509_getm_notBefore(c.get()), static_cast<long>(o.not_before.count()));
     X509_gmtime_adj(X509_getm_notAfter(c.get()), static_cast<long>(o.not_after.count()));
     if (o.subject_cn.empty()) {
@@ -195,6 +197,36 @@ result<std::string> sign_csr(const std::string& csr_pem, const std::string& ca_c
         return ssl_error(i18n::text({"signing the certificate", "签署证书"}));
     }
     return to_pem(c.get());
+}
+
+int64_t random_serial() {
+    uint64_t v = 0;
+    while (v == 0) {
+        if (RAND_bytes(reinterpret_cast<unsigned char*>(&v), sizeof v) != 1) {
+            throw std::runtime_error("OpenSSL's random generator failed");
+        }
+        v &= 0x7fff'ffff'ffff'ffffULL;
+    }
+    return static_cast<int64_t>(v);
+}
+
+result<certificate_facts> facts_of(const std::string& cert_pem) {
+    auto c = read_cert(cert_pem);
+    if (!c) return c.error();
+    certificate_facts f;
+    int64_t serial = 0;
+    if (ASN1_INTEGER_get_int64(&serial, X509_get0_serialNumber(c->get())) == 1 && serial > 0) f.serial = serial;
+    ERR_clear_error();
+    auto seconds_of = [](const ASN1_TIME* t) -> std::optional<std::chrono::sys_seconds> {
+        std::tm tm{};
+        if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+        return std::chrono::sys_seconds(std::chrono::seconds(::timegm(&tm)));
+    };
+    auto from = seconds_of(X509_get0_notBefore(c->get())), to = seconds_of(X509_get0_notAfter(c->get()));
+    if (!from || !to) return ssl_error(i18n::text({"reading a certificate's validity", "读取证书有效期"}));
+    f.not_before = *from;
+    f.not_after = *to;
+    return f;
 }
 
 result<std::string> certificate_common_name(const std::string& cert_pem) {

@@ -266,6 +266,30 @@ TEST_CASE("the county CA signs a device's request for its name; command signatur
     CHECK_FALSE(protocol::pki::verify(pub, signing_input(c), "%%%"));
 }
 
+TEST_CASE("certificates get random serials, the CA's too, and say when they are valid") {
+    auto ca_key = protocol::pki::generate_key().value();
+    auto ca = protocol::pki::self_signed_ca(ca_key, "bbt county CA test", std::chrono::hours(24)).value();
+    auto key = protocol::pki::generate_key().value();
+    auto csr = protocol::pki::make_csr(key, "No.3 Primary/201#1").value();
+    protocol::pki::issue_options o;
+    o.not_after = std::chrono::seconds(60);
+    auto a = protocol::pki::facts_of(protocol::pki::sign_csr(csr, ca, ca_key, o).value()).value();
+    auto b = protocol::pki::facts_of(protocol::pki::sign_csr(csr, ca, ca_key, o).value()).value();
+    auto of_ca = protocol::pki::facts_of(ca).value();
+    CHECK(a.serial > 1);
+    CHECK(b.serial > 1);
+    CHECK(of_ca.serial > 1);
+    CHECK(a.serial != b.serial);
+    CHECK(a.serial != of_ca.serial);
+    // Valid from five minutes ago (clock slack) for 60 seconds from now.
+    auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    CHECK(std::chrono::abs(a.not_after - (now + std::chrono::seconds(60))) <= std::chrono::seconds(5));
+    CHECK(std::chrono::abs(a.not_before - (now - std::chrono::seconds(300))) <= std::chrono::seconds(5));
+    o.serial = 12345;
+    CHECK(protocol::pki::facts_of(protocol::pki::sign_csr(csr, ca, ca_key, o).value()).value().serial == 12345);
+    CHECK_FALSE(protocol::pki::facts_of("not a certificate"));
+}
+
 TEST_CASE("a command is refused when forged, for another set, expired or of a verb not allowed") {
     auto signer = protocol::pki::generate_signing_key().value();
     auto pub = protocol::pki::public_key_of(signer).value();

@@ -34,6 +34,9 @@ struct county_status {
     int64_t last_attempt_wall_us = 0;
     std::string last_error;  // of the last attempt, if it failed
     int64_t next_attempt_wall_us = 0;
+    int64_t certificate_expires_wall_us = 0;  // 0: no certificate
+    int64_t renew_at_wall_us = 0;             // two thirds into its life
+    std::string renewal_error;                // of the last renewal attempt, if it failed
 };
 
 class county_service final : public service {
@@ -67,6 +70,16 @@ public:
 
 private:
     asio::awaitable<void> send_loop();
+    // Renews the certificate two thirds into its life (a new key made here,
+    // EST's simplereenroll over the current certificate), retrying with
+    // back-off; alerts while it fails and once it has expired.
+    asio::awaitable<void> renew_loop();
+    asio::awaitable<result<void>> renew_now();
+    // Puts a key and its certificate in place as one step: a crash between
+    // the files is finished (or undone) by the next load_identity().
+    result<void> install_identity(const std::string& key_pem, const std::string& cert_pem);
+    void read_certificate_dates();
+    void certificate_alert(std::string_view severity, std::string message, bool open);
     asio::awaitable<void> heartbeat_loop();
     void queue_inventory_if_changed();
     asio::awaitable<void> handle_commands(const std::vector<protocol::county::command>& commands);
@@ -84,7 +97,8 @@ private:
     command_handler command_handler_;
     std::vector<std::function<void()>> enrolled_;
     result<void> load_identity();
-    std::chrono::milliseconds next_delay(std::optional<int64_t> retry_after_s);
+    // Full jitter after `failures` failures in a row.
+    std::chrono::milliseconds next_delay(std::optional<int64_t> retry_after_s, int failures);
 
     asio::any_io_executor executor_;
     agent_config::county_config config_;
@@ -97,12 +111,20 @@ private:
     int64_t last_inventory_us_ = 0;
     asio::steady_timer wake_timer_;
     asio::steady_timer beat_timer_;
+    asio::steady_timer renew_timer_;
     bool stopping_ = false;
     bool sending_ = false;
 
     // The enrolment.
     std::string device_id_;
     std::string ca_pem_, cert_pem_, key_pem_, command_key_pem_;
+    int64_t cert_not_before_us_ = 0, cert_not_after_us_ = 0;  // 0: no readable certificate
+
+    // Renewal.
+    int renew_failures_ = 0;
+    int64_t last_renewal_us_ = 0;  // wall clock of the last renewal
+    std::string renewal_error_;
+    bool certificate_alert_open_ = false;
 
     // Delivery.
     int failures_ = 0;

@@ -26,8 +26,12 @@ namespace bbt::protocol::pki {
 [[nodiscard]] result<std::string> self_signed_ca(const std::string& key_pem, const std::string& common_name,
                                                  std::chrono::seconds valid_for);
 
+// A positive 63-bit serial number from OpenSSL's generator: certificates
+// of one CA never share one, and nobody can guess the next.
+[[nodiscard]] int64_t random_serial();
+
 struct issue_options {
-    int64_t serial = 1;
+    int64_t serial = 0;                     // 0: random_serial()
     std::chrono::seconds not_before{-300};  // from now; a little slack for clocks
     std::chrono::seconds not_after{365 * 24 * 3600};
     bool server = false;                 // serverAuth (with `dns_names`), else clientAuth
@@ -43,6 +47,14 @@ struct issue_options {
 // The subject's common name of a certificate or of a request.
 [[nodiscard]] result<std::string> certificate_common_name(const std::string& cert_pem);
 [[nodiscard]] result<std::string> request_common_name(const std::string& csr_pem);
+
+// What a certificate says of itself: its serial and when it is valid.
+struct certificate_facts {
+    int64_t serial = 0;  // 0: not representable in 63 bits
+    std::chrono::sys_seconds not_before{};
+    std::chrono::sys_seconds not_after{};
+};
+[[nodiscard]] result<certificate_facts> facts_of(const std::string& cert_pem);
 
 // Ed25519, for the county's command signatures.
 [[nodiscard]] result<std::string> generate_signing_key();

@@ -26,6 +26,9 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
 
+#include <map>
+#include <optional>
+
 namespace bbt::county {
 namespace {
 
@@ -217,6 +220,9 @@ struct server::impl {
             log::info(lg, "TLS handshake refused: {}", hec.message());
             co_return;
         }
+        boost::system::error_code rec_ec;
+        auto remote = lowest.socket().remote_endpoint(rec_ec);
+        std::string address = rec_ec ? std::string() : remote.address().to_string();
         std::string peer;
         if (X509* cert = SSL_get1_peer_certificate(stream.native_handle())) {
             if (SSL_get_verify_result(stream.native_handle()) == X509_V_OK) {
@@ -241,7 +247,7 @@ struct server::impl {
                 co_await http::async_read_header(stream, buffer, head, asio::as_tuple(asio::use_awaitable));
             if (rec) break;
             // Decided from the header alone, before a byte of the body is read.
-            auto gate = admit(head, peer);
+            auto gate = admit(head, peer, address);
             if (!gate) {
                 http::response<http::string_body> refused = gate.error();
                 lowest.expires_after(options.read_timeout);
@@ -295,13 +301,35 @@ struct server::impl {
     // method, the set's certificate where the route needs one, and a body
     // within the route's limit (Content-Length checked now; a chunked body is
     // cut off at the same limit). The route and its limit; otherwise the answer.
-    enum class route { catalogue, timetable, enrol, reports, upload };
+    enum class route { catalogue, timetable, enrol, renew, reports, upload };
+
+    // Enrolment attempts per address: a code cannot be guessed at speed.
+    struct attempts {
+        int64_t window_start_us = 0;
+        int count = 0;
+    };
+    std::map<std::string, attempts> enrol_attempts;
+    static constexpr int enrol_attempts_per_minute = 10;
+
+    // Whether another enrolment attempt from `address` may be tried now; the
+    // seconds to wait when not.
+    std::optional<int64_t> enrol_throttled(const std::string& address) {
+        constexpr int64_t minute_us = 60'000'000;
+        int64_t now = clock::monotonic_now().count();
+        if (enrol_attempts.size() > 10'000)
+            std::erase_if(enrol_attempts, [&](const auto& kv) { return now - kv.second.window_start_us >= minute_us; });
+        auto& a = enrol_attempts[address];
+        if (now - a.window_start_us >= minute_us) a = {now, 0};
+        if (++a.count <= enrol_attempts_per_minute) return std::nullopt;
+        return (a.window_start_us + minute_us - now) / 1'000'000 + 1;
+    }
     struct admitted {
         route to;
         uint64_t limit;
     };
     using gate_result = boost::system::result<admitted, http::response<http::string_body>>;
-    gate_result admit(const http::request_parser<http::empty_body>& parser, const std::string& peer) {
+    gate_result admit(const http::request_parser<http::empty_body>& parser, const std::string& peer,
+                      const std::string& address) {
         const auto& h = parser.get();
         auto refuse = [&](http::status st, std::string_view why) {
             return gate_result(boost::system::in_place_error, json_response(st, error_body(why), h.version(), false));
@@ -323,6 +351,9 @@ struct server::impl {
             to = route::enrol;
             anonymous = true;
             limit = 64 << 10;
+        } else if (verb == http::verb::post && target == "/v1/renew") {
+            to = route::renew;
+            limit = 64 << 10;
         } else if (verb == http::verb::post && target == "/v1/reports") {
             to = route::reports;
             limit = max_body;
@@ -332,6 +363,38 @@ struct server::impl {
         if (!anonymous && peer.empty()) {
             return refuse(http::status::unauthorized,
                           i18n::text({"this needs the set's certificate from enrolment", "需要注册时颁发的证书"}));
+        }
+        if (!peer.empty()) {
+            // A retired set's certificates are still the CA's: refused here.
+            auto retired = db.retired(peer);
+            if (!retired) {
+                log::error(lg, "checking whether {} is retired: {}", peer, retired.error().what());
+                auto res = json_response(http::status::service_unavailable,
+                                         error_body(i18n::text({"the county cannot serve this now; it will retry",
+                                                                "县级平台暂时无法处理；将自动重试"})),
+                                         h.version(), false);
+                res.set(http::field::retry_after, "30");
+                return gate_result(boost::system::in_place_error, std::move(res));
+            }
+            if (*retired) {
+                return refuse(http::status::forbidden,
+                              i18n::format({"the county has retired this set ({}); it is no longer served",
+                                            "县级平台已停用此设备（{}），不再为其服务"},
+                                           peer));
+            }
+        }
+        if (to == route::enrol) {
+            if (auto wait = enrol_throttled(address)) {
+                log::warning(lg, "enrolment attempts from {} throttled", address);
+                auto res = json_response(
+                    http::status::too_many_requests,
+                    error_body(i18n::format({"too many enrolment attempts from this address; try again in {} s",
+                                             "此地址注册尝试过多；请 {} 秒后再试"},
+                                            *wait)),
+                    h.version(), false);
+                res.set(http::field::retry_after, std::to_string(*wait));
+                return gate_result(boost::system::in_place_error, std::move(res));
+            }
         }
         if (auto length = parser.content_length(); length && *length > limit) {
             return refuse(http::status::payload_too_large,
@@ -352,6 +415,7 @@ struct server::impl {
             case route::catalogue: return document(req, peer, reply, false);
             case route::timetable: return document(req, peer, reply, true);
             case route::enrol: return enrol(req, reply);
+            case route::renew: return renew(req, peer, reply);
             case route::reports: return reports(req, peer, reply);
             case route::upload: break;  // served by the uploads' own handler, never here
         }
@@ -401,22 +465,71 @@ struct server::impl {
             return reply(http::status::bad_request,
                          error_body(i18n::text({"an enrolment needs \"code\" and \"csr\"", "注册需要“code”和“csr”"})));
         }
-        auto e = db.redeem(std::string(v.at("code").as_string()), clock::wall_now().count());
+        std::string previous;
+        if (auto* d = v.as_object().if_contains("device_id"); d && d->is_string() && d->as_string().size() <= 64) {
+            previous = d->as_string();
+        }
+        std::string csr(v.at("csr").as_string());
+        auto e = db.redeem(std::string(v.at("code").as_string()), clock::wall_now().count(), previous,
+                           [&](const enrolment& to) { return issue(csr, to.device_id); });
         if (!e) {
             log::notice(lg, "enrolment refused: {}", e.error().message());
-            return reply(http::status::forbidden, error_body(e.error().message()));
+            // A request that cannot be signed is the set's fault; the code is not spent.
+            bool bad_request = e.error().code() == std::errc::protocol_error;
+            return reply(bad_request ? http::status::bad_request : http::status::forbidden,
+                         error_body(e.error().message()));
         }
-        protocol::pki::issue_options o;
-        o.serial = e->serial;
-        o.subject_cn = e->device_id;
-        o.not_after = options.certificate_validity;
-        auto cert = protocol::pki::sign_csr(std::string(v.at("csr").as_string()), pki.ca_cert, pki.ca_key, o);
-        if (!cert) return reply(http::status::bad_request, error_body(cert.error().message()));
-        log::notice(lg, "enrolled {} (certificate serial {})", e->device_id, e->serial);
+        log::notice(lg, "{} {} (certificate serial {})", e->again ? "enrolled again" : "enrolled", e->device_id,
+                    e->certificate.serial);
         return reply(http::status::ok, json::object{{"device_id", e->device_id},
-                                                    {"certificate", *cert},
+                                                    {"certificate", e->certificate.pem},
                                                     {"ca", pki.ca_cert},
                                                     {"command_key", command_public}});
+    }
+
+    // A certificate for `device_id` from the set's request, with the county's lifetime.
+    result<issued_certificate> issue(const std::string& csr, const std::string& device_id) {
+        protocol::pki::issue_options o;
+        o.serial = protocol::pki::random_serial();
+        o.subject_cn = device_id;
+        o.not_after = options.certificate_validity;
+        // Slack for a set's clock a little behind, short against the life
+        // (a set renews two thirds into it, counted from not-before).
+        o.not_before = -std::min(std::chrono::seconds(300), options.certificate_validity / 10);
+        auto cert = protocol::pki::sign_csr(csr, pki.ca_cert, pki.ca_key, o);
+        if (!cert) return cert.error();
+        auto facts = protocol::pki::facts_of(*cert);
+        if (!facts) return facts.error();
+        return issued_certificate{
+            *cert, o.serial,
+            std::chrono::duration_cast<std::chrono::microseconds>(facts->not_after.time_since_epoch()).count()};
+    }
+
+    // POST /v1/renew {"csr"} over the set's current certificate: a new one
+    // for the same device id (EST's simplereenroll).
+    template <class Reply>
+    http::response<http::string_body> renew(const http::request<http::string_body>& req, const std::string& peer,
+                                            Reply& reply) {
+        boost::system::error_code ec;
+        auto v = json::parse(req.body(), ec);
+        if (ec || !v.is_object() || !v.as_object().contains("csr") || !v.at("csr").is_string()) {
+            return reply(http::status::bad_request,
+                         error_body(i18n::text({"a renewal needs \"csr\"", "续期需要“csr”"})));
+        }
+        std::string csr(v.at("csr").as_string());
+        auto cert =
+            db.renew(peer, clock::wall_now().count(), [&](const enrolment& to) { return issue(csr, to.device_id); });
+        if (!cert) {
+            log::notice(lg, "renewal of {} refused: {}", peer, cert.error().message());
+            bool bad_request = cert.error().code() == std::errc::protocol_error;
+            return reply(bad_request ? http::status::bad_request : http::status::forbidden,
+                         error_body(cert.error().message()));
+        }
+        log::info(lg, "renewed the certificate of {} (serial {})", peer, cert->serial);
+        return reply(http::status::ok, json::object{{"device_id", peer},
+                                                    {"certificate", cert->pem},
+                                                    {"ca", pki.ca_cert},
+                                                    {"not_after_us", cert->not_after_us}});
     }
 
     template <class Reply>
