@@ -40,7 +40,11 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
 
     auto api = root.table("api");
     std::string socket;
-    api.get("socket", socket).get("allow_users", c.allow_users).get("allow_groups", c.allow_groups);
+    api.get("socket", socket)
+        .get("allow_users", c.allow_users)
+        .get("allow_groups", c.allow_groups)
+        .get("teacher_users", c.teacher_users)
+        .get("teacher_groups", c.teacher_groups);
     if (!socket.empty() && socket.size() >= 108) {
         api.fail("socket", i18n::text({"is longer than a Unix socket path may be (107 bytes)",
                                        "超过 Unix 套接字路径的最大长度（107 字节）"}));
@@ -76,6 +80,9 @@ result<agent_config> parse_agent_config(std::string_view text, std::string sourc
         .get("class_bandwidth_mbit", k.class_bandwidth_mbit, 0, 100'000);
     cc.get_seconds("refresh", k.refresh, 10, 86400).get_seconds("prefetch", k.prefetch, 3600, 14 * 86400);
     cc.get_seconds("download_timeout", k.download_timeout, 1, 3600);
+    std::string cache_ca;
+    cc.get("ca", cache_ca);
+    k.ca = cache_ca;
     cc.get("utc_offset_minutes", k.utc_offset_minutes, -720, 840);
     k.dir = cache_dir;
     cc.finish();

@@ -578,7 +578,10 @@ std::vector<wire::device> set_inventory(const agent_parts& p) {
 void add_api_routes(local_api_server& api, agent_parts& p) {
     api.map_errors(wire_code);
     auto value = [](json::value v) -> json_result { co_return v; };
-    api.handle("status", [&p](const json::object&) { return status_json(p); });
+    // What teachers may do; everything else needs a technician.
+    constexpr auto teacher = api_role::teacher;
+    api.handle(
+        "status", [&p](const json::object&) { return status_json(p); }, teacher);
     if (p.cfg.debug_commands) {
         // Stalls the control loop, as a bug would: the watchdog must then reset the set.
         api.handle("debug.hang", [](const json::object& params) -> json_result {
@@ -589,43 +592,71 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
             co_return json::value(json::object{{"hung_s", seconds}});
         });
     }
-    api.handle("inventory", [&p, value](const json::object&) {
-        json::array out;
-        for (const auto& d : set_inventory(p))
-            out.push_back(to_json(d));
-        return value(json::object{{"devices", std::move(out)}});
-    });
-    api.handle("usage", [&p](const json::object& params) { return usage_json(params, p.ledger); });
+    api.handle(
+        "inventory",
+        [&p, value](const json::object&) {
+            json::array out;
+            for (const auto& d : set_inventory(p))
+                out.push_back(to_json(d));
+            return value(json::object{{"devices", std::move(out)}});
+        },
+        teacher);
+    api.handle(
+        "usage", [&p](const json::object& params) { return usage_json(params, p.ledger); }, teacher);
 
     auto& county = p.county;
     api.handle("county.enrol", [&county](const json::object& params) { return county_enrol(county, params); });
-    api.handle("county.status", [&county](const json::object&) { return county_status_json(county); });
+    api.handle(
+        "county.status", [&county](const json::object&) { return county_status_json(county); }, teacher);
 
     auto& board = p.whiteboard;
-    api.handle("whiteboard.status", [&board, value](const json::object&) { return value(to_json(board.status())); });
+    api.handle(
+        "whiteboard.status", [&board, value](const json::object&) { return value(to_json(board.status())); }, teacher);
     api.handle("whiteboard.calibrate",
                [&board](const json::object& params) { return whiteboard_calibrate(board, params); });
     api.handle("whiteboard.record", [&board](const json::object& params) { return whiteboard_record(board, params); });
 
     auto& classroom = p.classroom;
-    api.handle("class.start",
-               [&classroom, value](const json::object&) { return value(to_json(classroom.request(true, "bbtctl"))); });
-    api.handle("class.end",
-               [&classroom, value](const json::object&) { return value(to_json(classroom.request(false, "bbtctl"))); });
-    api.handle("class.key", [&classroom, value](const json::object&) { return value(to_json(classroom.key("key"))); });
-    api.handle("class.status", [&classroom, value](const json::object&) { return value(to_json(classroom.status())); });
+    api.handle(
+        "class.start",
+        [&classroom, value](const json::object&) { return value(to_json(classroom.request(true, "bbtctl"))); },
+        teacher);
+    api.handle(
+        "class.end",
+        [&classroom, value](const json::object&) { return value(to_json(classroom.request(false, "bbtctl"))); },
+        teacher);
+    api.handle(
+        "class.key", [&classroom, value](const json::object&) { return value(to_json(classroom.key("key"))); },
+        teacher);
+    api.handle(
+        "class.status", [&classroom, value](const json::object&) { return value(to_json(classroom.status())); },
+        teacher);
 
     auto& projector = p.projector;
-    api.handle("projector.status",
-               [&projector, value](const json::object&) { return value(to_json(projector.status())); });
-    api.handle("projector.control",
-               [&projector](const json::object& params) { return projector_control(projector, params); });
+    api.handle(
+        "projector.status", [&projector, value](const json::object&) { return value(to_json(projector.status())); },
+        teacher);
+    // A teacher may blank the picture; power and the input are the technician's settings.
+    api.handle(
+        "projector.control", [&projector](const json::object& params) { return projector_control(projector, params); },
+        [](const json::object& params) {
+            return params.size() == 1 && params.contains("blank") ? api_role::teacher : api_role::technician;
+        });
 
     if (auto* recorder = p.recorder) {
-        api.handle("record.start", [recorder](const json::object& params) { return record_start(*recorder, params); });
-        api.handle("record.stop", [recorder](const json::object& params) { return record_stop(*recorder, params); });
-        api.handle("record.status",
-                   [recorder, value](const json::object&) { return value(to_json(recorder->status())); });
+        api.handle(
+            "record.start", [recorder](const json::object& params) { return record_start(*recorder, params); },
+            teacher);
+        // Stopping a lesson the timetable records (force) is a technician's call.
+        api.handle(
+            "record.stop", [recorder](const json::object& params) { return record_stop(*recorder, params); },
+            [](const json::object& params) {
+                const auto* force = params.if_contains("force");
+                return force && force->is_bool() && force->as_bool() ? api_role::technician : api_role::teacher;
+            });
+        api.handle(
+            "record.status", [recorder, value](const json::object&) { return value(to_json(recorder->status())); },
+            teacher);
         api.handle("record.ls", [recorder](const json::object&) -> json_result {
             auto l = recorder->list();
             if (!l) co_return l.error();
@@ -633,9 +664,12 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
         });
     }
     if (auto* courseware = p.courseware) {
-        api.handle("cache.status", [courseware](const json::object&) { return cache_status_json(*courseware); });
-        api.handle("cache.ls", [courseware](const json::object&) { return cache_list(*courseware); });
-        api.handle("cache.get", [courseware](const json::object& params) { return cache_get(*courseware, params); });
+        api.handle(
+            "cache.status", [courseware](const json::object&) { return cache_status_json(*courseware); }, teacher);
+        api.handle(
+            "cache.ls", [courseware](const json::object&) { return cache_list(*courseware); }, teacher);
+        api.handle(
+            "cache.get", [courseware](const json::object& params) { return cache_get(*courseware, params); }, teacher);
         api.handle("cache.pin", [courseware](const json::object& params) { return cache_pin(*courseware, params); });
         api.handle("cache.evict",
                    [courseware](const json::object& params) { return cache_evict(*courseware, params); });
@@ -644,8 +678,9 @@ void add_api_routes(local_api_server& api, agent_parts& p) {
             courseware->refresh();
             return value(json::object{{"ok", true}});
         });
-        api.handle("timetable",
-                   [courseware](const json::object& params) { return timetable_json(*courseware, params); });
+        api.handle(
+            "timetable", [courseware](const json::object& params) { return timetable_json(*courseware, params); },
+            teacher);
     }
 }
 

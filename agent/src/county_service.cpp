@@ -370,7 +370,9 @@ asio::awaitable<void> county_service::send_loop() {
                         if (!last_error_.empty()) log::notice(lg, "the county is reachable again");
                         last_error_.clear();
                         last_success_wall_us_ = clock::wall_now().count();
-                        co_await handle_commands(reply->commands);
+                        // The county's clock, as it is now (its answer's time and what passed since).
+                        int64_t county_offset = reply->now_us ? *reply->now_us - clock::wall_now().count() : 0;
+                        co_await handle_commands(reply->commands, county_offset);
                         if (reply->retry_after_s) {
                             wait = std::chrono::seconds(*reply->retry_after_s);
                         } else {
@@ -395,10 +397,13 @@ asio::awaitable<void> county_service::send_loop() {
     }
 }
 
-asio::awaitable<void> county_service::handle_commands(const std::vector<wire::command>& commands) {
+asio::awaitable<void> county_service::handle_commands(const std::vector<wire::command>& commands,
+                                                      int64_t county_offset_us) {
     for (const auto& c : commands) {
         auto now = clock::wall_now().count();
-        std::string refusal = wire::refusal_for(c, command_key_pem_, device_id_, now).value_or("");
+        // Expiry by the county's clock, which signed it: a set's clock hours off
+        // neither runs an expired command nor refuses a fresh one.
+        std::string refusal = wire::refusal_for(c, command_key_pem_, device_id_, now + county_offset_us).value_or("");
         if (refusal.empty()) {
             auto admitted = co_await ledger_.admit_command(c.nonce, c.id, c.expires_us);
             if (admitted && *admitted == outbox::admission::done_before) {

@@ -245,6 +245,7 @@ struct courseware_service::cache_side {
         auto& j = jobs.at(id);
         cache::download_options o;
         o.timeout = config.download_timeout;
+        o.ca_file = config.ca;
         o.rate = [this] { return limit.load() / std::max(1, active); };
         j.progress = {};
         log::info(lg, "fetching {} ({}, {} bytes)", j.res.id, j.res.title, j.res.size);

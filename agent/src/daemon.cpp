@@ -287,9 +287,10 @@ int run_daemon(const agent_config& cfg) {
     county.on_command(county_commands(*parts));
 
     std::vector<std::string> unknown;
-    auto policy = peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown);
+    auto policy =
+        peer_policy::from_names(cfg.allow_users, cfg.allow_groups, unknown, cfg.teacher_users, cfg.teacher_groups);
     for (const auto& name : unknown) {
-        log::warning(lg, "api.allow_users/allow_groups: no user or group is named \"{}\"; it is ignored", name);
+        log::warning(lg, "[api]: no user or group is named \"{}\"; it is ignored", name);
     }
     auto& api = registry.add(std::make_unique<local_api_server>(ex, cfg.socket, std::move(policy)));
     add_api_routes(api, *parts);

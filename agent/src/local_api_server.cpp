@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace bbt::agent {
@@ -43,30 +44,40 @@ std::string response_line(const protocol::response& r) { return protocol::serial
 }  // namespace
 
 peer_policy peer_policy::from_names(const std::vector<std::string>& users, const std::vector<std::string>& groups,
-                                    std::vector<std::string>& unknown) {
-    std::set<uid_t> uids{::geteuid()};
-    std::set<gid_t> gids;
-    for (const auto& u : users) {
-        if (const passwd* pw = ::getpwnam(u.c_str())) {
-            uids.insert(pw->pw_uid);
-        } else {
-            unknown.push_back(u);
+                                    std::vector<std::string>& unknown, const std::vector<std::string>& teacher_users,
+                                    const std::vector<std::string>& teacher_groups) {
+    auto resolve = [&](const std::vector<std::string>& user_names, const std::vector<std::string>& group_names,
+                       std::set<uid_t>& uids, std::set<gid_t>& gids) {
+        for (const auto& u : user_names) {
+            if (const passwd* pw = ::getpwnam(u.c_str())) {
+                uids.insert(pw->pw_uid);
+            } else {
+                unknown.push_back(u);
+            }
         }
-    }
-    for (const auto& g : groups) {
-        if (const group* gr = ::getgrnam(g.c_str())) {
-            gids.insert(gr->gr_gid);
-        } else {
-            unknown.push_back(g);
+        for (const auto& g : group_names) {
+            if (const group* gr = ::getgrnam(g.c_str())) {
+                gids.insert(gr->gr_gid);
+            } else {
+                unknown.push_back(g);
+            }
         }
-    }
-    return peer_policy(std::move(uids), std::move(gids));
+    };
+    // Root (bbtctl through sudo) and the agent's own user always.
+    std::set<uid_t> uids{0, ::geteuid()}, teacher_uids;
+    std::set<gid_t> gids, teacher_gids;
+    resolve(users, groups, uids, gids);
+    resolve(teacher_users, teacher_groups, teacher_uids, teacher_gids);
+    return peer_policy(std::move(uids), std::move(gids), std::move(teacher_uids), std::move(teacher_gids));
 }
 
-bool peer_policy::allows(const peer_credentials& peer) const {
-    if (uids_.contains(peer.uid) || gids_.contains(peer.gid)) return true;
-    if (gids_.empty()) return false;
-    // Supplementary groups of the peer's user, from the user database.
+namespace {
+
+// Whether the peer's user is in one of `gids`, its primary group or any of
+// its supplementary groups (from the user database).
+bool in_groups(const peer_credentials& peer, const std::set<gid_t>& gids) {
+    if (gids.empty()) return false;
+    if (gids.contains(peer.gid)) return true;
     const passwd* pw = ::getpwuid(peer.uid);
     if (pw == nullptr) return false;
     int n = 64;
@@ -76,10 +87,15 @@ bool peer_policy::allows(const peer_credentials& peer) const {
         if (::getgrouplist(pw->pw_name, pw->pw_gid, list.data(), &n) < 0) return false;
     }
     list.resize(static_cast<size_t>(n));
-    for (gid_t g : list) {
-        if (gids_.contains(g)) return true;
-    }
-    return false;
+    return std::any_of(list.begin(), list.end(), [&](gid_t g) { return gids.contains(g); });
+}
+
+}  // namespace
+
+std::optional<api_role> peer_policy::role_of(const peer_credentials& peer) const {
+    if (uids_.contains(peer.uid) || in_groups(peer, gids_)) return api_role::technician;
+    if (teacher_uids_.contains(peer.uid) || in_groups(peer, teacher_gids_)) return api_role::teacher;
+    return std::nullopt;
 }
 
 local_api_server::local_api_server(asio::any_io_executor executor, std::filesystem::path socket_path,
@@ -88,7 +104,13 @@ local_api_server::local_api_server(asio::any_io_executor executor, std::filesyst
 
 local_api_server::~local_api_server() = default;
 
-void local_api_server::handle(std::string method, handler h) { handlers_[std::move(method)] = std::move(h); }
+void local_api_server::handle(std::string method, handler h, api_role needs) {
+    handle(std::move(method), std::move(h), [needs](const boost::json::object&) { return needs; });
+}
+
+void local_api_server::handle(std::string method, handler h, role_rule needs) {
+    handlers_[std::move(method)] = {std::move(h), std::move(needs)};
+}
 
 asio::awaitable<result<void>> local_api_server::start() {
     std::error_code fs_ec;
@@ -162,11 +184,14 @@ asio::awaitable<void> local_api_server::accept_loop() {
 
 asio::awaitable<void> local_api_server::session(std::shared_ptr<stream::socket> sock) {
     auto peer = credentials_of(sock->native_handle());
-    if (!peer || !policy_.allows(*peer)) {
+    auto role = peer ? policy_.role_of(*peer) : std::nullopt;
+    if (!role) {
         protocol::response refusal;
         refusal.error_code = protocol::api_errc::forbidden;
         refusal.error_message = peer ? fmt::format("uid {} is not allowed", peer->uid) : "peer unknown";
-        log::notice(lg, "refused a local API peer (pid {}, uid {}, gid {}): not in api.allow_users or api.allow_groups",
+        log::notice(lg,
+                    "refused a local API peer (pid {}, uid {}, gid {}): not in api.allow_users, allow_groups, "
+                    "teacher_users or teacher_groups",
                     peer ? peer->pid : 0, peer ? peer->uid : 0, peer ? peer->gid : 0);
         std::string line = response_line(refusal);  // a named local: see ledger_service.cpp on GCC 12
         co_await asio::async_write(*sock, asio::buffer(line), asio::as_tuple(asio::use_awaitable));
@@ -197,7 +222,7 @@ asio::awaitable<void> local_api_server::session(std::shared_ptr<stream::socket> 
         if (ec) break;  // EOF or closed by stop()
         std::string line = buffer.substr(0, n - 1);
         buffer.erase(0, n);
-        reply = co_await serve(std::move(line));
+        reply = co_await serve(std::move(line), *role);
         auto [wec, wn] = co_await asio::async_write(*sock, asio::buffer(reply), asio::as_tuple(asio::use_awaitable));
         if (wec) break;
     }
@@ -206,7 +231,7 @@ asio::awaitable<void> local_api_server::session(std::shared_ptr<stream::socket> 
     sock->close(ec);
 }
 
-asio::awaitable<std::string> local_api_server::serve(std::string line) {
+asio::awaitable<std::string> local_api_server::serve(std::string line, api_role role) {
     protocol::response resp;
     auto req = protocol::parse_request(line);
     if (!req) {
@@ -221,7 +246,17 @@ asio::awaitable<std::string> local_api_server::serve(std::string line) {
         resp.error_message = fmt::format("no method \"{}\"", req->method);
         co_return response_line(resp);
     }
-    auto r = co_await it->second(req->params);
+    if (role == api_role::teacher && it->second.needs(req->params) == api_role::technician) {
+        resp.error_code = protocol::api_errc::forbidden;
+        resp.error_message = i18n::format(
+            {"\"{}\" is for technicians (api.allow_users or api.allow_groups); teachers may run the class, the "
+             "timetable, courseware and recording",
+             "“{}”仅限技术人员（api.allow_users 或 api.allow_groups）；教师可操作上下课、课表、课件和录制"},
+            req->method);
+        log::notice(lg, "refused {} to a teacher's peer", req->method);
+        co_return response_line(resp);
+    }
+    auto r = co_await it->second.h(req->params);
     if (!r) {
         auto code = error_map_ ? error_map_(r.error())
                     : r.error().code().category() == protocol::api_category()

@@ -445,6 +445,9 @@ int32_t resolution_per_mm(const field& f) {
     int64_t logical = int64_t{f.logical_max} - f.logical_min;
     int64_t physical = int64_t{f.physical_max} - f.physical_min;
     if (logical <= 0 || physical <= 0) return 0;
+    // A descriptor may give any 32-bit exponent; beyond ±20 no resolution fits
+    // in 32 bits anyway, and the adjustment below must not overflow.
+    if (f.unit_exponent < -20 || f.unit_exponent > 20) return 0;
     int32_t exponent = f.unit_exponent;
     if (f.unit == 0x11) {  // centimetres
         exponent += 1;

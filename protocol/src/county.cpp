@@ -521,6 +521,7 @@ std::string encode(const reply& r) {
         commands.push_back(to_json(c));
     json::object o{{"protocol", protocol_version}, {"acked", std::move(acked)}, {"commands", std::move(commands)}};
     if (r.retry_after_s) o["retry_after_s"] = *r.retry_after_s;
+    if (r.now_us) o["now_us"] = *r.now_us;
     return json_text::serialize(o);
 }
 
@@ -534,6 +535,7 @@ result<reply> decode_reply(std::string_view text) {
     const auto* acked = rd.array("acked", max_batch_messages);
     const auto* commands = rd.array("commands", 64);
     if (o.contains("retry_after_s")) out.retry_after_s = rd.integer("retry_after_s", 0, 86'400);
+    if (o.contains("now_us")) out.now_us = rd.integer("now_us", 0, max_time_us);
     if (problem) return *problem;
     for (const auto& range : *acked) {
         if (!range.is_array() || range.as_array().size() != 2 || !range.as_array()[0].is_int64() ||

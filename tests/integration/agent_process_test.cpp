@@ -249,6 +249,19 @@ TEST_CASE("the local API refuses a peer that is not allowed, and serves one that
         REQUIRE(n.wait_for("READY=1"));
         CHECK(f.ctl({"status"}, nobody->pw_uid, nobody->pw_gid) == 0);
     }
+    SUBCASE("a teacher runs the class and reads the state but may not enrol or change settings") {
+        agent_fixture f("allow_users = []\nallow_groups = []\nteacher_groups = [\"nogroup\"]");
+        notify_listener n(f.dir / "notify.sock");
+        auto agent = f.start(n);
+        REQUIRE(n.wait_for("READY=1"));
+        CHECK(f.ctl({"status"}, nobody->pw_uid, nogroup->gr_gid) == 0);
+        CHECK(f.ctl({"class", "status"}, nobody->pw_uid, nogroup->gr_gid) == 0);
+        CHECK(f.ctl({"county", "enrol", "ABCDEFGHJK"}, nobody->pw_uid, nogroup->gr_gid) == 4);
+        CHECK(f.ctl_err().find("technicians") != std::string::npos);
+        CHECK(f.ctl({"projector", "on"}, nobody->pw_uid, nogroup->gr_gid) == 4);
+        // Root, and the agent's own user, are technicians.
+        CHECK(f.ctl({"county", "enrol", "ABCDEFGHJK"}) != 4);
+    }
 }
 
 TEST_CASE("--check-config lists every problem with file, line and key, and exits 3") {

@@ -4,6 +4,7 @@
 #include "bbt/base/digest.hpp"
 #include "bbt/media/cache.hpp"
 #include "bbt/media/download.hpp"
+#include "bbt/protocol/pki.hpp"
 #include "bounded.hpp"
 
 #include "doctest_bbt.hpp"
@@ -88,6 +89,51 @@ TEST_CASE("a courseware file comes from nginx, verified, into the store") {
     REQUIRE_FALSE(e);
     CHECK(e.error().message().find("404") != std::string::npos);
     CHECK_FALSE(s->find("gone").value());
+}
+
+TEST_CASE("an https:// courseware server is trusted by its CA and its name and refused without them") {
+    if (!have_nginx()) return;
+    temp_dir dir;
+    // The county's own CA, and the resource server's certificate for 127.0.0.1.
+    namespace pki = bbt::protocol::pki;
+    auto ca_key = pki::generate_key().value();
+    auto ca = pki::self_signed_ca(ca_key, "county resources CA", std::chrono::hours(24)).value();
+    auto key = pki::generate_key().value();
+    pki::issue_options o;
+    o.server = true;
+    o.dns_names = {"127.0.0.1"};
+    write_file(dir / "server.pem", pki::sign_csr(pki::make_csr(key, "127.0.0.1").value(), ca, ca_key, o).value());
+    write_file(dir / "server.key", key);
+    write_file(dir / "ca.pem", ca);
+    // A certificate for another name, from the same CA.
+    pki::issue_options other = o;
+    other.dns_names = {"resources.county.example"};
+    fs::create_directories(dir / "other");
+    write_file(dir / "other/server.pem",
+               pki::sign_csr(pki::make_csr(key, "resources").value(), ca, ca_key, other).value());
+    nginx server(dir.path(), dir / "server.pem", dir / "server.key");
+    auto s = store::open(dir / "cache", {}).value();
+    auto r = publish(dir, server, "lesson.mp4", random_bytes(1 << 20, 7));
+    REQUIRE(r.url.starts_with("https://"));
+    download_report rep;
+    // Not in the system's store: refused, saying why.
+    auto untrusted = fetch(*s, r, rep);
+    REQUIRE_FALSE(untrusted);
+    CHECK(untrusted.error().message().find("not trusted") != std::string::npos);
+    CHECK_FALSE(s->find("lesson.mp4").value());
+    // With the county's CA: fetched and verified.
+    download_options with_ca;
+    with_ca.ca_file = dir / "ca.pem";
+    auto p = fetch(*s, r, rep, with_ca);
+    REQUIRE_MESSAGE(p, (p ? "" : p.error().what()));
+    CHECK(read_file(*p) == read_file(dir / "www/lesson.mp4"));
+    // The right CA but another name: refused.
+    temp_dir dir2;
+    nginx misnamed(dir2.path(), dir / "other/server.pem", dir / "server.key");
+    auto r2 = publish(dir2, misnamed, "other.mp4", random_bytes(1000, 8));
+    auto wrong_name = fetch(*s, r2, rep, with_ca);
+    REQUIRE_FALSE(wrong_name);
+    CHECK(wrong_name.error().message().find("not trusted") != std::string::npos);
 }
 
 TEST_CASE("a download killed with kill -9 resumes without fetching again what was on disk") {

@@ -9,6 +9,7 @@
 
 #include "bounded.hpp"
 #include "county_seed.hpp"
+#include "http_get.hpp"
 #include "process.hpp"
 #include "temp_dir.hpp"
 
@@ -130,6 +131,11 @@ struct county_fixture {
         proc.signal(SIGTERM);
         REQUIRE(proc.wait(10s));
     }
+    // Makes the peak resident memory the present one (clear_refs 5).
+    void reset_peak_rss() const {
+        std::ofstream out(fmt::format("/proc/{}/clear_refs", proc.pid()));
+        out << "5";
+    }
     // bbt-county's peak resident memory (VmHWM), in KiB.
     [[nodiscard]] int64_t peak_rss_kib() const {
         std::ifstream in(fmt::format("/proc/{}/status", proc.pid()));
@@ -148,7 +154,7 @@ struct county_fixture {
         spawn_options o;
         o.stdout_path = dir / "code.out";
         o.stderr_path = dir / "code.err";
-        args.insert(args.begin() + 1, {"--config", config.string()});
+        args.insert(args.end(), {"--config", config.string()});
         args.insert(args.begin(), BBT_COUNTY_BINARY);
         REQUIRE_MESSAGE(run(args, o) == 0, read_file(dir / "code.err"));
         std::string c = read_file(dir / "code.out");
@@ -161,6 +167,28 @@ struct county_fixture {
         auto r = test::seed_usage(db, school, sets, rows);
         REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
     }
+    // An account of the dashboard (`school` empty: the county's staff),
+    // made with bbt-county account add (the password on standard input).
+    void dashboard_account(const std::string& name, const std::string& password, const std::string& school = {}) {
+        write_file(dir / "password.in", password + "\n");
+        spawn_options o;
+        o.stdin_path = dir / "password.in";
+        o.stderr_path = dir / "account.err";
+        std::vector<std::string> args{BBT_COUNTY_BINARY, "account", "add", "--config", config.string(), "--name", name};
+        if (!school.empty()) args.insert(args.end(), {"--school", school});
+        REQUIRE_MESSAGE(run(args, o) == 0, read_file(dir / "account.err"));
+        std::filesystem::remove(dir / "password.in");
+    }
+    // The Cookie header of a session of the county's staff (an account made for it).
+    std::string dashboard_cookie() {
+        if (staff_cookie.empty()) {
+            dashboard_account("office", "county office password");
+            staff_cookie = dashboard_sign_in(dashboard_port, "office", "county office password");
+            REQUIRE(!staff_cookie.empty());
+        }
+        return staff_cookie;
+    }
+    std::string staff_cookie;
     // (count, min seq, max seq) of a device's reports in the county's database.
     std::tuple<int64_t, int64_t, int64_t> reports(const std::string& device) {
         auto d = sqlite::database::open(db);

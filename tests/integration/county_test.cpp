@@ -543,7 +543,8 @@ TEST_CASE("two thousand idle connections stall neither a set's report nor the da
     auto r = post(set, county.url() + "/v1/reports", body);
     REQUIRE_MESSAGE(r, (r ? "" : r.error().what()));
     CHECK(r->status == 200);
-    auto page = test::http_fetch(county.dashboard_port, "/api/v1/overview");
+    auto page =
+        test::http_fetch(county.dashboard_port, "/api/v1/overview", "GET", {{"Cookie", county.dashboard_cookie()}});
     CHECK(page.status == 200);
     // The idle ones are still open: served side by side, not shed to make room.
     size_t open = 0;

@@ -12,12 +12,16 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <cstdlib>
 #include <ctime>
+#include <regex>
 
 using namespace bbt;
 using namespace std::chrono_literals;
+namespace json = boost::json;
 namespace wire = protocol::county;
 
 namespace {
@@ -37,8 +41,18 @@ int64_t local_at(int days_back, int hh) {
     return static_cast<int64_t>(std::mktime(&tm)) * 1'000'000;
 }
 
-test::http_answer get(uint16_t port, const std::string& target, const std::string& method = "GET") {
-    return test::http_fetch(port, target, method);
+// A request of the county's staff, signed in.
+test::http_answer get(test::county_fixture& county, const std::string& target, const std::string& method = "GET") {
+    return test::http_fetch(county.dashboard_port, target, method, {{"Cookie", county.dashboard_cookie()}});
+}
+
+// The address of a one-time sign-in (bbt-county account link) that goes on
+// to `target`: how the test's browser signs in.
+std::string signed_in_url(test::county_fixture& county, const std::string& target) {
+    county.dashboard_cookie();  // the account
+    std::string link = county.code_from({"account", "link", "--name", "office"});
+    return fmt::format("http://127.0.0.1:{}{}&next={}", county.dashboard_port, link,
+                       boost::urls::encode(target, boost::urls::unreserved_chars));
 }
 
 // What headless Chromium makes of a page: its DOM after scripts ran.
@@ -112,7 +126,7 @@ TEST_CASE("the dashboard in headless Chromium shows what the sets reported, in E
     county.start();
 
     test::temp_dir browser;
-    auto dom = dump_dom(browser, fmt::format("http://127.0.0.1:{}/?lang=en", county.dashboard_port), "en-US");
+    auto dom = dump_dom(browser, signed_in_url(county, "/?lang=en"), "en-US");
     INFO(dom);
     CHECK(dom.find("<html lang=\"en\">") != std::string::npos);
     CHECK(dom.find("id=\"card-sets\"><b>4</b>") != std::string::npos);
@@ -138,11 +152,11 @@ TEST_CASE("the dashboard in headless Chromium shows what the sets reported, in E
     {
         test::spawn_options o;
         o.env = {{"HOME", (browser / "home").string()}};
-        CHECK(test::run({chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                         "--no-first-run", "--user-data-dir=" + (browser / "profile").string(), "--hide-scrollbars",
-                         "--window-size=1500,900", "--screenshot=" + shot.string(),
-                         fmt::format("http://127.0.0.1:{}/?lang=zh-CN", county.dashboard_port)},
-                        o, 90s) == 0);
+        CHECK(test::run(
+                  {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                   "--user-data-dir=" + (browser / "profile").string(), "--hide-scrollbars", "--window-size=1500,900",
+                   "--screenshot=" + shot.string(), signed_in_url(county, "/?lang=zh-CN")},
+                  o, 90s) == 0);
     }
     REQUIRE(std::filesystem::exists(shot));
     CHECK(std::filesystem::file_size(shot) > 20'000);
@@ -151,28 +165,28 @@ TEST_CASE("the dashboard in headless Chromium shows what the sets reported, in E
     std::filesystem::copy_file(shot, "dashboard-zh-CN.png", std::filesystem::copy_options::overwrite_existing, ec);
 
     // Without ?lang=, a Chinese browser gets Chinese.
-    auto zh = dump_dom(browser, fmt::format("http://127.0.0.1:{}/", county.dashboard_port), "zh-CN");
+    auto zh = dump_dom(browser, signed_in_url(county, "/"), "zh-CN");
     CHECK(zh.find("<html lang=\"zh-CN\">") != std::string::npos);
     CHECK(row_of(zh, room201).find("在线") != std::string::npos);
     CHECK(row_of(zh, far).find("超过 3 天未上线") != std::string::npos);
     CHECK(zh.find("待更换灯泡") != std::string::npos);
 
     // The JSON and CSV the page links to.
-    auto api = get(county.dashboard_port, "/api/v1/overview");
+    auto api = get(county, "/api/v1/overview");
     REQUIRE(api.status == 200);
     auto j = boost::json::parse(api.body).as_object();
     CHECK(j.at("online").as_int64() == 1);
     CHECK(j.at("not_seen").as_int64() == 2);
-    auto csv = get(county.dashboard_port, "/export/sets.csv?lang=en");
+    auto csv = get(county, "/export/sets.csv?lang=en");
     REQUIRE(csv.status == 200);
     CHECK(csv.content_type == "text/csv; charset=utf-8");
     CHECK(csv.body.find("set,school,classroom,online,last seen") != std::string::npos);
     CHECK(csv.body.find(room201 + ",城关第三小学,201,yes,") != std::string::npos);
-    auto one_school = get(county.dashboard_port, "/export/sets.csv?lang=en&school=Hillside%20Middle%20School");
+    auto one_school = get(county, "/export/sets.csv?lang=en&school=Hillside%20Middle%20School");
     CHECK(one_school.body.find(far) != std::string::npos);
     CHECK(one_school.body.find(room201) == std::string::npos);
-    CHECK(get(county.dashboard_port, "/export/keys.csv").status == 404);
-    CHECK(get(county.dashboard_port, "/", "POST").status == 405);
+    CHECK(get(county, "/export/keys.csv").status == 404);
+    CHECK(get(county, "/", "POST").status == 405);
     county.stop();
 }
 
@@ -186,9 +200,10 @@ TEST_CASE(
     county.start();
     // The page once, so that what the dashboard needs anyway is counted
     // before the export.
-    REQUIRE(get(county.dashboard_port, "/").status == 200);
+    REQUIRE(get(county, "/").status == 200);
+    county.reset_peak_rss();  // signing in hashed a password in 19 MiB
     int64_t before = county.peak_rss_kib();
-    auto csv = get(county.dashboard_port, "/export/usage.csv?lang=en");
+    auto csv = get(county, "/export/usage.csv?lang=en");
     int64_t after = county.peak_rss_kib();
     REQUIRE(csv.status == 200);
     CHECK(csv.chunked);
@@ -206,10 +221,10 @@ TEST_CASE(
     MESSAGE("the export: " << size_kib << " KiB; bbt-county's peak memory grew by " << grew_kib << " KiB");
     CHECK(grew_kib < size_kib / 4);
     // One school's export has only its sets: none here.
-    auto other = get(county.dashboard_port, "/export/usage.csv?lang=en&school=Hillside");
+    auto other = get(county, "/export/usage.csv?lang=en&school=Hillside");
     CHECK(std::count(other.body.begin(), other.body.end(), '\n') == 1);
     // HEAD gives the head alone.
-    auto head = get(county.dashboard_port, "/export/usage.csv", "HEAD");
+    auto head = get(county, "/export/usage.csv", "HEAD");
     CHECK(head.status == 200);
     CHECK(head.body.empty());
     county.stop();
@@ -218,7 +233,7 @@ TEST_CASE(
 TEST_CASE("a damaged database makes /healthz say so and no error page shows SQL") {
     test::county_fixture county;
     county.start();
-    REQUIRE(get(county.dashboard_port, "/healthz").status == 200);
+    REQUIRE(get(county, "/healthz").status == 200);
     county.stop();
     county.seed_usage("Riverside Primary", 10, 5000);
     // The usage table's root page overwritten: the rest of the file is sound,
@@ -244,11 +259,11 @@ TEST_CASE("a damaged database makes /healthz say so and no error page shows SQL"
         f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
     }
     county.start();
-    auto health = get(county.dashboard_port, "/healthz");
+    auto health = get(county, "/healthz");
     CHECK(health.status == 503);
-    auto page = get(county.dashboard_port, "/?lang=en");
+    auto page = get(county, "/?lang=en");
     CHECK(page.status == 503);
-    auto csv = get(county.dashboard_port, "/export/usage.csv?lang=zh-CN");
+    auto csv = get(county, "/export/usage.csv?lang=zh-CN");
     CHECK(csv.status == 503);
     CHECK(csv.body.find("县级数据库") != std::string::npos);
     for (const auto* answer : {&health, &page, &csv}) {
@@ -259,4 +274,84 @@ TEST_CASE("a damaged database makes /healthz say so and no error page shows SQL"
     CHECK(health.body.find("the service's log says why") != std::string::npos);
     county.stop();
     CHECK(test::read_file(county.dir / "county.log").find("malformed") != std::string::npos);
+}
+
+TEST_CASE("the dashboard refuses an anonymous request and a school's account sees only its school") {
+    test::county_fixture county;
+    county.start();
+    county.stop();
+    county.seed_usage("Riverside Primary", 3, 30);
+    county.start();
+    auto port = county.dashboard_port;
+    county.dashboard_account("hill.office", "hillside's own password", "Hillside");
+    county.dashboard_account("river.office", "riverside's own password", "Riverside Primary");
+
+    // Anonymous: the page sends the browser to sign in; data is refused.
+    auto page = test::http_fetch(port, "/?lang=en");
+    CHECK(page.status == 303);
+    CHECK(page.header("Location") == "/login?next=%2F%3Flang%3Den");
+    CHECK(test::http_fetch(port, "/api/v1/overview").status == 401);
+    CHECK(test::http_fetch(port, "/export/sets.csv").status == 401);
+    CHECK(test::http_fetch(port, "/export/sets.csv", "GET", {{"Cookie", "bbt_session=00ff00ff"}}).status == 401);
+    CHECK(test::http_fetch(port, "/healthz").status == 200);  // for monitoring, and it tells nothing
+    // The sign-in page, in both languages, sets its CSRF cookie.
+    auto form = test::http_fetch(port, "/login?lang=zh-CN");
+    CHECK(form.status == 200);
+    CHECK(form.body.find("登录") != std::string::npos);
+    CHECK(form.header("Set-Cookie").find("HttpOnly; SameSite=Strict") != std::string::npos);
+    CHECK(test::http_fetch(port, "/login?lang=en").body.find("Password") != std::string::npos);
+
+    // A wrong password, or a post without the form's token, signs nobody in.
+    CHECK(test::dashboard_sign_in(port, "hill.office", "not the password").empty());
+    CHECK(test::dashboard_sign_in(port, "nobody", "not the password").empty());
+    auto forged = test::http_fetch(port, "/login", "POST", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                                   "name=hill.office&password=hillside%27s+own+password");
+    CHECK(forged.status == 403);
+    CHECK(forged.header("Set-Cookie").find("bbt_session") == std::string::npos);
+
+    // Riverside's account sees Riverside whatever it asks for.
+    std::string river = test::dashboard_sign_in(port, "river.office", "riverside's own password");
+    REQUIRE(!river.empty());
+    auto own = test::http_fetch(port, "/api/v1/overview?school=Hillside", "GET", {{"Cookie", river}});
+    REQUIRE(own.status == 200);
+    auto sets = json::parse(own.body).at("sets").as_array();
+    CHECK(sets.size() == 3);
+    for (const auto& set : sets)
+        CHECK(set.at("school").as_string() == "Riverside Primary");
+    // Hillside's sees none of them, in the page, the JSON and the exports.
+    std::string hill = test::dashboard_sign_in(port, "hill.office", "hillside's own password");
+    REQUIRE(!hill.empty());
+    CHECK(json::parse(test::http_fetch(port, "/api/v1/overview", "GET", {{"Cookie", hill}}).body)
+              .at("sets")
+              .as_array()
+              .empty());
+    auto usage = test::http_fetch(port, "/export/usage.csv?school=Riverside%20Primary", "GET", {{"Cookie", hill}});
+    CHECK(usage.status == 200);
+    CHECK(usage.body.find("Riverside") == std::string::npos);
+    auto html = test::http_fetch(port, "/?lang=en", "GET", {{"Cookie", hill}});
+    CHECK(html.body.find("seed-0000") == std::string::npos);
+    CHECK(html.body.find("id=\"viewer\">hill.office") != std::string::npos);
+
+    // Another name in Host (a rebinding page) is refused, even signed in.
+    CHECK(test::http_fetch(port, "/api/v1/overview", "GET", {{"Host", "evil.example"}, {"Cookie", river}}).status ==
+          421);
+    // Signing out needs the page's token; then the session is gone.
+    CHECK(test::http_fetch(port, "/logout", "POST", {{"Cookie", river}}).status == 403);
+    std::smatch csrf;
+    std::string river_page = test::http_fetch(port, "/", "GET", {{"Cookie", river}}).body;
+    REQUIRE(std::regex_search(river_page, csrf, std::regex("name=\"csrf\" value=\"([0-9a-f]+)\"")));
+    auto out = test::http_fetch(port, "/logout", "POST",
+                                {{"Cookie", river}, {"Content-Type", "application/x-www-form-urlencoded"}},
+                                "csrf=" + csrf[1].str());
+    CHECK(out.status == 303);
+    CHECK(test::http_fetch(port, "/api/v1/overview", "GET", {{"Cookie", river}}).status == 401);
+    // Passwords are kept as Argon2id hashes only.
+    auto d = sqlite::database::open(county.db, {.create = false, .read_only = true});
+    REQUIRE(d);
+    auto st = d->prepare("SELECT password FROM accounts WHERE name = 'hill.office'");
+    REQUIRE(st);
+    REQUIRE(st->step().value());
+    CHECK(st->column_text(0).starts_with("$argon2id$"));
+    CHECK(st->column_text(0).find("hillside") == std::string::npos);
+    county.stop();
 }

@@ -143,8 +143,16 @@ TEST_CASE("probe prints everything Class 1 and 2 tell, with and without a passwo
     CHECK(text.out.find("filter WARNING") != std::string::npos);
 
     sim_projector locked({"--password", "JBMIAProjectorLink"});
-    CHECK(probe_json({locked.address(), "--password", "JBMIAProjectorLink"}).at("serial").as_string() == "X5J1234567");
-    auto wrong = probe({locked.address(), "--password", "guess"});
+    // The password from a file, never the command line.
+    test::temp_dir secrets;
+    test::write_file(secrets / "right", "JBMIAProjectorLink\n");
+    test::write_file(secrets / "wrong", "guess\n");
+    CHECK(probe_json({locked.address(), "--password-file", (secrets / "right").string()}).at("serial").as_string() ==
+          "X5J1234567");
+    auto on_line = probe({locked.address(), "--password", "JBMIAProjectorLink"});
+    CHECK(on_line.code == 2);
+    CHECK(on_line.err.find("never on the command line") != std::string::npos);
+    auto wrong = probe({locked.address(), "--password-file", (secrets / "wrong").string()});
     CHECK(wrong.code == 1);
     CHECK(wrong.err.find("refused the password") != std::string::npos);
     auto none = probe({locked.address()});

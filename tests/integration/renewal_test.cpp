@@ -148,12 +148,14 @@ TEST_CASE("a retired set is refused and the set that replaces it enrols in its c
     CHECK(e2.at("device_id").as_string() == "No.3 Primary/201#2");
     new_set.ctl_json_until({"county", "status"}, [](const json::object& o) { return delivered(o) > 0; });
     // The dashboard shows the classroom's set in service, not the retired one.
-    auto page = test::http_fetch(county.dashboard_port, "/api/v1/overview");
+    auto page =
+        test::http_fetch(county.dashboard_port, "/api/v1/overview", "GET", {{"Cookie", county.dashboard_cookie()}});
     REQUIRE(page.status == 200);
     auto sets = json::parse(page.body).at("sets").as_array();
     REQUIRE(sets.size() == 1);
     CHECK(sets[0].at("device_id").as_string() == "No.3 Primary/201#2");
-    auto csv = test::http_fetch(county.dashboard_port, "/export/certificates.csv?lang=en");
+    auto csv = test::http_fetch(county.dashboard_port, "/export/certificates.csv?lang=en", "GET",
+                                {{"Cookie", county.dashboard_cookie()}});
     CHECK(csv.body.find(device + ",No.3 Primary,201,") != std::string::npos);
     agent.signal(SIGTERM);
     agent2.signal(SIGTERM);

@@ -425,7 +425,8 @@ TEST_CASE(
         120s);
     CHECK_FALSE(fs::exists(file));
     // The county has its name and the time it began, as valid JSON.
-    auto overview = test::http_fetch(county.dashboard_port, "/api/v1/overview");
+    auto overview =
+        test::http_fetch(county.dashboard_port, "/api/v1/overview", "GET", {{"Cookie", county.dashboard_cookie()}});
     REQUIRE(overview.status == 200);
     REQUIRE(utf8::valid(overview.body));
     auto o = json::parse(overview.body).as_object();

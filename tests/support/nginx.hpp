@@ -35,18 +35,25 @@ inline int free_port() {
 // Throws when it does not come up.
 class nginx {
 public:
-    explicit nginx(const std::filesystem::path& dir) : dir_(dir), port_(free_port()) {
+    // With `cert` and `key` (PEM files), over TLS only.
+    explicit nginx(const std::filesystem::path& dir, const std::filesystem::path& cert = {},
+                   const std::filesystem::path& key = {})
+        : dir_(dir), port_(free_port()), tls_(!cert.empty()) {
         namespace fs = std::filesystem;
         fs::create_directories(dir_ / "www");
         fs::create_directories(dir_ / "nginx");
         auto d = (dir_ / "nginx").string();
-        write_file(dir_ / "nginx/nginx.conf",
-                   "daemon off;\nmaster_process off;\nworker_processes 1;\npid " + d + "/nginx.pid;\nerror_log " + d +
-                       "/error.log;\nevents { worker_connections 64; }\nhttp {\n  access_log " + d +
-                       "/access.log;\n  sendfile on;\n  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
-                       "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
-                       "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" +
-                       std::to_string(port_) + ";\n    root " + (dir_ / "www").string() + ";\n  }\n}\n");
+        write_file(
+            dir_ / "nginx/nginx.conf",
+            "daemon off;\nmaster_process off;\nworker_processes 1;\npid " + d + "/nginx.pid;\nerror_log " + d +
+                "/error.log;\nevents { worker_connections 64; }\nhttp {\n  access_log " + d +
+                "/access.log;\n  sendfile on;\n  client_body_temp_path " + d + "/body;\n  proxy_temp_path " + d +
+                "/proxy;\n  fastcgi_temp_path " + d + "/fastcgi;\n  uwsgi_temp_path " + d +
+                "/uwsgi;\n  scgi_temp_path " + d + "/scgi;\n  server {\n    listen 127.0.0.1:" + std::to_string(port_) +
+                (tls_ ? " ssl" : "") + ";\n" +
+                (tls_ ? "    ssl_certificate " + cert.string() + ";\n    ssl_certificate_key " + key.string() + ";\n"
+                      : std::string()) +
+                "    root " + (dir_ / "www").string() + ";\n  }\n}\n");
         spawn_options o;
         o.stderr_path = dir_ / "nginx/stderr";
         child_ = spawn({nginx_binary, "-p", d, "-c", d + "/nginx.conf"}, o);
@@ -65,7 +72,7 @@ public:
         throw std::runtime_error("nginx did not start: " + read_file(dir_ / "nginx/stderr"));
     }
     [[nodiscard]] std::string url(const std::string& name) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
+        return (tls_ ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(port_) + "/" + name;
     }
     [[nodiscard]] std::string access_log() const { return read_file(dir_ / "nginx/access.log"); }
     [[nodiscard]] std::filesystem::path www() const { return dir_ / "www"; }
@@ -74,6 +81,7 @@ public:
 private:
     std::filesystem::path dir_;
     int port_;
+    bool tls_ = false;
     child child_;
 };
 

@@ -69,6 +69,13 @@ child spawn(const std::vector<std::string>& argv, const spawn_options& options) 
         };
         redirect(options.stdout_path, STDOUT_FILENO);
         redirect(options.stderr_path, STDERR_FILENO);
+        if (!options.stdin_path.empty()) {
+            int fd = ::open(options.stdin_path.c_str(), O_RDONLY);
+            if (fd >= 0) {
+                ::dup2(fd, STDIN_FILENO);
+                ::close(fd);
+            }
+        }
         for (const auto& name : options.unset_env)
             ::unsetenv(name.c_str());
         for (const auto& [k, v] : options.env)

@@ -19,7 +19,8 @@ struct spawn_options {
     std::vector<std::string> unset_env;
     std::filesystem::path stdout_path;  // empty: /dev/null
     std::filesystem::path stderr_path;
-    std::optional<uid_t> uid;  // switch user (and group) in the child; needs root
+    std::filesystem::path stdin_path;  // empty: the parent's
+    std::optional<uid_t> uid;          // switch user (and group) in the child; needs root
     std::optional<gid_t> gid;
 };
 

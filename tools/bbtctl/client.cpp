@@ -133,6 +133,10 @@ bbt::result<bbt::protocol::response> call(const std::filesystem::path& socket, c
     if (!resp) {
         return error(client_errc::protocol, resp.error().message(), socket.string());
     }
+    if (resp->error_code == bbt::protocol::api_errc::forbidden && resp->id) {
+        // Served, but this call is not for the user's role: the agent says why.
+        return error(client_errc::forbidden, resp->error_message, socket.string());
+    }
     if (resp->error_code == bbt::protocol::api_errc::forbidden) {
         return error(client_errc::forbidden,
                      i18n::text({"bbt-agent does not allow your user; ask the technician to add you to "

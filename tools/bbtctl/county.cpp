@@ -3,6 +3,9 @@
 #include "bbt/base/i18n.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
 
 namespace bbtctl {
 namespace {
@@ -55,8 +58,21 @@ void print_status(const json::object& o) {
 int run_county(const options& opt) {
     std::string_view cmd = opt.args.size() > 1 ? opt.args[1] : "status";
     if (cmd == "status" && opt.args.size() <= 2) return run_request(opt, "county.status", {}, print_status);
-    if (cmd == "enrol" && opt.args.size() == 3) {
-        auto r = request(opt, "county.enrol", {{"code", std::string(opt.args[2])}}, opt.timeout * 6);
+    if (cmd == "enrol" && (opt.args.size() == 2 || opt.args.size() == 3)) {
+        // The code from standard input (typed at a prompt, or piped) keeps it
+        // out of the process list and the shell's history; as an argument it
+        // still works.
+        std::string code = opt.args.size() == 3 ? std::string(opt.args[2]) : "-";
+        if (code == "-") {
+            if (::isatty(STDIN_FILENO)) {
+                fmt::print(stderr, "{}", i18n::text({"enrolment code: ", "注册码："}));
+            }
+            code.clear();
+            std::getline(std::cin, code);
+            while (!code.empty() && (code.back() == '\r' || code.back() == ' '))
+                code.pop_back();
+        }
+        auto r = request(opt, "county.enrol", {{"code", code}}, opt.timeout * 6);
         if (!r) return report(r.error(), opt);
         if (opt.json) {
             fmt::print("{}\n", json::serialize(*r));
@@ -66,9 +82,11 @@ int run_county(const options& opt) {
         }
         return exit_ok;
     }
-    fmt::print(stderr, "bbtctl: {}\n",
-               i18n::text({"usage: bbtctl county enrol CODE | bbtctl county status",
-                           "用法：bbtctl county enrol 注册码 | bbtctl county status"}));
+    fmt::print(
+        stderr, "bbtctl: {}\n",
+        i18n::text({"usage: bbtctl county enrol [CODE|-] (without CODE: read from standard input) | bbtctl "
+                    "county status",
+                    "用法：bbtctl county enrol [注册码|-]（不给注册码则从标准输入读取）| bbtctl county status"}));
     return exit_usage;
 }
 

@@ -1,12 +1,15 @@
 #include "projector.hpp"
 
+#include "bbt/base/file.hpp"
 #include "bbt/base/i18n.hpp"
 #include "bbt/drivers/projector/pjlink_client.hpp"
 
 #include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <iostream>
 
 namespace bbtctl {
 namespace {
@@ -345,8 +348,28 @@ int run_projector(const options& opt) {
     pj::endpoint e;
     bool have_host = false;
     for (size_t i = 2; i < a.size(); ++i) {
-        if (a[i] == "--password" && i + 1 < a.size()) {
-            e.password = std::string(a[++i]);
+        if (a[i] == "--password-file" && i + 1 < a.size()) {
+            // A secret never goes on the command line (ps shows it to every
+            // user): from a file, or standard input for "-".
+            std::string from(a[++i]);
+            std::string text;
+            if (from == "-") {
+                std::getline(std::cin, text);
+            } else {
+                auto read = bbt::read_file(from, 4096);
+                if (!read) {
+                    return usage_error(i18n::format({"the password file cannot be read: {}", "无法读取密码文件：{}"},
+                                                    read.error().what()));
+                }
+                text = read->substr(0, read->find('\n'));
+            }
+            if (!text.empty() && text.back() == '\r') text.pop_back();
+            e.password = std::move(text);
+        } else if (a[i] == "--password") {
+            return usage_error(
+                i18n::text({"give the PJLink password with --password-file FILE (or - for standard "
+                            "input), never on the command line",
+                            "请用 --password-file 文件（或 - 表示标准输入）提供 PJLink 密码，切勿写在命令行上"}));
         } else if (!a[i].starts_with("--") && !have_host) {
             if (!split_host(a[i], e)) {
                 return usage_error(

@@ -490,7 +490,37 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}
 
 }  // namespace
 
-std::string render_html(const overview& o, const dashboard_options& options, language lang) {
+std::string render_login(language lang, const std::string& csrf, const std::string& next, std::string_view problem) {
+    auto t = [&](const i18n::msg& m) { return tr(lang, m); };
+    std::string h;
+    auto out = [&](auto&&... parts) { (h.append(parts), ...); };
+    out("<!DOCTYPE html>\n<html lang=\"", lang == language::zh ? "zh-CN" : "en",
+        "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>",
+        t({"bbt county: sign in", "班班通县级平台：登录"}), "</title><style>", style,
+        "form.login{max-width:22em;margin:3em auto;background:#fff;padding:1.5em;border-radius:6px}"
+        "form.login label{display:block;margin:.8em 0 .2em}form.login input{width:100%;padding:.4em}"
+        "form.login button{margin-top:1.2em;padding:.5em 1.5em}</style></head><body>\n<header><h1>",
+        t({"Classroom sets of the county", "全县班班通设备"}), "</h1><span>",
+        lang == language::zh ? "<a href=\"/login?lang=en\">English</a>" : "<a href=\"/login?lang=zh-CN\">中文</a>",
+        "</span></header>\n<main><form class=\"login\" method=\"post\" action=\"/login?lang=",
+        lang == language::zh ? "zh-CN" : "en", "\"><h2>", t({"Sign in", "登录"}), "</h2>");
+    if (!problem.empty()) out("<p class=\"critical\" id=\"problem\">", html_escape(problem), "</p>");
+    out("<input type=\"hidden\" name=\"csrf\" value=\"", html_escape(csrf),
+        "\"><input type=\"hidden\" name=\"next\" value=\"", html_escape(next), "\"><label for=\"name\">",
+        t({"Account", "账号"}),
+        "</label><input id=\"name\" name=\"name\" autocomplete=\"username\" required autofocus>"
+        "<label for=\"password\">",
+        t({"Password", "密码"}),
+        "</label><input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" "
+        "required><button type=\"submit\">",
+        t({"Sign in", "登录"}), "</button><p class=\"muted\">",
+        t({"Accounts are made by the county's administrator (bbt-county account add).",
+           "账号由县级管理员创建（bbt-county account add）。"}),
+        "</p></form></main></body></html>\n");
+    return h;
+}
+
+std::string render_html(const overview& o, const dashboard_options& options, language lang, const page_viewer* viewer) {
     auto t = [&](const i18n::msg& m) { return tr(lang, m); };
     const std::string lang_q = lang == language::zh ? "zh-CN" : "en";
     const std::string school_q = o.school_filter.empty() ? "" : "&amp;school=" + url_encode(o.school_filter);
@@ -506,7 +536,14 @@ std::string render_html(const overview& o, const dashboard_options& options, lan
     out("</h1><span>",
         lang == language::zh ? fmt::format("<a href=\"?lang=en{}\">English</a>", school_q)
                              : fmt::format("<a href=\"?lang=zh-CN{}\">中文</a>", school_q),
-        " · <span class=\"muted\" style=\"color:#cfe0f0\">", local_time(o.now_us), "</span></span></header>\n<main>\n");
+        " · <span class=\"muted\" style=\"color:#cfe0f0\">", local_time(o.now_us), "</span>");
+    if (viewer) {
+        out(" · <span id=\"viewer\">", html_escape(viewer->name),
+            "</span> <form method=\"post\" action=\"/logout\" style=\"display:inline\"><input type=\"hidden\" "
+            "name=\"csrf\" value=\"",
+            html_escape(viewer->csrf), "\"><button type=\"submit\">", t({"Sign out", "退出登录"}), "</button></form>");
+    }
+    out("</span></header>\n<main>\n");
 
     // Summary cards.
     int64_t total = static_cast<int64_t>(o.sets.size());

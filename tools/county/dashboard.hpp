@@ -155,7 +155,17 @@ struct overview {
                                        const std::string& school = {});
 
 [[nodiscard]] boost::json::value to_json(const overview& o);
-[[nodiscard]] std::string render_html(const overview& o, const dashboard_options& options, i18n::language lang);
+// Who is looking at a page: named in its header, with the sign-out form.
+struct page_viewer {
+    std::string name;
+    std::string csrf;
+};
+[[nodiscard]] std::string render_html(const overview& o, const dashboard_options& options, i18n::language lang,
+                                      const page_viewer* viewer = nullptr);
+// The sign-in page: its form carries `csrf` (also in a cookie) and where to
+// go after (`next`, a path of this dashboard); `problem` a message, or empty.
+[[nodiscard]] std::string render_login(i18n::language lang, const std::string& csrf, const std::string& next,
+                                       std::string_view problem);
 
 // The tables the dashboard exports as CSV, by the name in /export/NAME.csv.
 [[nodiscard]] std::span<const std::string_view> csv_tables() noexcept;

@@ -1,5 +1,6 @@
 // bbt-county: the county's equipment inventory service. Agents enrol with a
 // one-time code and then report over mutual TLS; the asset office reads it.
+#include "accounts.hpp"
 #include "server.hpp"
 #include "store.hpp"
 #include "web.hpp"
@@ -13,11 +14,13 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/json.hpp>
 
 #include <csignal>
+#include <iostream>
 #include <random>
 
 namespace {
@@ -35,10 +38,12 @@ struct county_config {
     int64_t max_recording_mb = 64 * 1024;
     int64_t set_quota_mb = 128 * 1024;  // a set's unfinished uploads together
     int64_t min_free_mb = 1024;         // kept free on the recordings' disk
+    int64_t keep_reports_days = 400;    // raw reports; 0: forever
     int64_t read_timeout_s = 30;
     std::chrono::milliseconds certificate_lifetime{std::chrono::hours(24 * 365)};  // a set's certificate
     std::string dashboard_listen = "127.0.0.1";
     int64_t dashboard_port = 8080;
+    std::vector<std::string> dashboard_hosts;  // names it is reached by, beyond loopback's
     bbt::county::dashboard_options dashboard;
 };
 
@@ -69,7 +74,8 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
     storage.get("database", db).get("recordings", recordings);
     storage.get("max_recording_mb", c.max_recording_mb, 1, int64_t{1} << 30)
         .get("set_quota_mb", c.set_quota_mb, 1, int64_t{1} << 40)
-        .get("min_free_mb", c.min_free_mb, 0, int64_t{1} << 30);
+        .get("min_free_mb", c.min_free_mb, 0, int64_t{1} << 30)
+        .get("keep_reports_days", c.keep_reports_days, 0, 36500);
     storage.finish();
     auto p = root.table("pki");
     p.get("dir", pki).get_seconds("certificate_lifetime", c.certificate_lifetime, 30, 10.0 * 365 * 86400);
@@ -80,6 +86,7 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
     std::string school_start = "08:00", school_end = "17:00";
     dash.get("listen", c.dashboard_listen)
         .get("port", c.dashboard_port, 0, 65535)
+        .get("hosts", c.dashboard_hosts)
         .get("online_window", online_s, 30, 86400)
         .get("not_seen_days", stale_days, 1, 365)
         .get("school_day_start", school_start)
@@ -110,40 +117,47 @@ bbt::result<county_config> load_config(const std::filesystem::path& path) {
 void usage(std::FILE* out) {
     fmt::print(
         out, "{}",
-        i18n::text({"Usage:\n"
-                    "  bbt-county init --pki DIR [--host NAME]... [--force]\n"
-                    "                                               make the county CA, the server's certificate\n"
-                    "                                               for NAME(s) and the command key; --force\n"
-                    "                                               replaces existing ones (kept in DIR/backup-TIME)\n"
-                    "  bbt-county serve --config FILE               run the service\n"
-                    "  bbt-county code --config FILE --school S --classroom C [--hours N]\n"
-                    "                                               a one-time enrolment code for a classroom\n"
-                    "  bbt-county retire --config FILE --device ID   refuse a set from now on (its history is kept)\n"
-                    "  bbt-county replace --config FILE --device ID [--hours N]\n"
-                    "                                               retire a set and print a code for the set that\n"
-                    "                                               takes its classroom\n"
-                    "  bbt-county command --config FILE --device ID --verb VERB [--args JSON] [--minutes N]\n"
-                    "                                               queue a command for a classroom's set\n"
-                    "  bbt-county catalogue --config FILE --file CATALOGUE.json\n"
-                    "                                               publish the courseware catalogue\n"
-                    "  bbt-county timetable --config FILE --school S --classroom C --file TIMETABLE.ics\n"
-                    "                                               publish a classroom's timetable (iCalendar)\n",
-                    "用法：\n"
-                    "  bbt-county init --pki 目录 [--host 名称]... [--force]\n"
-                    "                                               生成县级 CA、服务器证书和命令签名密钥；--force\n"
-                    "                                               替换已有密钥（旧密钥保存在 目录/backup-时间）\n"
-                    "  bbt-county serve --config 文件               运行服务\n"
-                    "  bbt-county code --config 文件 --school 学校 --classroom 教室 [--hours 小时]\n"
-                    "                                               为教室生成一次性注册码\n"
-                    "  bbt-county retire --config 文件 --device 设备     从此拒绝该设备（保留其历史）\n"
-                    "  bbt-county replace --config 文件 --device 设备 [--hours 小时]\n"
-                    "                                               停用设备，并为接替它的设备打印该教室的注册码\n"
-                    "  bbt-county command --config 文件 --device 设备 --verb 命令 [--args JSON] [--minutes 分钟]\n"
-                    "                                               为教室设备排队一条命令\n"
-                    "  bbt-county catalogue --config 文件 --file 目录.json\n"
-                    "                                               发布课件目录\n"
-                    "  bbt-county timetable --config 文件 --school 学校 --classroom 教室 --file 课表.ics\n"
-                    "                                               发布教室课表（iCalendar）\n"}));
+        i18n::text(
+            {"Usage:\n"
+             "  bbt-county init --pki DIR [--host NAME]... [--force]\n"
+             "                                               make the county CA, the server's certificate\n"
+             "                                               for NAME(s) and the command key; --force\n"
+             "                                               replaces existing ones (kept in DIR/backup-TIME)\n"
+             "  bbt-county serve --config FILE               run the service\n"
+             "  bbt-county code --config FILE --school S --classroom C [--hours N]\n"
+             "                                               a one-time enrolment code for a classroom\n"
+             "  bbt-county retire --config FILE --device ID   refuse a set from now on (its history is kept)\n"
+             "  bbt-county replace --config FILE --device ID [--hours N]\n"
+             "                                               retire a set and print a code for the set that\n"
+             "                                               takes its classroom\n"
+             "  bbt-county account add|password|remove|link|list --config FILE [--name NAME] [--school S]\n"
+             "                                               dashboard accounts; passwords are read from\n"
+             "                                               standard input; link prints a one-time sign-in\n"
+             "                                               address\n"
+             "  bbt-county command --config FILE --device ID --verb VERB [--args JSON] [--minutes N]\n"
+             "                                               queue a command for a classroom's set\n"
+             "  bbt-county catalogue --config FILE --file CATALOGUE.json\n"
+             "                                               publish the courseware catalogue\n"
+             "  bbt-county timetable --config FILE --school S --classroom C --file TIMETABLE.ics\n"
+             "                                               publish a classroom's timetable (iCalendar)\n",
+             "用法：\n"
+             "  bbt-county init --pki 目录 [--host 名称]... [--force]\n"
+             "                                               生成县级 CA、服务器证书和命令签名密钥；--force\n"
+             "                                               替换已有密钥（旧密钥保存在 目录/backup-时间）\n"
+             "  bbt-county serve --config 文件               运行服务\n"
+             "  bbt-county code --config 文件 --school 学校 --classroom 教室 [--hours 小时]\n"
+             "                                               为教室生成一次性注册码\n"
+             "  bbt-county retire --config 文件 --device 设备     从此拒绝该设备（保留其历史）\n"
+             "  bbt-county replace --config 文件 --device 设备 [--hours 小时]\n"
+             "                                               停用设备，并为接替它的设备打印该教室的注册码\n"
+             "  bbt-county account add|password|remove|link|list --config 文件 [--name 名称] [--school 学校]\n"
+             "                                               看板账号；密码从标准输入读取；link 打印一次性登录地址\n"
+             "  bbt-county command --config 文件 --device 设备 --verb 命令 [--args JSON] [--minutes 分钟]\n"
+             "                                               为教室设备排队一条命令\n"
+             "  bbt-county catalogue --config 文件 --file 目录.json\n"
+             "                                               发布课件目录\n"
+             "  bbt-county timetable --config 文件 --school 学校 --classroom 教室 --file 课表.ics\n"
+             "                                               发布教室课表（iCalendar）\n"}));
 }
 
 std::string arg(const std::vector<std::string>& args, std::string_view name, std::string fallback = {}) {
@@ -256,6 +270,61 @@ int main(int argc, char** argv) {
         }
         return 0;
     }
+    if (cmd == "account") {
+        std::string what = args.size() > 1 ? args[1] : "";
+        std::string name = arg(args, "--name");
+        auto& database = db->database();
+        int64_t now = bbt::clock::wall_now().count();
+        if (what == "list") {
+            auto all = bbt::county::accounts(database);
+            if (!all) return fail(all.error());
+            for (const auto& a : *all) {
+                fmt::print("{}\t{}\n", a.name,
+                           a.school.empty() ? std::string(i18n::text({"(every school)", "（所有学校）"})) : a.school);
+            }
+            return 0;
+        }
+        if (name.empty()) return usage(stderr), 2;
+        if (what == "add" || what == "password") {
+            // From standard input (a pipe, or typed), never the command line.
+            if (::isatty(STDIN_FILENO)) {
+                fmt::print(stderr, "{}", i18n::format({"password for {}: ", "{} 的密码："}, name));
+            }
+            std::string password;
+            if (!std::getline(std::cin, password)) return usage(stderr), 2;
+            if (!password.empty() && password.back() == '\r') password.pop_back();
+            auto r = what == "add" ? bbt::county::add_account(database, {name, arg(args, "--school")}, password, now)
+                                   : bbt::county::set_password(database, name, password);
+            if (!r) return fail(r.error());
+            fmt::print(stderr, "{}\n",
+                       what == "add" ? i18n::format({"added the account {}", "已添加账号 {}"}, name)
+                                     : i18n::format({"changed the password of {}; its sessions ended",
+                                                     "已修改 {} 的密码；其登录会话已结束"},
+                                                    name));
+            return 0;
+        }
+        if (what == "remove") {
+            auto r = bbt::county::remove_account(database, name);
+            if (!r) return fail(r.error());
+            fmt::print(stderr, "{}\n",
+                       *r ? i18n::format({"removed the account {}", "已删除账号 {}"}, name)
+                          : i18n::format({"there was no account {}", "没有账号 {}"}, name));
+            return *r ? 0 : 1;
+        }
+        if (what == "link") {
+            int64_t minutes = std::atoll(arg(args, "--minutes", "30").c_str());
+            if (minutes < 1 || minutes > 24 * 60) return usage(stderr), 2;
+            auto token = bbt::county::make_sign_in_link(database, name, now, std::chrono::minutes(minutes));
+            if (!token) return fail(token.error());
+            fmt::print(stderr, "{}\n",
+                       i18n::format({"a one-time sign-in for {}, valid {} minutes, at the dashboard's address:",
+                                     "{} 的一次性登录地址（{} 分钟内有效），接在看板地址之后："},
+                                    name, minutes));
+            fmt::print("/login?token={}\n", *token);
+            return 0;
+        }
+        return usage(stderr), 2;
+    }
     if (cmd == "command") {
         std::string device = arg(args, "--device"), verb = arg(args, "--verb"), json_args = arg(args, "--args", "{}");
         boost::system::error_code ec;
@@ -317,6 +386,7 @@ int main(int argc, char** argv) {
         o.uploads.set_quota = cfg->set_quota_mb << 20;
         o.uploads.min_free = cfg->min_free_mb << 20;
         o.read_timeout = std::chrono::seconds(cfg->read_timeout_s);
+        o.keep_reports = std::chrono::hours(24 * cfg->keep_reports_days);
         o.certificate_validity = std::chrono::duration_cast<std::chrono::seconds>(cfg->certificate_lifetime);
         bbt::county::server srv(ioc.get_executor(), *db, std::move(*pki), o);
         auto port = srv.start();
@@ -326,6 +396,7 @@ int main(int argc, char** argv) {
         wo.listen = cfg->dashboard_listen;
         wo.port = static_cast<uint16_t>(cfg->dashboard_port);
         wo.dashboard = cfg->dashboard;
+        wo.hosts = cfg->dashboard_hosts;
         bbt::county::web_server web(cfg->database, wo);
         auto web_port = web.start();
         if (!web_port) return fail(web_port.error());

@@ -46,6 +46,9 @@ struct server_options {
     // body) and each answer's write must end within this; a slower client
     // is dropped, an idle connection closed.
     std::chrono::seconds read_timeout{30};
+    // Raw reports older than this are deleted (hourly, in small batches);
+    // zero keeps them forever.
+    std::chrono::hours keep_reports{24 * 400};
     upload_options uploads;  // recordings (tus), at /v1/uploads
 };
 

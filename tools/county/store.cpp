@@ -188,6 +188,31 @@ constexpr sqlite::migration migrations[] = {
         ALTER TABLE devices ADD COLUMN renewals INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE devices ADD COLUMN retired_us INTEGER;
     )sql"},
+    // The dashboard's accounts (school NULL: the county's staff), sessions
+    // and one-time sign-in links; tokens kept as their SHA-256 only.
+    {7, R"sql(
+        CREATE TABLE accounts (
+            name        TEXT PRIMARY KEY,
+            password    TEXT NOT NULL,
+            school      TEXT,
+            created_us  INTEGER NOT NULL
+        );
+        CREATE TABLE dashboard_sessions (
+            token_sha256  TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            csrf          TEXT NOT NULL,
+            expires_us    INTEGER NOT NULL
+        );
+        CREATE TABLE sign_in_links (
+            token_sha256  TEXT PRIMARY KEY,
+            name          TEXT NOT NULL,
+            expires_us    INTEGER NOT NULL
+        );
+    )sql"},
+    // Raw reports are pruned by age (the dashboard's tables are kept).
+    {8, R"sql(
+        CREATE INDEX reports_by_received ON reports(received_us);
+    )sql"},
 };
 
 constexpr std::string_view upload_columns =
@@ -599,6 +624,15 @@ result<device_place> store::retire(const std::string& device_id, int64_t now_us)
     if (!up) return up.error();
     if (auto r = up->bind_all(now_us, device_id).run(); !r) return r.error();
     return place;
+}
+
+result<int64_t> store::prune_reports(int64_t before_us, int64_t limit) {
+    auto st = db_.prepare(
+        "DELETE FROM reports WHERE (device_id, seq) IN (SELECT device_id, seq FROM reports WHERE received_us < ? "
+        "ORDER BY received_us LIMIT ?)");
+    if (!st) return st.error();
+    if (auto r = st->bind_all(before_us, limit).run(); !r) return r.error();
+    return static_cast<int64_t>(db_.changes());
 }
 
 result<void> store::queue_command(const queued_command& c) {

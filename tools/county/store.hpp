@@ -122,6 +122,10 @@ public:
         const std::string& device_id, int64_t now_us, std::chrono::seconds redeliver_after = std::chrono::seconds(60));
 
     [[nodiscard]] result<int64_t> count_reports(const std::string& device_id = {});
+    // Deletes up to `limit` raw reports received before `before_us`, the
+    // oldest first; how many. What the dashboard counts from them (usage,
+    // power, alerts, lamps, inventory, readiness, recordings) stays.
+    [[nodiscard]] result<int64_t> prune_reports(int64_t before_us, int64_t limit);
 
     // The courseware catalogue (checked as the sets read it); the number of
     // resources.

@@ -5,12 +5,16 @@
 #include "bbt/base/i18n.hpp"
 #include "bbt/base/unique_fd.hpp"
 
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
 
 #include <fcntl.h>
@@ -28,6 +32,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
+namespace ssl = asio::ssl;
 
 constexpr size_t chunk_bytes = 1 << 20;
 // Written data is handed to the disk every this many bytes (write-behind), so
@@ -61,17 +66,31 @@ bool parse_content_range(std::string_view v, int64_t& start, int64_t& total) {
     return num(v.substr(0, dash), start) && num(v.substr(slash + 1), total);
 }
 
-// One attempt: from `have` bytes on disk (0: from the beginning).
-asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const resource& r, const download_options& o,
-                                    download_report& rep, bool allow_resume, std::string& digest) {
-    auto url = boost::urls::parse_absolute_uri(r.url);
-    if (!url || url->scheme() != "http" || url->host().empty()) {
-        co_return http_error(i18n::text({"a courseware address must be an http:// URL", "课件地址必须是 http:// 网址"}),
-                             r.url);
+// The client side of https:// downloads: the system's CA store (Debian's
+// ca-certificates; SSL_CERT_FILE and SSL_CERT_DIR as OpenSSL reads them),
+// TLS 1.2 at least, the server's name checked.
+result<ssl::context> tls_client(const fs::path& ca_file) {
+    ssl::context c(ssl::context::tls_client);
+    SSL_CTX_set_min_proto_version(c.native_handle(), TLS1_2_VERSION);
+    boost::system::error_code ec;
+    c.set_default_verify_paths(ec);
+    if (!ec && !ca_file.empty()) c.load_verify_file(ca_file.string(), ec);
+    if (ec) {
+        return error(ec, i18n::format({"the CA certificates for https:// courseware cannot be read: {}",
+                                       "无法读取 https:// 课件所用的 CA 证书：{}"},
+                                      ec.message()));
     }
-    std::string host = url->host();
-    std::string port = url->has_port() ? std::string(url->port()) : "80";
-    std::string target = url->encoded_target().empty() ? "/" : std::string(url->encoded_target());
+    c.set_verify_mode(ssl::verify_peer);
+    return c;
+}
+
+// The request and its answer over a connected stream (plain or TLS): from
+// `have` bytes on disk (0: from the beginning).
+template <class Stream>
+asio::awaitable<result<void>> exchange(Stream& stream, asio::any_io_executor ex, store& s, const resource& r,
+                                       const download_options& o, download_report& rep, bool allow_resume,
+                                       std::string& digest, const std::string& host, const std::string& target) {
+    auto& lowest = beast::get_lowest_layer(stream);
     auto partial = s.partial_path(r);
     auto meta = fs::path(partial.string() + ".etag");
     std::error_code ec;
@@ -82,30 +101,14 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
 
     if (auto room = s.make_room(r.size - have, clock::wall_now().count()); !room) co_return room.error();
 
-    beast::tcp_stream stream(ex);
-    tcp::resolver resolver(ex);
-    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
-    if (rec) {
-        co_return http_error(
-            i18n::format({"cannot find the courseware server: {}", "找不到课件服务器：{}"}, rec.message()), r.url);
-    }
-    stream.expires_after(o.timeout);
-    auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
-    if (cec) {
-        co_return http_error(i18n::format({"cannot reach the courseware server: {}; the download waits for the "
-                                           "network",
-                                           "无法连接课件服务器：{}；下载将等待网络恢复"},
-                                          cec.message()),
-                             r.url);
-    }
     http::request<http::empty_body> req(http::verb::get, target, 11);
-    req.set(http::field::host, host);
+    req.set(http::field::host, host);  // with its port when not the scheme's
     req.set(http::field::user_agent, "bbt-agent");
     if (have > 0) {
         req.set(http::field::range, "bytes=" + std::to_string(have) + "-");
         req.set(http::field::if_range, validator);
     }
-    stream.expires_after(o.timeout);
+    lowest.expires_after(o.timeout);
     auto [wec, wn] = co_await http::async_write(stream, req, asio::as_tuple(asio::use_awaitable));
     if (wec) co_return http_error(wec.message(), r.url);
 
@@ -113,7 +116,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
     buffer.reserve(chunk_bytes);  // reads of the body as large as a chunk, not 512 bytes
     http::response_parser<http::buffer_body> parser;
     parser.body_limit(static_cast<uint64_t>(r.size) + 1);
-    stream.expires_after(o.timeout);
+    lowest.expires_after(o.timeout);
     auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
     if (hec) co_return http_error(hec.message(), r.url);
     const auto& head = parser.get();
@@ -163,7 +166,7 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
         std::vector<char> chunk = hash.buffer(chunk_bytes);
         parser.get().body().data = chunk.data();
         parser.get().body().size = chunk.size();
-        stream.expires_after(o.timeout);
+        lowest.expires_after(o.timeout);
         auto [bec, bn] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
         if (bec == http::error::need_buffer) bec = {};
         if (bec) {
@@ -208,6 +211,68 @@ asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const re
     }
     digest = hash.finish();
     co_return result<void>{};
+}
+
+// One attempt: connects (and for https:// shakes hands, checking the
+// server's certificate against the system's CAs and its name), then asks.
+asio::awaitable<result<void>> fetch(asio::any_io_executor ex, store& s, const resource& r, const download_options& o,
+                                    download_report& rep, bool allow_resume, std::string& digest) {
+    auto url = boost::urls::parse_absolute_uri(r.url);
+    bool tls = url && url->scheme() == "https";
+    if (!url || (url->scheme() != "http" && !tls) || url->host().empty()) {
+        co_return http_error(i18n::text({"a courseware address must be an http:// or https:// URL",
+                                         "课件地址必须是 http:// 或 https:// 网址"}),
+                             r.url);
+    }
+    std::string host = url->host();
+    std::string port = url->has_port() ? std::string(url->port()) : tls ? "443" : "80";
+    std::string target = url->encoded_target().empty() ? "/" : std::string(url->encoded_target());
+    beast::tcp_stream stream(ex);
+    tcp::resolver resolver(ex);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port, asio::as_tuple(asio::use_awaitable));
+    if (rec) {
+        co_return http_error(
+            i18n::format({"cannot find the courseware server: {}", "找不到课件服务器：{}"}, rec.message()), r.url);
+    }
+    stream.expires_after(o.timeout);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, asio::as_tuple(asio::use_awaitable));
+    if (cec) {
+        co_return http_error(i18n::format({"cannot reach the courseware server: {}; the download waits for the "
+                                           "network",
+                                           "无法连接课件服务器：{}；下载将等待网络恢复"},
+                                          cec.message()),
+                             r.url);
+    }
+    std::string host_header = url->has_port() ? host + ":" + port : host;
+    if (!tls) co_return co_await exchange(stream, ex, s, r, o, rep, allow_resume, digest, host_header, target);
+
+    auto ctx = tls_client(o.ca_file);
+    if (!ctx) co_return ctx.error();
+    beast::ssl_stream<beast::tcp_stream> secure(std::move(stream), *ctx);
+    // SNI, and the name the certificate must carry (a DNS name or an address).
+    // (SSL_set_tlsext_host_name, without the macro's C cast.)
+    if (!SSL_ctrl(secure.native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(host.c_str())) ||
+        !SSL_set1_host(secure.native_handle(), host.c_str())) {
+        co_return http_error(i18n::text({"cannot set up TLS for the courseware server", "无法为课件服务器建立 TLS"}),
+                             r.url);
+    }
+    beast::get_lowest_layer(secure).expires_after(o.timeout);
+    auto [tec] = co_await secure.async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+    if (tec) {
+        long verify = SSL_get_verify_result(secure.native_handle());
+        std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : tec.message();
+        co_return http_error(i18n::format({"the courseware server's certificate is not trusted ({}): it must come "
+                                           "from a CA in the system's store (ca-certificates) and name the server",
+                                           "课件服务器的证书不受信任（{}）：须由系统证书库（ca-certificates）中的 "
+                                           "CA 签发并包含服务器名称"},
+                                          why),
+                             r.url);
+    }
+    auto done = co_await exchange(secure, ex, s, r, o, rep, allow_resume, digest, host_header, target);
+    beast::get_lowest_layer(secure).expires_after(std::chrono::seconds(2));
+    co_await secure.async_shutdown(asio::as_tuple(asio::use_awaitable));
+    co_return done;
 }
 
 }  // namespace

@@ -42,12 +42,12 @@ TEST_CASE("the shipped example documents every key with its default, and parses"
     CHECK(c->whiteboard.release_after == defaults.whiteboard.release_after);
     CHECK(c->whiteboard.area_width == c->whiteboard.screen_width);
     for (const char* key :
-         {"state_dir",     "board",         "stop_timeout",    "socket",      "allow_users",     "allow_groups",
-          "heartbeat",     "level",         "device",          "loop",        "output",          "uinput",
-          "screen_width",  "screen_height", "area_x",          "area_y",      "area_width",      "area_height",
-          "tools_by_size", "pen_max_mm",    "eraser_min_mm",   "palm_min_mm", "release_after",   "activity_idle",
-          "quirks",        "chip",          "projector_relay", "pc_relay",    "amplifier_relay", "class_key",
-          "class_led",     "fault_led",     "key_debounce"}) {
+         {"state_dir",       "board",          "stop_timeout",  "socket",        "allow_users",     "allow_groups",
+          "teacher_users",   "teacher_groups", "heartbeat",     "level",         "device",          "loop",
+          "output",          "uinput",         "screen_width",  "screen_height", "area_x",          "area_y",
+          "area_width",      "area_height",    "tools_by_size", "pen_max_mm",    "eraser_min_mm",   "palm_min_mm",
+          "release_after",   "activity_idle",  "quirks",        "chip",          "projector_relay", "pc_relay",
+          "amplifier_relay", "class_key",      "class_led",     "fault_led",     "key_debounce"}) {
         CHECK_MESSAGE(std::regex_search(text, std::regex(std::string("\n") + key + " = ")), key);
     }
 }

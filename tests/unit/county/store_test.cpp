@@ -56,3 +56,26 @@ TEST_CASE("a report stored twice counts once") {
     CHECK(*second == std::vector<std::pair<int64_t, int64_t>>{{1, 1}});
     CHECK(db->count_reports(e.device_id).value() == 1);
 }
+
+TEST_CASE("raw reports past their age are pruned in batches and what the dashboard counts from them stays") {
+    test::temp_dir dir;
+    auto db = store::open(dir / "county.db");
+    REQUIRE(db);
+    auto e = db->redeem(db->new_code("第三小学", "201", t0 + 3600 * s).value(), t0).value();
+    // A year ago: a usage interval; now: a heartbeat.
+    int64_t year = 365LL * 86'400 * s;
+    wire::batch old{
+        e.device_id, "0.3.0", {{1, t0 - year, wire::usage{"whiteboard", "in-use", t0 - year, t0 - year + 60 * s}}}};
+    REQUIRE(db->ingest(e.device_id, old, t0 - year));
+    wire::batch fresh{e.device_id, "0.3.0", {{2, t0, wire::heartbeat{60, true, 0, {}, {}}}}};
+    REQUIRE(db->ingest(e.device_id, fresh, t0));
+    CHECK(db->count_reports(e.device_id).value() == 2);
+    CHECK(db->prune_reports(t0 - 30 * 86'400 * s, 1).value() == 1);
+    CHECK(db->prune_reports(t0 - 30 * 86'400 * s, 1).value() == 0);
+    CHECK(db->count_reports(e.device_id).value() == 1);
+    auto st = db->database().prepare("SELECT count(*) FROM usage WHERE device_id = ?");
+    REQUIRE(st);
+    st->bind(1, e.device_id);
+    REQUIRE(st->step().value());
+    CHECK(st->column_int64(0) == 1);
+}

@@ -2,6 +2,8 @@
 #include "bbt/drivers/whiteboard/touch_layout.hpp"
 
 #include "doctest_bbt.hpp"
+
+#include <limits>
 #include "temp_dir.hpp"
 
 #include <boost/json.hpp>
@@ -156,6 +158,13 @@ TEST_CASE("the kernel's resolution: inches and centimetres, exponents, overflow"
     f.unit = 0x11;
     f.physical_max = 0;
     CHECK(resolution_per_mm(f) == 0);
+    // Exponents at the ends of 32 bits: no resolution, and no signed overflow
+    // (the sanitizer build checks).
+    f.physical_max = 1205;
+    for (int32_t e : {std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(), 21, -21}) {
+        f.unit_exponent = e;
+        CHECK(resolution_per_mm(f) == 0);
+    }
 }
 
 TEST_CASE("every descriptor of the real-device data parses to the layout an independent parser found") {

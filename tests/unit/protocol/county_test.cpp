@@ -57,6 +57,7 @@ reply sample_reply() {
     c.signature = "c2lnbmF0dXJl";
     r.commands.push_back(c);
     r.retry_after_s = 30;
+    r.now_us = 1'795'000'100'000'000;
     return r;
 }
 

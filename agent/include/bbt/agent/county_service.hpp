@@ -82,7 +82,9 @@ private:
     void certificate_alert(std::string_view severity, std::string message, bool open);
     asio::awaitable<void> heartbeat_loop();
     void queue_inventory_if_changed();
-    asio::awaitable<void> handle_commands(const std::vector<protocol::county::command>& commands);
+    // `county_offset_us`: the county's clock less this set's, from the reply.
+    asio::awaitable<void> handle_commands(const std::vector<protocol::county::command>& commands,
+                                          int64_t county_offset_us);
 
 public:
     // Carries out a verified command from the county: a detail for its

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -30,20 +31,38 @@ struct peer_credentials {
     gid_t gid = 0;
 };
 
-// Who may use the local API: the agent's own user, the listed users, and
-// members (primary or supplementary) of the listed groups.
+// What a peer of the local API may do. Teachers run the class: start and
+// end it, the timetable, courseware to open, recording a lesson, the state
+// of things. Technicians also enrol, calibrate, set the projector, manage
+// the cache, force a timetabled recording off and reach the recordings.
+enum class api_role { teacher, technician };
+
+// Who may use the local API and as what: root and the agent's own user, the
+// technicians' users and groups (api.allow_users, api.allow_groups), the
+// teachers' (api.teacher_users, api.teacher_groups); members primary or
+// supplementary.
 class peer_policy {
 public:
     // Names that do not resolve are left out and returned in `unknown`.
     static peer_policy from_names(const std::vector<std::string>& users, const std::vector<std::string>& groups,
-                                  std::vector<std::string>& unknown);
-    peer_policy(std::set<uid_t> uids, std::set<gid_t> gids) : uids_(std::move(uids)), gids_(std::move(gids)) {}
+                                  std::vector<std::string>& unknown, const std::vector<std::string>& teacher_users = {},
+                                  const std::vector<std::string>& teacher_groups = {});
+    peer_policy(std::set<uid_t> uids, std::set<gid_t> gids, std::set<uid_t> teacher_uids = {},
+                std::set<gid_t> teacher_gids = {})
+        : uids_(std::move(uids)),
+          gids_(std::move(gids)),
+          teacher_uids_(std::move(teacher_uids)),
+          teacher_gids_(std::move(teacher_gids)) {}
 
-    [[nodiscard]] bool allows(const peer_credentials& peer) const;
+    // The peer's role; nothing when it may not use the API at all.
+    [[nodiscard]] std::optional<api_role> role_of(const peer_credentials& peer) const;
+    [[nodiscard]] bool allows(const peer_credentials& peer) const { return role_of(peer).has_value(); }
 
 private:
     std::set<uid_t> uids_;
     std::set<gid_t> gids_;
+    std::set<uid_t> teacher_uids_;
+    std::set<gid_t> teacher_gids_;
 };
 
 class local_api_server final : public service {
@@ -53,8 +72,12 @@ public:
     local_api_server(asio::any_io_executor executor, std::filesystem::path socket_path, peer_policy policy);
     ~local_api_server() override;
 
-    // Register before start().
-    void handle(std::string method, handler h);
+    // The role a call needs, from its parameters (a forced stop needs more
+    // than a stop).
+    using role_rule = std::function<api_role(const boost::json::object& params)>;
+    // Register before start(); a method is for technicians unless said.
+    void handle(std::string method, handler h, api_role needs = api_role::technician);
+    void handle(std::string method, handler h, role_rule needs);
     // The wire code of a handler's error (the services' errors are their own);
     // without a map, api_errc errors keep theirs and the rest are "internal".
     using error_map = std::function<protocol::api_errc(const error&)>;
@@ -67,12 +90,16 @@ public:
 private:
     asio::awaitable<void> accept_loop();
     asio::awaitable<void> session(std::shared_ptr<asio::local::stream_protocol::socket> sock);
-    asio::awaitable<std::string> serve(std::string line);
+    asio::awaitable<std::string> serve(std::string line, api_role role);
 
     asio::any_io_executor executor_;
     std::filesystem::path path_;
     peer_policy policy_;
-    std::map<std::string, handler, std::less<>> handlers_;
+    struct route {
+        handler h;
+        role_rule needs;
+    };
+    std::map<std::string, route, std::less<>> handlers_;
     error_map error_map_;
     std::unique_ptr<asio::local::stream_protocol::acceptor> acceptor_;
     std::set<std::shared_ptr<asio::local::stream_protocol::socket>> sessions_;

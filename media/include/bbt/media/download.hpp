@@ -23,6 +23,9 @@ struct download_options {
     // (the limit changes with class hours and the downloads running).
     std::function<int64_t()> rate;
     std::chrono::milliseconds timeout{60'000};  // without a byte this long, the attempt fails
+    // https://: the system's CA store, and this CA file (PEM) besides when
+    // set (a county's own CA for its resource server).
+    std::filesystem::path ca_file;
 };
 
 // What a download did, for logs and tests.

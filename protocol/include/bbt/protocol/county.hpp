@@ -192,6 +192,9 @@ struct reply {
     std::vector<std::pair<int64_t, int64_t>> acked;
     std::vector<command> commands;
     std::optional<int64_t> retry_after_s;  // the county asks for a pause
+    // The county's wall clock when it answered: commands expire by it, not
+    // by a set's clock that may be off by hours.
+    std::optional<int64_t> now_us;
     bool operator==(const reply&) const = default;
 };
 

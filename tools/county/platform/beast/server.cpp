@@ -20,6 +20,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -487,6 +488,33 @@ struct server::impl {
                                                     {"command_key", command_public}});
     }
 
+    // Deletes raw reports past options.keep_reports: at start, then hourly; a
+    // batch at a time, so that the sets' reports go between them.
+    asio::awaitable<void> retention() {
+        asio::steady_timer timer(ex);
+        while (!stopping) {
+            int64_t before = clock::wall_now().count() -
+                             std::chrono::duration_cast<std::chrono::microseconds>(options.keep_reports).count();
+            int64_t total = 0;
+            for (;;) {
+                auto n = db.prune_reports(before, 2000);
+                if (!n) {
+                    log::error(lg, "deleting old reports: {}", n.error().what());
+                    break;
+                }
+                total += *n;
+                if (*n < 2000 || stopping) break;
+                timer.expires_after(10ms);
+                co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+            }
+            if (total > 0)
+                log::info(lg, "deleted {} reports older than {} days", total, options.keep_reports.count() / 24);
+            timer.expires_after(1h);
+            co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+        }
+    }
+    bool stopping = false;
+
     // A certificate for `device_id` from the set's request, with the county's lifetime.
     result<issued_certificate> issue(const std::string& csr, const std::string& device_id) {
         protocol::pki::issue_options o;
@@ -563,6 +591,7 @@ struct server::impl {
         }
         wire::reply out;
         out.acked = std::move(*acked);
+        out.now_us = now;
         if (auto cmds = db.take_commands(peer, now)) {
             for (const auto& c : *cmds) {
                 wire::command w;
@@ -593,6 +622,7 @@ server::~server() = default;
 result<uint16_t> server::start() {
     if (auto r = impl_->setup_tls(); !r) return r.error();
     if (auto r = impl_->recordings.recover(); !r) return r.error();
+    if (impl_->options.keep_reports.count() > 0) asio::co_spawn(impl_->ex, impl_->retention(), asio::detached);
     auto port = impl_->accepting.start(impl_->ex, impl_->options.listen, impl_->options.port,
                                        {"listening for agents", "监听代理程序连接"},
                                        [impl = impl_.get()](tcp::socket s) { return impl->session(std::move(s)); });
@@ -601,6 +631,9 @@ result<uint16_t> server::start() {
     return *port;
 }
 
-void server::stop() { impl_->accepting.stop(); }
+void server::stop() {
+    impl_->stopping = true;
+    impl_->accepting.stop();
+}
 
 }  // namespace bbt::county

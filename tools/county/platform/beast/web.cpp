@@ -1,10 +1,13 @@
 #include "web.hpp"
 
+#include "accounts.hpp"
 #include "listener.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/log.hpp"
+#include "bbt/base/utf8.hpp"
 #include "bbt/protocol/json_text.hpp"
+#include "bbt/protocol/pki.hpp"
 
 #include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
@@ -18,11 +21,17 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/params_view.hpp>
 #include <boost/url/parse.hpp>
+#include <boost/url/parse_query.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <thread>
 #include <tuple>
@@ -87,10 +96,12 @@ struct web_server::impl {
         beast::flat_buffer buffer;
         for (;;) {
             stream.expires_after(60s);
-            http::request_parser<http::empty_body> parser;
+            // A form's body at most: nothing else is ever posted here.
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(16 << 10);
             auto [rec, n] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
             if (rec) break;
-            auto r = handle(parser.get());
+            auto r = handle(parser.get(), peer_address(stream));
             bool keep = false;
             if (auto* whole = std::get_if<0>(&r)) {
                 keep = whole->keep_alive();
@@ -154,7 +165,75 @@ struct web_server::impl {
         co_return keep;
     }
 
-    reply handle(const http::request<http::empty_body>& req) {
+    static std::string peer_address(beast::tcp_stream& stream) {
+        boost::system::error_code ec;
+        auto ep = stream.socket().remote_endpoint(ec);
+        return ec ? std::string() : ep.address().to_string();
+    }
+
+    // Sign-in attempts per address: passwords cannot be tried at speed.
+    struct attempts {
+        int64_t window_start_us = 0;
+        int count = 0;
+    };
+    std::map<std::string, attempts> sign_ins;
+    bool sign_in_throttled(const std::string& address) {
+        constexpr int64_t minute_us = 60'000'000;
+        int64_t now = clock::monotonic_now().count();
+        if (sign_ins.size() > 10'000) {
+            std::erase_if(sign_ins, [&](const auto& kv) { return now - kv.second.window_start_us >= minute_us; });
+        }
+        auto& a = sign_ins[address];
+        if (now - a.window_start_us >= minute_us) a = {now, 0};
+        return ++a.count > 10;
+    }
+
+    // Whether the Host header names this dashboard: loopback, the listen
+    // address or a configured name, with or without a port.
+    bool host_allowed(std::string_view host) const {
+        if (host.starts_with('[')) {
+            host = host.substr(0, host.find(']') + 1);
+        } else if (auto colon = host.rfind(':'); colon != std::string_view::npos) {
+            host = host.substr(0, colon);
+        }
+        std::string h(host);
+        std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (h == "localhost" || h == "127.0.0.1" || h == "[::1]" || h == options.listen ||
+            "[" + options.listen + "]" == h) {
+            return true;
+        }
+        return std::any_of(options.hosts.begin(), options.hosts.end(), [&](const std::string& allowed) {
+            std::string a = allowed;
+            std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
+            return a == h;
+        });
+    }
+
+    static std::string cookie(const http::request<http::string_body>& req, std::string_view name) {
+        std::string_view all = req[http::field::cookie];
+        while (!all.empty()) {
+            auto semi = all.find(';');
+            auto part = all.substr(0, semi);
+            all = semi == std::string_view::npos ? std::string_view() : all.substr(semi + 1);
+            while (!part.empty() && part.front() == ' ')
+                part.remove_prefix(1);
+            if (part.size() > name.size() && part.starts_with(name) && part[name.size()] == '=') {
+                return std::string(part.substr(name.size() + 1));
+            }
+        }
+        return {};
+    }
+
+    // A path of this dashboard to go to after signing in, never elsewhere.
+    static std::string local_path(std::string_view next) {
+        if (next.empty() || next[0] != '/' || next.starts_with("//") || next.find('\\') != std::string_view::npos ||
+            next.starts_with("/login") || next.starts_with("/logout")) {
+            return "/";
+        }
+        return std::string(next);
+    }
+
+    reply handle(const http::request<http::string_body>& req, const std::string& address) {
         auto head_of = [&](http::status status, std::string_view type) {
             http::response<http::empty_body> res{status, req.version()};
             res.set(http::field::server, "bbt-county");
@@ -175,11 +254,11 @@ struct web_server::impl {
         auto text = [&](i18n::language lang, const i18n::msg& m) {
             return std::string(lang == i18n::language::zh ? m.zh : m.en);
         };
-        if (req.method() != http::verb::get && req.method() != http::verb::head) {
-            auto res = respond(http::status::method_not_allowed, "text/plain; charset=utf-8",
-                               text(fallback, {"the dashboard is read-only: GET only\n", "看板只读：仅支持 GET\n"}));
-            res.set(http::field::allow, "GET, HEAD");
-            return res;
+        if (!host_allowed(req[http::field::host])) {
+            return respond(
+                http::status::misdirected_request, "text/plain; charset=utf-8",
+                text(fallback, {"this dashboard is not served under that name; add it to [dashboard] hosts\n",
+                                "看板不以此名称提供服务；请将其加入 [dashboard] hosts\n"}));
         }
         auto url = urls::parse_origin_form(req.target());
         if (!url) {
@@ -194,6 +273,19 @@ struct web_server::impl {
         auto lang = request_language(lang_param, req[http::field::accept_language], fallback);
         std::string path = url->path();
         int64_t now = clock::wall_now().count();
+        bool is_post = req.method() == http::verb::post;
+        if (!is_post && req.method() != http::verb::get && req.method() != http::verb::head) {
+            auto res = respond(http::status::method_not_allowed, "text/plain; charset=utf-8",
+                               text(lang, {"GET, or POST to sign in and out\n", "仅支持 GET，登录和退出用 POST\n"}));
+            res.set(http::field::allow, "GET, HEAD, POST");
+            return res;
+        }
+        if (is_post && path != "/login" && path != "/logout") {
+            auto res = respond(http::status::method_not_allowed, "text/plain; charset=utf-8",
+                               text(lang, {"the dashboard is read-only\n", "看板只读\n"}));
+            res.set(http::field::allow, "GET, HEAD");
+            return res;
+        }
         // What went wrong inside is for the log; the page says where to look.
         auto unavailable = [&](std::string_view doing, const error& e) {
             log::error(lg, "{}: {}", doing, e.what());
@@ -202,12 +294,122 @@ struct web_server::impl {
                                        "县级数据库当前无法读取；原因见服务日志\n"}));
         };
 
+        // The session cookie: HttpOnly (no script reads it), SameSite=Strict
+        // (no other site's page sends it), for this dashboard's paths only.
+        auto session_cookie = [&](const std::string& token, int64_t max_age_s) {
+            return fmt::format("bbt_session={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict", token, max_age_s);
+        };
+        auto redirect = [&](const std::string& to) {
+            auto res = respond(http::status::see_other, "text/plain; charset=utf-8", "");
+            res.set(http::field::location, to);
+            return res;
+        };
+        auto form_of = [&]() {
+            std::map<std::string, std::string> form;
+            // application/x-www-form-urlencoded: a query, '+' for a space.
+            if (urls::parse_query(req.body())) {
+                for (auto p : urls::params_view(req.body(), urls::encoding_opts(true)))
+                    form[p.key] = p.value;
+            }
+            return form;
+        };
+        auto login_page = [&](http::status status, std::string_view problem, const std::string& next) {
+            // The form's CSRF token doubles as a cookie: a post that lacks
+            // either did not come from this page.
+            std::string csrf = protocol::pki::random_hex(16);
+            auto res = respond(status, "text/html; charset=utf-8", render_login(lang, csrf, next, problem));
+            res.set(http::field::set_cookie, fmt::format("bbt_login={}; Path=/login; HttpOnly; SameSite=Strict", csrf));
+            res.set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+            res.set("X-Frame-Options", "DENY");
+            return res;
+        };
+        auto signed_in = [&](const account& who, const std::string& next) -> reply {
+            auto opened = open_session(*db, who, now, options.session_lifetime);
+            if (!opened) return unavailable("opening a session", opened.error());
+            log::notice(lg, "dashboard: {} signed in from {}", who.name, address);
+            auto res = redirect(local_path(next));
+            res.set(http::field::set_cookie, session_cookie(opened->first, options.session_lifetime.count()));
+            return res;
+        };
+        if (path == "/login") {
+            std::string next;
+            for (auto p : url->params()) {
+                if (p.key == "next") next = p.value;
+            }
+            if (is_post) {
+                auto form = form_of();
+                if (form["csrf"].empty() || form["csrf"] != cookie(req, "bbt_login")) {
+                    return login_page(http::status::forbidden,
+                                      text(lang, {"the form had expired; sign in again", "表单已失效；请重新登录"}),
+                                      form["next"]);
+                }
+                if (sign_in_throttled(address)) {
+                    log::warning(lg, "dashboard: sign-ins from {} throttled", address);
+                    auto res = login_page(http::status::too_many_requests,
+                                          text(lang, {"too many attempts; wait a minute and try again",
+                                                      "尝试次数过多；请等待一分钟后再试"}),
+                                          form["next"]);
+                    res.set(http::field::retry_after, "60");
+                    return res;
+                }
+                auto who = sign_in(*db, form["name"], form["password"]);
+                if (!who) return unavailable("signing in", who.error());
+                if (!*who) {
+                    log::notice(lg, "dashboard: a failed sign-in as {} from {}", utf8::repair(form["name"]), address);
+                    return login_page(http::status::unauthorized,
+                                      text(lang, {"the account or the password is wrong", "账号或密码错误"}),
+                                      form["next"]);
+                }
+                return signed_in(**who, form["next"]);
+            }
+            std::string token;
+            for (auto p : url->params()) {
+                if (p.key == "token") token = p.value;
+            }
+            if (!token.empty()) {
+                auto who = use_sign_in_link(*db, token, now);
+                if (!who) return unavailable("signing in by a link", who.error());
+                if (*who) return signed_in(**who, next);
+                return login_page(http::status::unauthorized,
+                                  text(lang, {"this sign-in link has been used or has expired; ask for a new one",
+                                              "此登录链接已使用或已过期；请申请新链接"}),
+                                  next);
+            }
+            return login_page(http::status::ok, "", next);
+        }
         if (path == "/healthz") {
             // Cheap enough for a monitor's every minute, yet it reads the
             // schema and the last page of the largest tables, not nothing.
             if (auto r = check_database(); !r) return unavailable("checking the database", r.error());
             return respond(http::status::ok, "text/plain", "ok\n");
         }
+        // Everything else is for a signed-in account.
+        std::optional<dashboard_session> viewer;
+        if (std::string token = cookie(req, "bbt_session"); !token.empty()) {
+            auto found = find_session(*db, token, now);
+            if (!found) return unavailable("reading a session", found.error());
+            viewer = std::move(*found);
+            if (viewer && path == "/logout") {
+                if (form_of()["csrf"] != viewer->csrf) {
+                    return respond(http::status::forbidden, "text/plain; charset=utf-8",
+                                   text(lang, {"the form had expired; reload the page\n", "表单已失效；请刷新页面\n"}));
+                }
+                if (auto r = close_session(*db, token); !r) return unavailable("closing a session", r.error());
+                auto res = redirect("/login");
+                res.set(http::field::set_cookie, session_cookie("", 0));
+                return res;
+            }
+        }
+        if (!viewer) {
+            if (path == "/" && !is_post)
+                return redirect("/login?next=" + urls::encode(std::string(req.target()), urls::unreserved_chars));
+            auto res = respond(http::status::unauthorized, "text/plain; charset=utf-8",
+                               text(lang, {"sign in first, at /login\n", "请先在 /login 登录\n"}));
+            res.set(http::field::www_authenticate, "Cookie realm=\"bbt-county\"");
+            return res;
+        }
+        // A school's account sees its own school, whatever it asks for.
+        if (!viewer->who.school.empty()) school = viewer->who.school;
         bool is_export = path.starts_with("/export/") && path.ends_with(".csv");
         if (path != "/" && path != "/api/v1/overview" && !is_export) {
             return respond(http::status::not_found, "text/plain; charset=utf-8",
@@ -221,8 +423,10 @@ struct web_server::impl {
             if (!got) return unavailable("reading the dashboard", got.error());
             o = std::move(*got);
         }
-        if (path == "/")
-            return respond(http::status::ok, "text/html; charset=utf-8", render_html(o, options.dashboard, lang));
+        if (path == "/") {
+            page_viewer pv{viewer->who.name, viewer->csrf};
+            return respond(http::status::ok, "text/html; charset=utf-8", render_html(o, options.dashboard, lang, &pv));
+        }
         if (path == "/api/v1/overview") {
             return respond(http::status::ok, "application/json", protocol::json_text::serialize(to_json(o)));
         }
@@ -261,9 +465,9 @@ web_server::web_server(std::filesystem::path database, web_options options)
 web_server::~web_server() { stop(); }
 
 result<uint16_t> web_server::start() {
-    // Its own connection, read-only: the dashboard can never write, and its
-    // reads wait for no write of the agents' thread (WAL).
-    auto db = sqlite::database::open(impl_->db_path, {.create = false, .read_only = true});
+    // Its own connection: its reads wait for no write of the agents' thread
+    // (WAL); it writes only its sessions.
+    auto db = sqlite::database::open(impl_->db_path, {.create = false, .sync = sqlite::synchronous::normal});
     if (!db) return db.error();
     impl_->db.emplace(std::move(*db));
     auto port = impl_->accepting.start(impl_->ioc.get_executor(), impl_->options.listen, impl_->options.port,

@@ -25,7 +25,9 @@ struct agent_config {
     // [api]
     std::filesystem::path socket;  // empty: $RUNTIME_DIRECTORY/agent.sock, else /run/bbt/agent.sock
     std::vector<std::string> allow_users;
-    std::vector<std::string> allow_groups{"bbt"};
+    std::vector<std::string> allow_groups{"bbt"};  // technicians; with root and the agent's user
+    std::vector<std::string> teacher_users;
+    std::vector<std::string> teacher_groups;  // the class, the timetable, courseware, recording
 
     // [ledger]
     std::chrono::milliseconds heartbeat{5'000};
@@ -102,6 +104,8 @@ struct agent_config {
         std::chrono::milliseconds refresh{900'000};          // catalogue and timetable asked for again
         std::chrono::milliseconds prefetch{36 * 3'600'000};  // courseware of lessons this far ahead
         std::chrono::milliseconds download_timeout{60'000};
+        // https:// courseware: the system's CA store, and this CA (PEM) besides.
+        std::filesystem::path ca;
         int64_t utc_offset_minutes = 480;  // the school's local time (China: +8, no daylight saving)
     } cache;
     // [recorder]: lessons recorded from a camera (or the screen) and a microphone.
