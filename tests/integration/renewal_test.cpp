@@ -243,3 +243,51 @@ TEST_CASE("an enrolment code is spent only when its certificate is issued and co
     CHECK(throttled >= 2);
     county.stop();
 }
+
+TEST_CASE("a renewal that fails while the county is away is retried and alerts until it succeeds") {
+    county_fixture county;
+    county.pki_keys = "certificate_lifetime = 60\n";
+    county.write_config();
+    county.start();
+    test::agent_fixture f("", "3", county_section(county));
+    test::notify_listener n(f.dir / "notify");
+    auto agent = f.start(n);
+    REQUIRE(n.wait_for("READY=1"));
+    auto e = f.ctl_json({"county", "enrol", county.code("201")});
+    std::string device(e.at("device_id").as_string());
+    std::string first_expiry = std::string(
+        f.ctl_json_until({"county", "status"},
+                         [](const json::object& o) { return o.contains("certificate_expires") && delivered(o) > 0; })
+            .at("certificate_expires")
+            .as_string());
+    // Away when the renewal falls due (two thirds into 60 s).
+    county.stop();
+    auto failing = f.ctl_json_until(
+        {"county", "status"}, [](const json::object& o) { return o.contains("renewal_error"); }, 60s);
+    INFO(json::serialize(failing));
+    REQUIRE(f.ctl({"county", "status"}) == 0);
+    CHECK(f.ctl_out().find("renewal:") != std::string::npos);
+    // Back before the end: renewed, and the alert it raised cleared.
+    county.start();
+    auto renewed = f.ctl_json_until(
+        {"county", "status"},
+        [&](const json::object& o) {
+            return !o.contains("renewal_error") && o.contains("certificate_expires") &&
+                   o.at("certificate_expires").as_string() != first_expiry && depth(o) == 0;
+        },
+        60s);
+    CHECK_FALSE(renewed.at("certificate_expired").as_bool());
+    auto d = sqlite::database::open(county.db, {.create = false, .read_only = true});
+    REQUIRE(d);
+    auto st = d->prepare(
+        "SELECT severity, cleared_us IS NOT NULL FROM alerts WHERE device_id = ? AND code = 'county.certificate'");
+    REQUIRE(st);
+    st->bind(1, device);
+    REQUIRE(st->step().value());
+    CHECK(st->column_text(0) == "warning");
+    CHECK(st->column_int64(1) == 1);
+    check_every_report_once(county, device);
+    agent.signal(SIGTERM);
+    REQUIRE(agent.wait(10s));
+    county.stop();
+}
