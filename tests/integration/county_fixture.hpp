@@ -55,6 +55,25 @@ inline result<protocol::https_response> https_post(const protocol::tls_identity&
     return run_bounded(ioc, fut);
 }
 
+// Whether this build runs under AddressSanitizer: its quarantine keeps
+// freed memory and its shadow maps more, so resident memory measures ASan,
+// not bbt-county; the release build judges memory.
+#if defined(__SANITIZE_ADDRESS__)
+inline constexpr bool memory_is_judged = false;
+#else
+inline constexpr bool memory_is_judged = true;
+#endif
+
+// A bbt-county's peak memory is within `limit_kib` (judged in the release build only).
+#define BBT_CHECK_PEAK_KIB(peak, limit_kib)                                                                   \
+    do {                                                                                                      \
+        if (::bbt::test::memory_is_judged) {                                                                  \
+            CHECK((peak) < (limit_kib));                                                                      \
+        } else {                                                                                              \
+            MESSAGE("memory is not judged under AddressSanitizer (the release build judges it): " << (peak)); \
+        }                                                                                                     \
+    } while (false)
+
 // A bbt-county on loopback, with its own PKI and database.
 struct county_fixture {
     temp_dir dir;
