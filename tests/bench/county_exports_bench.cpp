@@ -168,15 +168,20 @@ void bench_county_exports(const std::filesystem::path& root) {
             while (!stop) {
                 auto a = test::http_fetch(county.dashboard_port, "/export/usage.csv?lang=zh-CN", "GET",
                                           {{"Cookie", cookie}});
-                if (a.status != 200) break;
+                if (a.status != 200) {
+                    exports = -1;  // the measurement below has nothing to wait for
+                    exports.notify_all();
+                    break;
+                }
                 export_bytes = a.body.size();
                 ++exports;
+                exports.notify_all();
             }
         });
     }
     // The exports under way before the first report is timed.
-    while (export_bytes == 0 && exports == 0)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    exports.wait(0);  // one has finished: the others are on their way
+    if (exports < 0) throw std::runtime_error("an export was refused");
     int before = exports;
     auto during = report_times(set, county.port, reports, seq);
     int overlapped = exports - before;

@@ -62,21 +62,41 @@ void check_every_report_once(county_fixture& county, const std::string& device) 
     MESSAGE(device << ": " << count << " reports, sequence 1.." << last);
 }
 
+// A county whose sets' certificates live `seconds`, started.
+void start_with_lifetime(county_fixture& county, int seconds) {
+    county.pki_keys = fmt::format("certificate_lifetime = {}\n", seconds);
+    county.write_config();
+    county.start();
+}
+
+// An agent running against `county`, enrolled in `classroom`; stopped at the end.
+struct running_set {
+    test::agent_fixture f;
+    test::notify_listener n{f.dir / "notify"};
+    test::child agent;
+    std::string device;
+
+    running_set(county_fixture& county, const std::string& classroom) : f("", "3", county_section(county)) {
+        agent = f.start(n);
+        REQUIRE(n.wait_for("READY=1"));
+        device = std::string(f.ctl_json({"county", "enrol", county.code(classroom)}).at("device_id").as_string());
+    }
+    ~running_set() {
+        agent.signal(SIGTERM);
+        (void)agent.wait(10s);
+    }
+};
+
 }  // namespace
 
 TEST_SUITE("long") {
     TEST_CASE(
         "a set with a 60-second certificate reports for ten minutes through its own renewals: every report once") {
         county_fixture county;
-        county.pki_keys = "certificate_lifetime = 60\n";
-        county.write_config();
-        county.start();
-        test::agent_fixture f("", "3", county_section(county));
-        test::notify_listener n(f.dir / "notify");
-        auto agent = f.start(n);
-        REQUIRE(n.wait_for("READY=1"));
-        auto e = f.ctl_json({"county", "enrol", county.code("201")});
-        std::string device(e.at("device_id").as_string());
+        start_with_lifetime(county, 60);
+        running_set set(county, "201");
+        auto& f = set.f;
+        const std::string& device = set.device;
         int64_t first_serial = device_column(county, device, "cert_serial");
 
         // Ten minutes of the wall clock: a heartbeat every 5 s, a renewal
@@ -89,7 +109,6 @@ TEST_SUITE("long") {
             seen = delivered(s);
             // Never so far behind that the certificate could have run out.
             CHECK_FALSE(s.at("certificate_expired").as_bool());
-            std::this_thread::sleep_for(5s);
         }
         auto s = f.ctl_json_until({"county", "status"},
                                   [](const json::object& o) { return depth(o) == 0 && !o.contains("last_error"); });
@@ -100,9 +119,6 @@ TEST_SUITE("long") {
         check_every_report_once(county, device);
         // The set that did this was the same set throughout.
         CHECK(f.log().find("certificate has expired") == std::string::npos);
-        agent.signal(SIGTERM);
-        REQUIRE(agent.wait(10s));
-        county.stop();
     }
 }
 
@@ -166,9 +182,7 @@ TEST_CASE("a retired set is refused and the set that replaces it enrols in its c
 
 TEST_CASE("a set whose certificate expired re-enrols with a code and keeps its device id and history") {
     county_fixture county;
-    county.pki_keys = "certificate_lifetime = 30\n";
-    county.write_config();
-    county.start();
+    start_with_lifetime(county, 30);
     test::agent_fixture f("", "3", county_section(county));
     std::string device;
     {
@@ -183,8 +197,7 @@ TEST_CASE("a set whose certificate expired re-enrols with a code and keeps its d
     }
     // Switched off past its certificate's end: nothing renewed it.
     auto facts = protocol::pki::facts_of(test::read_file(f.state / "county" / "cert.pem")).value();
-    while (std::chrono::system_clock::now() <= facts.not_after + 1s)
-        std::this_thread::sleep_for(200ms);
+    std::this_thread::sleep_until(facts.not_after + 1s);
 
     test::notify_listener n(f.dir / "notify2");
     auto agent = f.start(n);
@@ -246,15 +259,10 @@ TEST_CASE("an enrolment code is spent only when its certificate is issued and co
 
 TEST_CASE("a renewal that fails while the county is away is retried and alerts until it succeeds") {
     county_fixture county;
-    county.pki_keys = "certificate_lifetime = 60\n";
-    county.write_config();
-    county.start();
-    test::agent_fixture f("", "3", county_section(county));
-    test::notify_listener n(f.dir / "notify");
-    auto agent = f.start(n);
-    REQUIRE(n.wait_for("READY=1"));
-    auto e = f.ctl_json({"county", "enrol", county.code("201")});
-    std::string device(e.at("device_id").as_string());
+    start_with_lifetime(county, 60);
+    running_set set(county, "201");
+    auto& f = set.f;
+    const std::string& device = set.device;
     std::string first_expiry = std::string(
         f.ctl_json_until({"county", "status"},
                          [](const json::object& o) { return o.contains("certificate_expires") && delivered(o) > 0; })
@@ -287,7 +295,4 @@ TEST_CASE("a renewal that fails while the county is away is retried and alerts u
     CHECK(st->column_text(0) == "warning");
     CHECK(st->column_int64(1) == 1);
     check_every_report_once(county, device);
-    agent.signal(SIGTERM);
-    REQUIRE(agent.wait(10s));
-    county.stop();
 }

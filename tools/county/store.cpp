@@ -562,23 +562,19 @@ result<enrolment> store::redeem(const std::string& code, int64_t now_us, const s
 result<issued_certificate> store::renew(const std::string& device_id, int64_t now_us, const issue_fn& issue) {
     auto tx = sqlite::transaction::begin(db_);
     if (!tx) return tx.error();
-    auto st = db_.prepare("SELECT school, classroom, retired_us FROM devices WHERE device_id = ?");
-    if (!st) return st.error();
-    st->bind(1, device_id);
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) {
+    auto place = place_of(device_id);
+    if (!place) return place.error();
+    if (!*place) {
         return code_error(i18n::format({"the county has no set {}; enrol it with a code from the county",
                                         "县级平台没有设备 {}；请用县级平台的注册码注册"},
                                        device_id));
     }
-    if (!st->column_is_null(2)) return retired_error(device_id);
+    if ((*place)->was_retired) return retired_error(device_id);
     enrolment e;
     e.device_id = device_id;
-    e.school = st->column_text(0);
-    e.classroom = st->column_text(1);
+    e.school = (*place)->school;
+    e.classroom = (*place)->classroom;
     e.again = true;
-    st->reset();
     auto cert = issue(e);
     if (!cert) return cert.error();
     if (auto r = record_renewal(device_id, *cert, now_us); !r) return r.error();
@@ -606,24 +602,29 @@ result<bool> store::retired(const std::string& device_id) {
 }
 
 result<device_place> store::retire(const std::string& device_id, int64_t now_us) {
-    auto st = db_.prepare("SELECT school, classroom, retired_us FROM devices WHERE device_id = ?");
-    if (!st) return st.error();
-    st->bind(1, device_id);
-    auto row = st->step();
-    if (!row) return row.error();
-    if (!*row) {
+    auto place = place_of(device_id);
+    if (!place) return place.error();
+    if (!*place) {
         return error(std::make_error_code(std::errc::no_such_device),
                      i18n::format({"the county has no set {}; the dashboard lists them",
                                    "县级平台没有设备 {}；看板列出了所有设备"},
                                   device_id));
     }
-    device_place place{st->column_text(0), st->column_text(1), !st->column_is_null(2)};
-    st->reset();
-    if (place.was_retired) return place;
+    if ((*place)->was_retired) return **place;
     auto up = db_.prepare("UPDATE devices SET retired_us = ? WHERE device_id = ?");
     if (!up) return up.error();
     if (auto r = up->bind_all(now_us, device_id).run(); !r) return r.error();
-    return place;
+    return **place;
+}
+
+result<std::optional<device_place>> store::place_of(const std::string& device_id) {
+    auto st = db_.prepare("SELECT school, classroom, retired_us FROM devices WHERE device_id = ?");
+    if (!st) return st.error();
+    st->bind(1, device_id);
+    auto row = st->step();
+    if (!row) return row.error();
+    if (!*row) return std::optional<device_place>();
+    return std::optional<device_place>(device_place{st->column_text(0), st->column_text(1), !st->column_is_null(2)});
 }
 
 result<int64_t> store::prune_reports(int64_t before_us, int64_t limit) {

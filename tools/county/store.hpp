@@ -164,6 +164,8 @@ public:
 private:
     // Brings the dashboard's tables up to date with a newly stored message.
     [[nodiscard]] result<void> apply(const std::string& device_id, const protocol::county::message& m);
+    // Where a set is and whether it is retired; nothing for an unknown one.
+    [[nodiscard]] result<std::optional<device_place>> place_of(const std::string& device_id);
     // A set's new certificate (renewed, or enrolled again).
     [[nodiscard]] result<void> record_renewal(const std::string& device_id, const issued_certificate& cert,
                                               int64_t now_us);

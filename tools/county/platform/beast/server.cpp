@@ -1,6 +1,7 @@
 #include "server.hpp"
 
 #include "listener.hpp"
+#include "rate_limit.hpp"
 #include "uploads.hpp"
 
 #include "bbt/base/clock.hpp"
@@ -305,25 +306,7 @@ struct server::impl {
     enum class route { catalogue, timetable, enrol, renew, reports, upload };
 
     // Enrolment attempts per address: a code cannot be guessed at speed.
-    struct attempts {
-        int64_t window_start_us = 0;
-        int count = 0;
-    };
-    std::map<std::string, attempts> enrol_attempts;
-    static constexpr int enrol_attempts_per_minute = 10;
-
-    // Whether another enrolment attempt from `address` may be tried now; the
-    // seconds to wait when not.
-    std::optional<int64_t> enrol_throttled(const std::string& address) {
-        constexpr int64_t minute_us = 60'000'000;
-        int64_t now = clock::monotonic_now().count();
-        if (enrol_attempts.size() > 10'000)
-            std::erase_if(enrol_attempts, [&](const auto& kv) { return now - kv.second.window_start_us >= minute_us; });
-        auto& a = enrol_attempts[address];
-        if (now - a.window_start_us >= minute_us) a = {now, 0};
-        if (++a.count <= enrol_attempts_per_minute) return std::nullopt;
-        return (a.window_start_us + minute_us - now) / 1'000'000 + 1;
-    }
+    rate_limit enrol_attempts{10};
     struct admitted {
         route to;
         uint64_t limit;
@@ -385,7 +368,7 @@ struct server::impl {
             }
         }
         if (to == route::enrol) {
-            if (auto wait = enrol_throttled(address)) {
+            if (auto wait = enrol_attempts.attempt(address)) {
                 log::warning(lg, "enrolment attempts from {} throttled", address);
                 auto res = json_response(
                     http::status::too_many_requests,

@@ -2,6 +2,7 @@
 
 #include "accounts.hpp"
 #include "listener.hpp"
+#include "rate_limit.hpp"
 
 #include "bbt/base/clock.hpp"
 #include "bbt/base/log.hpp"
@@ -79,7 +80,14 @@ struct web_server::impl {
     asio::io_context ioc{1};
     std::thread thread;
 
-    impl(std::filesystem::path p, web_options o) : db_path(std::move(p)), options(std::move(o)) {}
+    std::vector<std::string> hosts;  // options.hosts, lower case
+
+    impl(std::filesystem::path p, web_options o) : db_path(std::move(p)), options(std::move(o)) {
+        for (auto h : options.hosts) {
+            std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+            hosts.push_back(std::move(h));
+        }
+    }
 
     // A reply made whole, or the head of a CSV export sent as its query reads it.
     struct streamed {
@@ -172,21 +180,7 @@ struct web_server::impl {
     }
 
     // Sign-in attempts per address: passwords cannot be tried at speed.
-    struct attempts {
-        int64_t window_start_us = 0;
-        int count = 0;
-    };
-    std::map<std::string, attempts> sign_ins;
-    bool sign_in_throttled(const std::string& address) {
-        constexpr int64_t minute_us = 60'000'000;
-        int64_t now = clock::monotonic_now().count();
-        if (sign_ins.size() > 10'000) {
-            std::erase_if(sign_ins, [&](const auto& kv) { return now - kv.second.window_start_us >= minute_us; });
-        }
-        auto& a = sign_ins[address];
-        if (now - a.window_start_us >= minute_us) a = {now, 0};
-        return ++a.count > 10;
-    }
+    rate_limit sign_ins{10};
 
     // Whether the Host header names this dashboard: loopback, the listen
     // address or a configured name, with or without a port.
@@ -202,11 +196,7 @@ struct web_server::impl {
             "[" + options.listen + "]" == h) {
             return true;
         }
-        return std::any_of(options.hosts.begin(), options.hosts.end(), [&](const std::string& allowed) {
-            std::string a = allowed;
-            std::transform(a.begin(), a.end(), a.begin(), [](unsigned char c) { return std::tolower(c); });
-            return a == h;
-        });
+        return std::find(hosts.begin(), hosts.end(), h) != hosts.end();
     }
 
     static std::string cookie(const http::request<http::string_body>& req, std::string_view name) {
@@ -343,7 +333,7 @@ struct web_server::impl {
                                       text(lang, {"the form had expired; sign in again", "表单已失效；请重新登录"}),
                                       form["next"]);
                 }
-                if (sign_in_throttled(address)) {
+                if (sign_ins.attempt(address)) {
                     log::warning(lg, "dashboard: sign-ins from {} throttled", address);
                     auto res = login_page(http::status::too_many_requests,
                                           text(lang, {"too many attempts; wait a minute and try again",
